@@ -1,0 +1,19 @@
+import type { ApiKeyRecord, Role, Scope, SessionRecord, WorkspaceRecord } from '../store/records.js';
+import type { Plan } from '../workspaces/plans.js';
+
+/** Who is calling, attached to the request by the auth middleware. */
+export interface Auth {
+  workspace: WorkspaceRecord;
+  plan: Plan;
+  scopes: readonly Scope[];
+  key: ApiKeyRecord | null;
+  session: SessionRecord | null;
+  user: { id: string; email: string; role: Role } | null;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    auth?: Auth;
+    requestId: string;
+  }
+}

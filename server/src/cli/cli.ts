@@ -1,0 +1,186 @@
+import path from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import pino from 'pino';
+import { systemClock } from '../clock.js';
+import { loadConfig } from '../config.js';
+import type { Context } from '../context.js';
+import { AppError } from '../errors.js';
+import { KeyService } from '../keys/service.js';
+import { LowdbStore } from '../store/lowdb-store.js';
+import { DataFileLockedError } from '../store/lock.js';
+import { CorruptDataError } from '../store/wal.js';
+import { ALL_SCOPES, type Role, type Scope } from '../store/records.js';
+import { loadPlans } from '../workspaces/plans.js';
+import { WorkspaceService } from '../workspaces/service.js';
+
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+class UsageError extends Error {}
+
+interface Services {
+  workspaces: WorkspaceService;
+  keys: KeyService;
+}
+
+/** Runs the admin CLI against the data file and returns the exit code (0 ok, 1 failure, 2 bad arguments). */
+export async function runCli(argv: string[], io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let exitCode = 0;
+  const program = new Command('qrflow')
+    .description('qrflow admin CLI: workspaces, members, plans and API keys')
+    .addOption(new Option('--data <file>', 'the data file (default: QRFLOW_DATA_FILE or ./data/qrflow.json)'))
+    .option('--json', 'print exactly one JSON object on stdout')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError();
+
+  const print = (human: string, json: Record<string, unknown>) => {
+    if (program.opts().json) io.out(JSON.stringify(json) + '\n');
+    else io.out(human + '\n');
+  };
+
+  async function withServices<T>(task: (services: Services) => Promise<T>): Promise<T> {
+    const config = loadConfig(env);
+    const dataFile = program.opts().data ? path.resolve(program.opts().data as string) : config.dataFile;
+    const store = await LowdbStore.open(dataFile);
+    const ctx: Context = { store, config: { ...config, dataFile }, clock: systemClock, plans: loadPlans(config.plansFile), logger: pino({ level: 'silent' }) };
+    const workspaces = new WorkspaceService(ctx);
+    try {
+      return await task({ workspaces, keys: new KeyService(ctx, workspaces) });
+    } finally {
+      await store.close();
+    }
+  }
+
+  const parseScopes = (value: string | undefined): Scope[] | undefined => {
+    if (value === undefined) return undefined;
+    const scopes = value.split(',').map((s) => s.trim()).filter(Boolean);
+    for (const scope of scopes) if (!ALL_SCOPES.includes(scope as Scope)) throw new UsageError(`Unknown scope "${scope}". Scopes: ${ALL_SCOPES.join(', ')}.`);
+    return scopes as Scope[];
+  };
+
+  const parseRole = (value: string): Role => {
+    if (value !== 'owner' && value !== 'admin' && value !== 'member') throw new UsageError('--role must be owner, admin or member.');
+    return value;
+  };
+
+  program
+    .command('init')
+    .description('create a workspace and its owner')
+    .requiredOption('--workspace <name>', 'workspace name')
+    .requiredOption('--email <email>', "the owner's email")
+    .requiredOption('--password <password>', "the owner's password (10+ characters)")
+    .option('--plan <plan>', 'plan', 'team')
+    .action(async (opts: { workspace: string; email: string; password: string; plan: string }) => {
+      await withServices(async ({ workspaces }) => {
+        const { workspace, user } = await workspaces.create({ name: opts.workspace, plan: opts.plan, email: opts.email, password: opts.password });
+        print(`Created workspace ${workspace.name} (${workspace.id}) on the ${workspace.plan} plan, owner ${user.email}.`, { workspace, user: { id: user.id, email: user.email, role: 'owner' } });
+      });
+    });
+
+  const keys = program.command('keys').description('manage API keys');
+  keys
+    .command('create')
+    .description('create an API key and print its secret once')
+    .requiredOption('--workspace <id|name>', 'workspace id or name')
+    .requiredOption('--name <name>', 'a name saying where the key is used, e.g. Zapier-Integration')
+    .option('--scopes <list>', `comma-separated scopes (default: all of ${ALL_SCOPES.join(',')})`)
+    .option('--expires-at <iso>', 'expiry as an ISO-8601 date-time')
+    .action(async (opts: { workspace: string; name: string; scopes?: string; expiresAt?: string }) => {
+      const scopes = parseScopes(opts.scopes);
+      await withServices(async ({ workspaces, keys: keyService }) => {
+        const workspace = await workspaces.find(opts.workspace);
+        const { key, secret } = await keyService.create(workspace, { name: opts.name, scopes, expires_at: opts.expiresAt }, 'cli');
+        print(`Created key ${key.name} (${key.id}).\nSecret (shown once, store it now):\n${secret}`, { key, secret });
+      });
+    });
+  keys
+    .command('list')
+    .description('list the keys of a workspace')
+    .requiredOption('--workspace <id|name>', 'workspace id or name')
+    .action(async (opts: { workspace: string }) => {
+      await withServices(async ({ workspaces, keys: keyService }) => {
+        const list = await keyService.list(await workspaces.find(opts.workspace));
+        const lines = list.map((k) => `${k.id}  ${k.prefix}…  ${k.status.padEnd(8)}  ${k.name}  last used ${k.last_used_at ?? 'never'}`);
+        print(lines.length ? lines.join('\n') : 'No keys.', { keys: list });
+      });
+    });
+  for (const action of ['pause', 'resume', 'revoke', 'renew'] as const) {
+    keys
+      .command(action)
+      .description(`${action} a key`)
+      .argument('<key-id>', 'the key id (key_…)')
+      .requiredOption('--workspace <id|name>', 'workspace id or name')
+      .action(async (keyId: string, opts: { workspace: string }) => {
+        await withServices(async ({ workspaces, keys: keyService }) => {
+          const workspace = await workspaces.find(opts.workspace);
+          if (action === 'renew') {
+            const { key, secret } = await keyService.renew(workspace, keyId);
+            print(`Renewed key ${key.name} (${key.id}); the old secret no longer works.\nNew secret (shown once):\n${secret}`, { key, secret });
+            return;
+          }
+          const key = await keyService[action](workspace, keyId);
+          print(`Key ${key.name} (${key.id}) is now ${key.status}.`, { key });
+        });
+      });
+  }
+
+  program
+    .command('members')
+    .description('manage members')
+    .command('add')
+    .description('add a new user to a workspace')
+    .requiredOption('--workspace <id|name>', 'workspace id or name')
+    .requiredOption('--email <email>', 'email')
+    .requiredOption('--password <password>', 'password (10+ characters)')
+    .option('--role <role>', 'owner, admin or member', 'member')
+    .action(async (opts: { workspace: string; email: string; password: string; role: string }) => {
+      const role = parseRole(opts.role);
+      await withServices(async ({ workspaces }) => {
+        const workspace = await workspaces.find(opts.workspace);
+        const { user, member } = await workspaces.addMember(workspace, { email: opts.email, password: opts.password, role });
+        print(`Added ${user.email} to ${workspace.name} as ${member.role}.`, { member: { id: member.id, user_id: user.id, email: user.email, role: member.role, workspace_id: workspace.id } });
+      });
+    });
+
+  program
+    .command('plan')
+    .description('manage the plan of a workspace')
+    .command('set')
+    .description('set the plan (and status) of a workspace')
+    .requiredOption('--workspace <id|name>', 'workspace id or name')
+    .requiredOption('--plan <plan>', 'plan name')
+    .addOption(new Option('--status <status>', 'plan status').choices(['active', 'expired']))
+    .action(async (opts: { workspace: string; plan: string; status?: 'active' | 'expired' }) => {
+      await withServices(async ({ workspaces }) => {
+        const workspace = await workspaces.setPlan(await workspaces.find(opts.workspace), opts.plan, opts.status);
+        print(`Workspace ${workspace.name} is on the ${workspace.plan} plan (${workspace.plan_status}).`, { workspace });
+      });
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    const json = program.opts().json === true || argv.includes('--json');
+    const fail = (code: number, errorCode: string, message: string) => {
+      if (json) io.out(JSON.stringify({ error: { code: errorCode, message } }) + '\n');
+      else io.err(`qrflow: ${message}\n`);
+      exitCode = code;
+    };
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return 0;
+      if (json) io.out(JSON.stringify({ error: { code: 'usage', message: error.message } }) + '\n');
+      return 2;
+    }
+    if (error instanceof UsageError) {
+      fail(2, 'usage', error.message);
+      io.err(program.helpInformation());
+    } else if (error instanceof DataFileLockedError) fail(1, 'data_file_locked', `${error.message} (a running server holds it: stop it, run this command, then start it again)`);
+    else if (error instanceof CorruptDataError) fail(1, 'corrupt_data_file', error.message);
+    else if (error instanceof AppError) fail(1, error.code, error.message);
+    else fail(1, 'error', (error as Error).message);
+  }
+  return exitCode;
+}

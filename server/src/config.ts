@@ -1,0 +1,57 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Environment variables qrflow reads; parsed once, typed, and validated at start-up. */
+const EnvSchema = z.object({
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  QRFLOW_DATA_FILE: z.string().min(1).default('./data/qrflow.json'),
+  QRFLOW_PLANS_FILE: z.string().min(1).optional(),
+  QRFLOW_PUBLIC_URL: z.string().url().optional(),
+  QRFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  QRFLOW_TRUST_PROXY: z.string().optional(),
+  QRFLOW_COUNTRY_HEADER: z.string().min(1).default('cf-ipcountry'),
+  QRFLOW_WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
+  QRFLOW_RATE_LIMIT_REDIS_URL: z.string().url().optional(),
+  QRFLOW_SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 90).default(24 * 7),
+});
+
+export interface Config {
+  host: string;
+  port: number;
+  dataFile: string;
+  plansFile: string | undefined;
+  publicUrl: string;
+  logLevel: z.infer<typeof EnvSchema>['QRFLOW_LOG_LEVEL'];
+  trustProxy: string | undefined;
+  countryHeader: string;
+  webhookAllowPrivate: boolean;
+  rateLimitRedisUrl: string | undefined;
+  sessionTtlMs: number;
+}
+
+export class ConfigError extends Error {}
+
+/** Parses the environment (process.env by default) into a Config, or throws a ConfigError naming the bad variables. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new ConfigError(`Invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  const publicUrl = (e.QRFLOW_PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`).replace(/\/+$/, '');
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    dataFile: path.resolve(e.QRFLOW_DATA_FILE),
+    plansFile: e.QRFLOW_PLANS_FILE ? path.resolve(e.QRFLOW_PLANS_FILE) : undefined,
+    publicUrl,
+    logLevel: e.QRFLOW_LOG_LEVEL,
+    trustProxy: e.QRFLOW_TRUST_PROXY,
+    countryHeader: e.QRFLOW_COUNTRY_HEADER.toLowerCase(),
+    webhookAllowPrivate: e.QRFLOW_WEBHOOK_ALLOW_PRIVATE === 'true',
+    rateLimitRedisUrl: e.QRFLOW_RATE_LIMIT_REDIS_URL,
+    sessionTtlMs: e.QRFLOW_SESSION_TTL_HOURS * 3600_000,
+  };
+}

@@ -1,0 +1,96 @@
+/** One entry per invalid field, as sent in `error.details`. */
+export interface ErrorDetail {
+  field: string;
+  message: string;
+}
+
+/** Base of every error a service may throw; the error middleware maps `category` to an HTTP status. */
+export abstract class AppError extends Error {
+  abstract readonly category: ErrorCategory;
+  readonly code: string;
+  readonly details: ErrorDetail[] | undefined;
+  /** Extra response headers (e.g. Retry-After). */
+  readonly headers: Record<string, string>;
+
+  constructor(code: string, message: string, options: { details?: ErrorDetail[]; headers?: Record<string, string> } = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.details = options.details;
+    this.headers = options.headers ?? {};
+  }
+}
+
+export type ErrorCategory =
+  | 'validation'
+  | 'authentication'
+  | 'permission'
+  | 'not_found'
+  | 'gone'
+  | 'conflict'
+  | 'payload_too_large'
+  | 'rate_limit'
+  | 'unavailable';
+
+/** The one status table: every error category and its HTTP status. */
+export const STATUS_BY_CATEGORY: Record<ErrorCategory, number> = {
+  validation: 400,
+  authentication: 401,
+  permission: 403,
+  not_found: 404,
+  conflict: 409,
+  gone: 410,
+  payload_too_large: 413,
+  rate_limit: 429,
+  unavailable: 503,
+};
+
+export class ValidationError extends AppError {
+  readonly category = 'validation' as const;
+  constructor(message: string, details?: ErrorDetail[], code = 'validation_error') {
+    super(code, message, { details });
+  }
+}
+
+export class AuthenticationError extends AppError {
+  readonly category = 'authentication' as const;
+}
+
+export class PermissionError extends AppError {
+  readonly category = 'permission' as const;
+}
+
+export class NotFoundError extends AppError {
+  readonly category = 'not_found' as const;
+  constructor(what = 'resource', code = 'not_found') {
+    super(code, `The ${what} was not found.`);
+  }
+}
+
+export class GoneError extends AppError {
+  readonly category = 'gone' as const;
+}
+
+export class ConflictError extends AppError {
+  readonly category = 'conflict' as const;
+}
+
+export class PayloadTooLargeError extends AppError {
+  readonly category = 'payload_too_large' as const;
+}
+
+export class RateLimitError extends AppError {
+  readonly category = 'rate_limit' as const;
+  constructor(code: string, message: string, retryAfterSeconds: number) {
+    super(code, message, { headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) } });
+  }
+}
+
+export class UnavailableError extends AppError {
+  readonly category = 'unavailable' as const;
+}
+
+/** The HTTP status of an AppError. */
+export function statusOf(error: AppError): number {
+  return STATUS_BY_CATEGORY[error.category];
+}

@@ -1,0 +1,37 @@
+import type { RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { randomBase62 } from '../random.js';
+
+const INCOMING_ID = /^[A-Za-z0-9._-]{8,64}$/;
+
+/** Query parameters that can carry a secret and are never logged. */
+const SECRET_PARAMS = /([?&](?:api_key|token|key|secret|password)=)[^&]*/gi;
+
+export function redactUrl(url: string): string {
+  return url.replace(SECRET_PARAMS, '$1[redacted]');
+}
+
+/** Gives every request an id (kept from X-Request-Id when it looks safe) and logs it when it finishes, without secrets. */
+export function requestLog(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const incoming = req.headers['x-request-id'];
+    req.requestId = typeof incoming === 'string' && INCOMING_ID.test(incoming) ? incoming : `req_${randomBase62(16)}`;
+    res.setHeader('X-Request-Id', req.requestId);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      logger.info(
+        {
+          request_id: req.requestId,
+          method: req.method,
+          url: redactUrl(req.originalUrl),
+          status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+          workspace_id: req.auth?.workspace.id,
+          key_id: req.auth?.key?.id,
+        },
+        'request',
+      );
+    });
+    next();
+  };
+}

@@ -1,0 +1,45 @@
+import type { Request, RequestHandler, Response } from 'express';
+import type { z } from 'zod';
+import type { Role, Scope } from '../store/records.js';
+import type { AuthMode } from '../auth/middleware.js';
+
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+export interface RouteResponse {
+  description: string;
+  schema?: z.ZodType;
+  /** Defaults to application/json. */
+  contentType?: string;
+}
+
+/**
+ * One API route: the single definition Express mounts and the OpenAPI document describes,
+ * so docs, validation and the authorization table cannot drift apart.
+ */
+export interface Route<Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType, P extends z.ZodType = z.ZodType> {
+  method: Method;
+  /** Express-style path, e.g. `/api/v1/qr/:id`. */
+  path: string;
+  tag: string;
+  summary: string;
+  description?: string;
+  /** `none` for public routes; otherwise the kind of credential accepted. */
+  auth: 'none' | AuthMode;
+  scope?: Scope;
+  roles?: readonly Role[];
+  query?: Q;
+  body?: B;
+  params?: P;
+  headers?: z.ZodObject;
+  responses: Record<number, RouteResponse>;
+  /** Extra middleware run after authentication and the plan checks (e.g. image credits). */
+  before?: RequestHandler[];
+  handler: (req: Request, res: Response, input: { query: z.infer<Q>; body: z.infer<B>; params: z.infer<P> }) => unknown;
+}
+
+/** Helper that keeps each route's input types inferred from its schemas. */
+export function defineRoute<Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType, P extends z.ZodType = z.ZodType>(route: Route<Q, B, P>): Route<Q, B, P> {
+  return route;
+}
+
+export type AnyRoute = Route<z.ZodType, z.ZodType, z.ZodType>;

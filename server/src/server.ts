@@ -1,0 +1,54 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import { createApp, type QrflowApp } from './app.js';
+import { LowdbStore, type LowdbStoreOptions } from './store/lowdb-store.js';
+
+export interface RunningServer {
+  app: QrflowApp;
+  store: LowdbStore;
+  server: http.Server;
+  url: string;
+  /** Stops accepting requests, finishes the ones in flight, writes everything and releases the data file. */
+  close: () => Promise<void>;
+}
+
+/** Opens the store, builds the app and listens. */
+export async function startServer(config: Config, options: { clock?: Clock; logger?: Logger; store?: LowdbStoreOptions } = {}): Promise<RunningServer> {
+  const store = await LowdbStore.open(config.dataFile, options.store);
+  let app: QrflowApp;
+  try {
+    app = createApp({ config, store, ...(options.clock ? { clock: options.clock } : {}), ...(options.logger ? { logger: options.logger } : {}) });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  await app.start();
+  const server = http.createServer({ keepAliveTimeout: 65_000 }, app.listener);
+  server.headersTimeout = 66_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    store,
+    server,
+    url: `http://${host}:${address.port}`,
+    close: () =>
+      (closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+          setTimeout(() => server.closeAllConnections(), 5000).unref();
+        });
+        await app.stop();
+        await store.close();
+      })()),
+  };
+}

@@ -1,0 +1,195 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Low } from 'lowdb';
+import { DataFile } from 'lowdb/node';
+import { Engine } from './engine.js';
+import { acquireLock } from './lock.js';
+import { COLLECTION_NAMES, type CollectionName, type Collections } from './records.js';
+import type { MultiIndex, Op, OrderedCollection, PageRequest, PageResult, Store, UniqueIndex } from './store.js';
+import { CorruptDataError, readLog, WriteAheadLog } from './wal.js';
+
+interface SnapshotDocument {
+  format: 'qrflow';
+  version: 1;
+  collections: Partial<Record<CollectionName, unknown[]>>;
+}
+
+export interface LowdbStoreOptions {
+  /** Log size (bytes) past which the log is folded into a new snapshot. */
+  compactAtBytes?: number;
+  /** How often `commitSoon` changes are written (ms). */
+  lazyFlushMs?: number;
+  /** Called if the disk refuses a write: memory and disk may now differ, so the process should stop. */
+  onFatal?: (error: Error) => void;
+}
+
+function copy<T>(record: T | undefined): T | undefined {
+  return record === undefined ? undefined : { ...record };
+}
+
+/**
+ * The embedded store: a lowdb JSON snapshot plus an append-only log of committed transactions (fsynced in groups),
+ * replayed over the snapshot at start-up, with every collection held and indexed in memory.
+ */
+export class LowdbStore implements Store {
+  private closed = false;
+  private compacting: Promise<void> | undefined;
+  private readonly timer: NodeJS.Timeout;
+
+  private constructor(
+    readonly dataFile: string,
+    private readonly engine: Engine,
+    private readonly snapshot: Low<SnapshotDocument | null>,
+    private readonly wal: WriteAheadLog,
+    private readonly releaseLock: () => void,
+    private readonly options: Required<LowdbStoreOptions>,
+  ) {
+    this.timer = setInterval(() => {
+      if (this.wal.hasPending()) void this.wal.flush().then(() => this.maybeCompact());
+    }, options.lazyFlushMs);
+    this.timer.unref();
+  }
+
+  /** Opens (or creates) the store at `dataFile`, taking its lock. Throws CorruptDataError naming a damaged file. */
+  static async open(dataFile: string, options: LowdbStoreOptions = {}): Promise<LowdbStore> {
+    const resolved = path.resolve(dataFile);
+    fs.mkdirSync(path.dirname(resolved), { recursive: true });
+    const releaseLock = acquireLock(resolved);
+    try {
+      const snapshot = new Low<SnapshotDocument | null>(new DataFile(resolved, { parse: JSON.parse, stringify: JSON.stringify }), null);
+      try {
+        await snapshot.read();
+      } catch (error) {
+        throw new CorruptDataError(`The data file ${resolved} cannot be read (${(error as Error).message}). qrflow will not start on it and will not replace it; restore it from a backup or move it aside.`);
+      }
+      const engine = new Engine();
+      const doc = snapshot.data;
+      if (doc !== null) {
+        if (typeof doc !== 'object' || doc.format !== 'qrflow' || typeof doc.collections !== 'object' || doc.collections === null) {
+          throw new CorruptDataError(`The data file ${resolved} is not a qrflow data file. qrflow will not start on it and will not replace it.`);
+        }
+        for (const name of COLLECTION_NAMES) {
+          const records = doc.collections[name] ?? [];
+          if (!Array.isArray(records)) throw new CorruptDataError(`The data file ${resolved} is damaged (collection ${name}).`);
+          for (const record of records) engine.apply({ collection: name, put: record } as Op);
+        }
+      }
+      const walFile = `${resolved}.wal`;
+      for (const ops of readLog(walFile)) for (const op of ops) engine.apply(op);
+      snapshot.data = null; // the engine holds the state; don't keep a second copy
+      const fullOptions: Required<LowdbStoreOptions> = {
+        compactAtBytes: options.compactAtBytes ?? 64 * 1024 * 1024,
+        lazyFlushMs: options.lazyFlushMs ?? 1000,
+        onFatal: options.onFatal ?? ((error) => {
+          console.error(`qrflow: a write to ${walFile} failed (${error.message}); stopping so that no acknowledged write is lost`);
+          process.exit(1);
+        }),
+      };
+      const wal = await WriteAheadLog.open(walFile, fullOptions.onFatal);
+      const store = new LowdbStore(resolved, engine, snapshot, wal, releaseLock, fullOptions);
+      if (wal.size > fullOptions.compactAtBytes / 2) await store.compact();
+      return store;
+    } catch (error) {
+      releaseLock();
+      throw error;
+    }
+  }
+
+  async get<C extends CollectionName>(collection: C, id: string): Promise<Collections[C] | undefined> {
+    return copy(this.engine.get(collection, id));
+  }
+
+  async findUnique<C extends CollectionName>(collection: C, index: UniqueIndex<C>, value: string): Promise<Collections[C] | undefined> {
+    return copy(this.engine.findUnique(collection, index, value));
+  }
+
+  async findMany<C extends CollectionName>(collection: C, index: MultiIndex<C>, value: string): Promise<Collections[C][]> {
+    return this.engine.findMany(collection, index, value).map((record) => ({ ...record }));
+  }
+
+  async all<C extends CollectionName>(collection: C): Promise<Collections[C][]> {
+    return this.engine.all(collection).map((record) => ({ ...record }));
+  }
+
+  async countByWorkspace(collection: OrderedCollection, workspaceId: string): Promise<number> {
+    return this.engine.countByWorkspace(collection, workspaceId);
+  }
+
+  async listPage<C extends OrderedCollection>(collection: C, workspaceId: string, page: PageRequest<Collections[C]>): Promise<PageResult<Collections[C]>> {
+    const result = this.engine.listPage(collection, workspaceId, page);
+    return { items: result.items.map((record) => ({ ...record })), hasMore: result.hasMore };
+  }
+
+  async commit(ops: Op[]): Promise<void> {
+    this.assertOpen();
+    const owned = ops.map(own);
+    for (const op of owned) this.engine.apply(op);
+    await this.wal.append(owned);
+    if (this.wal.size > this.options.compactAtBytes) void this.maybeCompact();
+  }
+
+  commitSoon(ops: Op[]): void {
+    this.assertOpen();
+    const owned = ops.map(own);
+    for (const op of owned) this.engine.apply(op);
+    this.wal.appendSoon(owned);
+  }
+
+  /** Folds the log into a fresh snapshot (atomic rename, fsynced) and empties the log. */
+  async compact(): Promise<void> {
+    await this.wal.exclusive(async (truncate) => {
+      this.snapshot.data = { format: 'qrflow', version: 1, collections: this.engine.toDocument() };
+      try {
+        await this.snapshot.write();
+      } finally {
+        this.snapshot.data = null;
+      }
+      const handle = await fs.promises.open(this.dataFile, 'r');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fsyncDirectory(path.dirname(this.dataFile));
+      await truncate();
+    });
+  }
+
+  private maybeCompact(): Promise<void> {
+    if (this.compacting || this.closed || this.wal.size <= this.options.compactAtBytes) return this.compacting ?? Promise.resolve();
+    this.compacting = this.compact().finally(() => (this.compacting = undefined));
+    return this.compacting;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    if (this.compacting) await this.compacting;
+    await this.wal.flush();
+    await this.compact();
+    await this.wal.close();
+    this.releaseLock();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('The store is closed');
+  }
+}
+
+function own(op: Op): Op {
+  return 'put' in op ? ({ collection: op.collection, put: { ...op.put } } as Op) : op;
+}
+
+async function fsyncDirectory(directory: string): Promise<void> {
+  try {
+    const handle = await fs.promises.open(directory, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // some platforms cannot fsync a directory; the rename is still atomic
+  }
+}

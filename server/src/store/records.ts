@@ -1,0 +1,186 @@
+/** The plain records the store keeps. Timestamps are ISO-8601 strings in UTC. */
+
+export type Role = 'owner' | 'admin' | 'member';
+export type PlanStatus = 'active' | 'expired';
+export type Scope = 'qr:read' | 'qr:write' | 'analytics:read' | 'webhooks:write';
+export const ALL_SCOPES: readonly Scope[] = ['qr:read', 'qr:write', 'analytics:read', 'webhooks:write'];
+
+export interface WorkspaceRecord {
+  id: string;
+  name: string;
+  plan: string;
+  plan_status: PlanStatus;
+  created_at: string;
+}
+
+export interface UserRecord {
+  id: string;
+  email: string;
+  password_hash: string;
+  created_at: string;
+}
+
+export interface MemberRecord {
+  id: string;
+  workspace_id: string;
+  user_id: string;
+  role: Role;
+  created_at: string;
+}
+
+/** Stored status; `expired` is derived from `expires_at` when read. */
+export type StoredKeyStatus = 'active' | 'paused' | 'revoked';
+
+export interface ApiKeyRecord {
+  id: string;
+  workspace_id: string;
+  name: string;
+  prefix: string;
+  /** SHA-256 of the full secret, hex. */
+  hash: string;
+  scopes: Scope[];
+  status: StoredKeyStatus;
+  expires_at: string | null;
+  created_at: string;
+  created_by: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+  /** Times (ms) of renewals, pruned to the last 24 hours. */
+  renewals: number[];
+}
+
+export interface SessionRecord {
+  id: string;
+  token_hash: string;
+  user_id: string;
+  workspace_id: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export type QrType = 'url' | 'text' | 'email' | 'phone' | 'sms' | 'wifi' | 'vcard';
+export type QrMode = 'dynamic' | 'static';
+
+export interface QrStyle {
+  foreground: string;
+  background: string;
+  margin: number;
+  error_correction: 'L' | 'M' | 'Q' | 'H';
+}
+
+export interface QrRecord {
+  id: string;
+  workspace_id: string;
+  name: string;
+  type: QrType;
+  mode: QrMode;
+  destination_url: string | null;
+  content: Record<string, unknown> | null;
+  short_code: string | null;
+  status: 'active' | 'paused';
+  tags: string[];
+  style: QrStyle;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A deleted dynamic code keeps its short code reserved so the link answers 410, never someone else's page. */
+export interface TombstoneRecord {
+  id: string; // the short code
+  workspace_id: string;
+  qr_id: string;
+  deleted_at: string;
+}
+
+export interface IdempotencyRecord {
+  id: string; // `${workspace_id}:${key}`
+  workspace_id: string;
+  request_hash: string;
+  status: number;
+  body: unknown;
+  created_at: string;
+}
+
+export interface UsageRecord {
+  id: string; // `${workspace_id}:${YYYY-MM}`
+  workspace_id: string;
+  month: string;
+  api_calls: number;
+  image_credits: number;
+  by_key: Record<string, number>;
+}
+
+export interface KeyActivityEntry {
+  time: string;
+  method: string;
+  path: string;
+  status: number;
+  ip: string;
+}
+
+export interface KeyActivityRecord {
+  id: string; // the key id
+  workspace_id: string;
+  entries: KeyActivityEntry[];
+}
+
+export interface WebhookRecord {
+  id: string;
+  workspace_id: string;
+  url: string;
+  events: string[];
+  secret: string;
+  status: 'active' | 'disabled';
+  disabled_reason: string | null;
+  /** When deliveries started failing without a success since (ms), or null. */
+  failing_since: number | null;
+  created_at: string;
+}
+
+export interface EventRecord {
+  id: string;
+  workspace_id: string;
+  type: string;
+  created_at: string;
+  data: unknown;
+}
+
+export interface DeliveryRecord {
+  id: string;
+  workspace_id: string;
+  webhook_id: string;
+  event_id: string;
+  attempts: number;
+  next_attempt_at: number;
+  created_at: string;
+}
+
+export interface DeliveryLogRecord {
+  id: string; // the webhook id
+  workspace_id: string;
+  entries: Array<{ event_id: string; attempted_at: string; status_code: number | null; duration_ms: number; error: string | null }>;
+}
+
+/** Every collection the store keeps, by name. */
+export interface Collections {
+  workspaces: WorkspaceRecord;
+  users: UserRecord;
+  members: MemberRecord;
+  keys: ApiKeyRecord;
+  sessions: SessionRecord;
+  qrcodes: QrRecord;
+  tombstones: TombstoneRecord;
+  idempotency: IdempotencyRecord;
+  usage: UsageRecord;
+  key_activity: KeyActivityRecord;
+  webhooks: WebhookRecord;
+  events: EventRecord;
+  deliveries: DeliveryRecord;
+  delivery_logs: DeliveryLogRecord;
+}
+
+export type CollectionName = keyof Collections;
+export const COLLECTION_NAMES: readonly CollectionName[] = [
+  'workspaces', 'users', 'members', 'keys', 'sessions', 'qrcodes', 'tombstones', 'idempotency',
+  'usage', 'key_activity', 'webhooks', 'events', 'deliveries', 'delivery_logs',
+];
