@@ -44,41 +44,48 @@ export const mapServerErrors: AfterResponseMiddleware = async (response, z) => {
   if (response.status === 404 && response.skipThrowForStatus) return response;
 
   const error = await readServerError(response);
-  const reference = error.requestId ? ` (request ${error.requestId})` : '';
-  const message = `${error.message}${reference}`;
+  // The request ID goes last: it is what qrflow support asks for, not what the user acts on.
+  const withReference = (text: string) => (error.requestId ? `${text} (request ${error.requestId})` : text);
 
   switch (response.status) {
     case 400:
-      throw new z.errors.Error(invalidFieldsMessage(error) + reference, error.code, 400);
+      throw new z.errors.Error(withReference(invalidFieldsMessage(error)), error.code, 400);
     case 401:
-      throw new z.errors.ExpiredAuthError(`${message} ${reconnectHint(error.code)}`);
+      throw new z.errors.ExpiredAuthError(withReference(`${error.message} ${reconnectHint(error.code)}`));
     case 403:
-      throw new z.errors.Error(`${message} ${forbiddenHint(error.code)}`.trim(), error.code, 403);
+      throw new z.errors.Error(withReference(`${error.message} ${forbiddenHint(error.code)}`.trim()), error.code, 403);
     case 404:
       throw new z.errors.Error(
-        `${message} Check that the QR code still exists in this qrflow workspace.`,
+        withReference(`${error.message} Check that the QR code still exists in this qrflow workspace.`),
         error.code,
         404,
       );
     case 429:
-      return throwForTooManyRequests(z, response, error, message);
+      return throwForTooManyRequests(z, response, error, withReference);
     default:
-      throw new z.errors.Error(message, error.code, response.status);
+      throw new z.errors.Error(withReference(error.message), error.code, response.status);
   }
 };
 
-function throwForTooManyRequests(z: ZObject, response: HttpResponse | RawHttpResponse, error: ServerError, message: string): never {
+function throwForTooManyRequests(
+  z: ZObject,
+  response: HttpResponse | RawHttpResponse,
+  error: ServerError,
+  withReference: (text: string) => string,
+): never {
   const retryAfter = retryAfterSeconds(response);
   if (error.code === 'monthly_quota_exceeded' || error.code === 'image_credits_exhausted') {
     const resetsAt =
       retryAfter === undefined ? 'at the start of next month (UTC)' : `at ${new Date(Date.now() + retryAfter * 1000).toISOString()}`;
     throw new z.errors.HaltedError(
-      `${message} The monthly allowance resets ${resetsAt}; retrying before then will not help. ` +
-        'Upgrade the qrflow plan to continue now.',
+      withReference(
+        `${error.message} The monthly allowance resets ${resetsAt}; retrying before then will not help. ` +
+          'Upgrade the qrflow plan to continue now.',
+      ),
     );
   }
   // rate_limited and any other 429: wait as long as the server asks, then Zapier retries the step.
-  throw new z.errors.ThrottledError(message, retryAfter ?? 60);
+  throw new z.errors.ThrottledError(withReference(error.message), retryAfter ?? 60);
 }
 
 function retryAfterSeconds(response: HttpResponse | RawHttpResponse): number | undefined {

@@ -81,12 +81,12 @@ const CONTENT_FIELDS: Record<Exclude<QrType, 'url'>, ContentField[]> = {
   vcard: [
     { key: 'vcard_first_name', apiKey: 'first_name', label: 'Contact First Name', required: true, helpText: 'The contact card’s first name.' },
     { key: 'vcard_last_name', apiKey: 'last_name', label: 'Contact Last Name', helpText: 'The contact card’s last name.' },
-    { key: 'vcard_organization', apiKey: 'organization', label: 'Contact Organization', helpText: 'Company or organization.' },
-    { key: 'vcard_title', apiKey: 'title', label: 'Contact Job Title', helpText: 'Job title.' },
-    { key: 'vcard_phone', apiKey: 'phone', label: 'Contact Phone', helpText: 'Phone number with country code.' },
-    { key: 'vcard_email', apiKey: 'email', label: 'Contact Email', helpText: 'Email address.' },
-    { key: 'vcard_url', apiKey: 'url', label: 'Contact Website', helpText: 'Website address.' },
-    { key: 'vcard_address', apiKey: 'address', label: 'Contact Address', type: 'text', helpText: 'Postal address on one or more lines.' },
+    { key: 'vcard_organization', apiKey: 'organization', label: 'Contact Organization', helpText: 'The contact’s company or organization.' },
+    { key: 'vcard_title', apiKey: 'title', label: 'Contact Job Title', helpText: 'The contact’s job title, e.g. "Head of Marketing".' },
+    { key: 'vcard_phone', apiKey: 'phone', label: 'Contact Phone', helpText: 'The contact’s phone number, with country code.' },
+    { key: 'vcard_email', apiKey: 'email', label: 'Contact Email', helpText: 'The contact’s email address.' },
+    { key: 'vcard_url', apiKey: 'url', label: 'Contact Website', helpText: 'The contact’s website, starting with https://.' },
+    { key: 'vcard_address', apiKey: 'address', label: 'Contact Address', type: 'text', helpText: 'The contact’s postal address, on one or more lines.' },
   ],
 };
 

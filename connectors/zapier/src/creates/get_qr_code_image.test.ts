@@ -1,0 +1,82 @@
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { qrCodeSample } from '../common/qr-fields.js';
+import { app, api, run, authData, fakeZapierRpc, serverError, useNock } from '../test-support/harness.js';
+
+useNock();
+
+const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+
+/** Reads the payload that z.dehydrateFile put into its `hydrate|||...|||hydrate` pointer. */
+function hydrationPayload(pointer: string) {
+  const match = /^hydrate\|\|\|(.*)\|\|\|hydrate$/.exec(pointer);
+  if (!match?.[1]) throw new Error(`not a hydration pointer: ${pointer}`);
+  return JSON.parse(match[1]) as { type: string; method: string; bundle: Record<string, unknown> };
+}
+
+describe('Get QR Code Image', () => {
+  afterEach(() => {
+    delete process.env.ZAPIER_DEPLOY_KEY;
+  });
+
+  it('returns the image as a file pointer, without spending an image credit yet', async () => {
+    api().get('/api/v1/qr/qr_8fK2mP0aZx91').reply(200, { data: qrCodeSample });
+    const result = (await run(app.creates.get_qr_code_image.operation.perform, {
+      authData,
+      inputData: { qr_id: 'qr_8fK2mP0aZx91', format: 'png', size: 1024 },
+    })) as Record<string, unknown>;
+    expect(result).toMatchObject({ id: 'qr_8fK2mP0aZx91', format: 'png', size: 1024, filename: 'spring-flyer.png', content_type: 'image/png' });
+    const payload = hydrationPayload(String(result.file));
+    expect(payload).toMatchObject({
+      type: 'file',
+      method: 'hydrators.downloadQrImage',
+      bundle: { qr_id: 'qr_8fK2mP0aZx91', format: 'png', size: 1024, filename: 'spring-flyer.png' },
+    });
+  });
+
+  it('keeps the size within 64..2048 and defaults to a 512 px PNG', async () => {
+    api().get('/api/v1/qr/qr_8fK2mP0aZx91').times(2).reply(200, { data: qrCodeSample });
+    const big = await run(app.creates.get_qr_code_image.operation.perform, {
+      authData,
+      inputData: { qr_id: 'qr_8fK2mP0aZx91', format: 'svg', size: 99999 },
+    });
+    const plain = await run(app.creates.get_qr_code_image.operation.perform, {
+      authData,
+      inputData: { qr_id: 'qr_8fK2mP0aZx91' },
+    });
+    expect(big).toMatchObject({ format: 'svg', size: 2048, filename: 'spring-flyer.svg', content_type: 'image/svg+xml' });
+    expect(plain).toMatchObject({ format: 'png', size: 512 });
+  });
+
+  it('the hydrator downloads the image with format and size and stashes it as a file', async () => {
+    const rpc = fakeZapierRpc();
+    api()
+      .get('/api/v1/qr/qr_8fK2mP0aZx91/image')
+      .query({ format: 'png', size: '1024' })
+      .reply(200, PNG, { 'Content-Type': 'image/png' });
+    const url = await run(app.hydrators.downloadQrImage, {
+      authData,
+      inputData: { qr_id: 'qr_8fK2mP0aZx91', format: 'png', size: 1024, filename: 'spring-flyer.png' },
+    });
+    expect(url).toBe(rpc.uploadUrl);
+    expect(rpc.calls).toEqual(['get_presigned_upload_post_data']);
+    expect(rpc.uploads).toHaveLength(1);
+    const form = rpc.uploads[0]?.body ?? Buffer.alloc(0);
+    expect(form.toString('latin1')).toContain('name="file"; filename="spring-flyer.png"\r\nContent-Type: image/png');
+    expect(form.includes(PNG)).toBe(true);
+  });
+
+  it('the hydrator halts when the month’s image credits are spent', async () => {
+    fakeZapierRpc();
+    api()
+      .get('/api/v1/qr/qr_8fK2mP0aZx91/image')
+      .query(true)
+      .reply(429, serverError('image_credits_exhausted', 'No image credits left this month.'), { 'Retry-After': '3600' });
+    await expect(
+      run(app.hydrators.downloadQrImage, {
+        authData,
+        inputData: { qr_id: 'qr_8fK2mP0aZx91', format: 'png', size: 512, filename: 'x.png' },
+      }),
+    ).rejects.toMatchObject({ name: 'HaltedError', message: expect.stringContaining('No image credits left this month.') });
+  });
+});

@@ -1,0 +1,113 @@
+import nock from 'nock';
+import { afterEach, beforeEach, expect } from 'vitest';
+import zapier from 'zapier-platform-core';
+
+import App from '../index.js';
+
+export const BASE_URL = 'https://qr.example.com';
+export const API_KEY = 'qr_live_AbCdEfGhIjKlMnOpQrStUvWxYz012345';
+export const authData = { base_url: BASE_URL, api_key: API_KEY };
+
+const appTester = zapier.createAppTester(App);
+
+type Method = (...args: never[]) => unknown;
+interface LooseOperation {
+  perform: Method;
+  performList?: Method;
+  performSubscribe?: Method;
+  performUnsubscribe?: Method;
+  inputFields: unknown[];
+  sample?: Record<string, unknown>;
+  outputFields?: { key: string; label?: string; type?: string }[];
+  canPaginate?: boolean;
+}
+interface LooseAction {
+  key: string;
+  display: { label?: string; description?: string; hidden?: boolean };
+  operation: LooseOperation;
+}
+
+/**
+ * The app with the precise definition types loosened, so tests can reach any operation's functions.
+ * The functions themselves are the app's own: appTester finds them by identity and runs them under their real path.
+ */
+export const app = App as unknown as {
+  triggers: Record<keyof typeof App.triggers, LooseAction>;
+  creates: Record<keyof typeof App.creates, LooseAction>;
+  searches: Record<keyof typeof App.searches, LooseAction>;
+  hydrators: { downloadQrImage: Method };
+  searchOrCreates: Record<string, { search: string; create: string }>;
+  authentication: { test: Method; connectionLabel: Method; fields: { key: string; type?: string; helpText?: string }[] };
+};
+
+/** Runs one of the app's functions (or an ad hoc `(z, bundle) => ...`) the way Zapier would. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test results are asserted on, not typed
+export function run<T = any>(method: unknown, bundle: Record<string, unknown> = {}): Promise<T> {
+  return appTester(method as never, bundle as never) as Promise<T>;
+}
+
+/** The qrflow API on the fake host, as nock sees it. */
+export const api = () => nock(BASE_URL, { reqheaders: { authorization: `Bearer ${API_KEY}` } });
+
+/** The body of a qrflow error response. */
+export function serverError(code: string, message: string, details?: { field: string; message: string }[]) {
+  return { error: { code, message, ...(details ? { details } : {}) }, request_id: 'req_test123' };
+}
+
+/** Every test runs with the network closed and must use every interceptor it sets up. */
+export function useNock(): void {
+  beforeEach(() => {
+    nock.disableNetConnect();
+  });
+  afterEach(() => {
+    // The fake Zapier RPC and upload hosts persist on purpose; only the qrflow API must be fully used.
+    const pending = nock.pendingMocks().filter((mock) => mock.includes(new URL(BASE_URL).host));
+    nock.cleanAll();
+    nock.enableNetConnect();
+    expect(pending, 'unused HTTP interceptors').toEqual([]);
+  });
+}
+
+const RPC_ORIGIN = 'https://rpc.zapier.com';
+const UPLOAD_ORIGIN = 'https://uploads.zapier-test.example';
+
+/**
+ * Stands in for Zapier's RPC service, which z.cursor and z.stashFile call outside Zapier: cursors live in a
+ * map, and a stash is "uploaded" to a fake storage host whose received files the test can inspect.
+ */
+export function fakeZapierRpc() {
+  process.env.ZAPIER_DEPLOY_KEY ??= 'test-deploy-key';
+  const cursors = new Map<string, string>();
+  const uploads: { body: Buffer; contentType: string | undefined }[] = [];
+  const calls: string[] = [];
+  nock(RPC_ORIGIN)
+    .persist()
+    .post('/cli')
+    .reply(200, (_uri, body) => {
+      const parsed = typeof body === 'string' ? JSON.parse(body) : body;
+      const { id, method, params, storeKey } = parsed as { id: string; method: string; params: unknown[]; storeKey: string };
+      calls.push(method);
+      switch (method) {
+        case 'get_cursor':
+          return { id, result: cursors.get(storeKey) ?? null };
+        case 'set_cursor':
+          cursors.set(storeKey, String(params[0]));
+          return { id, result: null };
+        case 'get_presigned_upload_post_data':
+          return { id, result: { url: `${UPLOAD_ORIGIN}/`, fields: { key: 'stash/qr-image' } } };
+        default:
+          return { id, error: `unexpected RPC ${method}` };
+      }
+    });
+  nock(UPLOAD_ORIGIN)
+    .persist()
+    .post('/')
+    .reply(204, function (_uri, body) {
+      // nock hands over a binary body as a hex string
+      const text = String(body);
+      const bytes = /^(?:[0-9a-f]{2})+$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'latin1');
+      uploads.push({ body: bytes, contentType: this.req.headers['content-type'] as string | undefined });
+      return '';
+    });
+  return { cursors, uploads, calls, uploadUrl: `${UPLOAD_ORIGIN}/stash/qr-image` };
+}
