@@ -20,6 +20,18 @@ import { errorHandler, notFoundHandler } from './http/errors.js';
 import { requestLog } from './http/request-log.js';
 import type { AnyRoute } from './http/route.js';
 import { buildOpenApiDocument, docsRouter } from './docs/openapi.js';
+import { ScanStore } from './analytics/scan-store.js';
+import { AnalyticsService } from './analytics/service.js';
+import { EventService } from './events/service.js';
+import { eventRoutes } from './events/routes.js';
+import { ImageRenderer } from './images/renderer.js';
+import { QrService } from './qr/service.js';
+import { qrRoutes } from './qr/routes.js';
+import { ScanRecorder } from './redirect/recorder.js';
+import { redirectHandler } from './redirect/handler.js';
+import { UsageMeter } from './usage/meter.js';
+import { perMinuteLimiter, redisRateLimitStore } from './usage/rate-limit.js';
+import { usageRoutes } from './usage/routes.js';
 
 export interface AppOptions {
   config: Config;
@@ -34,7 +46,18 @@ export interface QrflowApp {
   express: express.Express;
   ctx: Context;
   routes: readonly AnyRoute[];
-  services: { workspaces: WorkspaceService; keys: KeyService; sessions: SessionService; activity: KeyActivity };
+  services: {
+    workspaces: WorkspaceService;
+    keys: KeyService;
+    sessions: SessionService;
+    activity: KeyActivity;
+    qr: QrService;
+    scans: ScanStore;
+    recorder: ScanRecorder;
+    meter: UsageMeter;
+    events: EventService;
+    renderer: ImageRenderer;
+  };
   openapi: () => Record<string, unknown>;
   /** Starts background work (webhook delivery, scan flushing). */
   start: () => Promise<void>;
@@ -43,7 +66,7 @@ export interface QrflowApp {
 }
 
 /** Builds the whole application without listening, so tests and the server share it. */
-export function createApp(options: AppOptions): QrflowApp {
+export async function createApp(options: AppOptions): Promise<QrflowApp> {
   const logger = options.logger ?? pino({ level: options.config.logLevel });
   const ctx: Context = {
     store: options.store,
@@ -56,6 +79,14 @@ export function createApp(options: AppOptions): QrflowApp {
   const keys = new KeyService(ctx, workspaces);
   const sessions = new SessionService(ctx, workspaces);
   const activity = new KeyActivity(ctx);
+  const scans = await ScanStore.open(ctx.config.dataFile);
+  const events = new EventService(ctx);
+  const qr = new QrService(ctx, events, (id) => scans.humanCount(id));
+  const analytics = new AnalyticsService(scans, ctx.clock);
+  const recorder = new ScanRecorder(ctx, scans, events);
+  const renderer = new ImageRenderer();
+  const meter = new UsageMeter(ctx);
+  const limiter = perMinuteLimiter(await redisRateLimitStore(ctx.config));
 
   const recordKeyUse: RequestHandler = (req, res, next) => {
     const key = req.auth?.key;
@@ -74,7 +105,14 @@ export function createApp(options: AppOptions): QrflowApp {
     next();
   };
 
-  const routes: AnyRoute[] = [...authRoutes(sessions), ...meRoutes(), ...keyRoutes(ctx, keys, activity)];
+  const routes: AnyRoute[] = [
+    ...authRoutes(sessions),
+    ...meRoutes(),
+    ...keyRoutes(ctx, keys, activity),
+    ...qrRoutes(qr, renderer, analytics, meter),
+    ...eventRoutes(ctx, scans),
+    ...usageRoutes(ctx, meter),
+  ];
 
   const app = express();
   app.disable('x-powered-by');
@@ -86,27 +124,36 @@ export function createApp(options: AppOptions): QrflowApp {
 
   const registry = new OpenAPIRegistry();
   const router = express.Router();
-  mountRoutes(router, registry, routes, { authenticator: { keys, sessions, workspaces }, afterAuth: [recordKeyUse] });
+  mountRoutes(router, registry, routes, { authenticator: { keys, sessions, workspaces }, afterAuth: [limiter, meter.middleware(), recordKeyUse] });
   const openapi = () => buildOpenApiDocument(registry, ctx.config.publicUrl);
   app.use(docsRouter(openapi));
   app.use(router);
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
 
+  const redirect = redirectHandler(ctx, recorder);
   const listener = (req: IncomingMessage, res: ServerResponse) => {
+    if (redirect(req, res)) return;
     app(req as never, res as never);
   };
+  const sweeper = setInterval(() => void qr.sweepIdempotency(), 3600_000);
+  sweeper.unref();
 
   return {
     listener,
     express: app,
     ctx,
     routes,
-    services: { workspaces, keys, sessions, activity },
+    services: { workspaces, keys, sessions, activity, qr, scans, recorder, meter, events, renderer },
     openapi,
     start: async () => {},
     stop: async () => {
+      clearInterval(sweeper);
       activity.stop();
+      meter.stop();
+      await recorder.stop();
+      await scans.close();
+      await renderer.close();
     },
   };
 }

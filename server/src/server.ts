@@ -20,7 +20,7 @@ export async function startServer(config: Config, options: { clock?: Clock; logg
   const store = await LowdbStore.open(config.dataFile, options.store);
   let app: QrflowApp;
   try {
-    app = createApp({ config, store, ...(options.clock ? { clock: options.clock } : {}), ...(options.logger ? { logger: options.logger } : {}) });
+    app = await createApp({ config, store, ...(options.clock ? { clock: options.clock } : {}), ...(options.logger ? { logger: options.logger } : {}) });
   } catch (error) {
     await store.close();
     throw error;

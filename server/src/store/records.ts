@@ -145,11 +145,19 @@ export interface EventRecord {
   data: unknown;
 }
 
+/** The object sent to receivers and listed by the events feed. */
+export interface EventPayload {
+  id: string;
+  type: string;
+  created_at: string;
+  data: unknown;
+}
+
 export interface DeliveryRecord {
   id: string;
   workspace_id: string;
   webhook_id: string;
-  event_id: string;
+  event: EventPayload;
   attempts: number;
   next_attempt_at: number;
   created_at: string;

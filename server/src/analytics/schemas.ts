@@ -1,0 +1,32 @@
+import { z } from 'zod';
+
+export const AnalyticsQuerySchema = z
+  .object({
+    from: z.string().max(40).optional().meta({ description: 'ISO-8601 start (inclusive); default 30 days before `to`' }),
+    to: z.string().max(40).optional().meta({ description: 'ISO-8601 end (exclusive); default now' }),
+    interval: z.enum(['day', 'week', 'month']).default('day'),
+    tz: z.string().min(1).max(64).default('UTC').meta({ description: 'IANA time zone for the periods, e.g. Europe/Paris' }),
+    include_bots: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
+  })
+  .strict();
+
+const Breakdown = z.array(z.object({ value: z.string(), scans: z.number().int() }));
+
+export const AnalyticsSchema = z
+  .object({
+    qr_id: z.string(),
+    from: z.string(),
+    to: z.string(),
+    interval: z.enum(['day', 'week', 'month']),
+    tz: z.string(),
+    include_bots: z.boolean(),
+    total_scans: z.number().int(),
+    unique_scans: z.number().int(),
+    timeseries: z.array(z.object({ period: z.string(), scans: z.number().int(), unique_scans: z.number().int() })),
+    countries: Breakdown,
+    devices: Breakdown,
+    os: Breakdown,
+    browsers: Breakdown,
+    referrers: Breakdown,
+  })
+  .meta({ id: 'Analytics' });

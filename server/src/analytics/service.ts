@@ -1,0 +1,167 @@
+import { ValidationError } from '../errors.js';
+import type { Clock } from '../clock.js';
+import type { ScanStore } from './scan-store.js';
+
+export type Interval = 'day' | 'week' | 'month';
+const DAY_MS = 24 * 3600_000;
+const QUARTER_HOUR_MS = 15 * 60_000;
+/** Longest range one request may ask for. */
+export const MAX_RANGE_DAYS = 2 * 366;
+
+export interface AnalyticsQuery {
+  from?: string | undefined;
+  to?: string | undefined;
+  interval: Interval;
+  tz: string;
+  include_bots: boolean;
+}
+
+export interface Breakdown {
+  value: string;
+  scans: number;
+}
+
+export interface Analytics {
+  qr_id: string;
+  from: string;
+  to: string;
+  interval: Interval;
+  tz: string;
+  include_bots: boolean;
+  total_scans: number;
+  unique_scans: number;
+  timeseries: Array<{ period: string; scans: number; unique_scans: number }>;
+  countries: Breakdown[];
+  devices: Breakdown[];
+  os: Breakdown[];
+  browsers: Breakdown[];
+  referrers: Breakdown[];
+}
+
+function parseTime(value: string, field: string): number {
+  const time = Date.parse(value);
+  if (Number.isNaN(time) || !/^\d{4}-\d{2}-\d{2}/.test(value)) throw new ValidationError(`${field} must be an ISO-8601 date or date-time.`, [{ field, message: 'invalid date' }]);
+  return time;
+}
+
+/** Local calendar date (YYYY-MM-DD) of an instant in a time zone, cached per quarter hour (every zone offset is a multiple of 15 minutes). */
+function localDates(tz: string): (time: number) => string {
+  const format = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' });
+  const cache = new Map<number, string>();
+  return (time) => {
+    const bucket = Math.floor(time / QUARTER_HOUR_MS);
+    let date = cache.get(bucket);
+    if (date === undefined) {
+      date = format.format(bucket * QUARTER_HOUR_MS);
+      cache.set(bucket, date);
+    }
+    return date;
+  };
+}
+
+/** The period a local date falls in: the date itself, the Monday of its ISO week, or its month. */
+function periodOf(date: string, interval: Interval): string {
+  if (interval === 'day') return date;
+  if (interval === 'month') return date.slice(0, 7);
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const utc = Date.UTC(y, m - 1, d);
+  const weekday = (new Date(utc).getUTCDay() + 6) % 7; // Monday = 0
+  return new Date(utc - weekday * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** Every period from the one holding `first` to the one holding `last`, in order (calendar arithmetic, no time zone needed). */
+function periodsBetween(first: string, last: string, interval: Interval): string[] {
+  const out: string[] = [];
+  const start = periodOf(first, interval);
+  const end = periodOf(last, interval);
+  if (interval === 'month') {
+    let [y, m] = start.split('-').map(Number) as [number, number];
+    for (;;) {
+      const key = `${y}-${String(m).padStart(2, '0')}`;
+      out.push(key);
+      if (key >= end) break;
+      m++;
+      if (m === 13) {
+        m = 1;
+        y++;
+      }
+    }
+    return out;
+  }
+  const step = interval === 'week' ? 7 * DAY_MS : DAY_MS;
+  const [y, m, d] = start.split('-').map(Number) as [number, number, number];
+  for (let t = Date.UTC(y, m - 1, d); ; t += step) {
+    const key = new Date(t).toISOString().slice(0, 10);
+    out.push(key);
+    if (key >= end) break;
+  }
+  return out;
+}
+
+function top(counts: Map<number, number>, name: (id: number) => string): Breakdown[] {
+  return [...counts]
+    .map(([id, scans]) => ({ value: name(id), scans }))
+    .sort((a, b) => b.scans - a.scans || (a.value < b.value ? -1 : 1));
+}
+
+/** Scan analytics of one code: totals, unique visitors, a zero-filled time series in the caller's time zone, and breakdowns. */
+export class AnalyticsService {
+  constructor(private readonly scans: ScanStore, private readonly clock: Clock) {}
+
+  compute(qrId: string, query: AnalyticsQuery): Analytics {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: query.tz });
+    } catch {
+      throw new ValidationError(`Unknown time zone "${query.tz}". Use an IANA name such as Europe/Paris or UTC.`, [{ field: 'tz', message: 'unknown time zone' }]);
+    }
+    const to = query.to ? parseTime(query.to, 'to') : this.clock.now();
+    const from = query.from ? parseTime(query.from, 'from') : to - 30 * DAY_MS;
+    if (from > to) throw new ValidationError('from must be before to.', [{ field: 'from', message: 'after to' }]);
+    if (to - from > MAX_RANGE_DAYS * DAY_MS) throw new ValidationError(`The range may span at most ${MAX_RANGE_DAYS} days.`, [{ field: 'from', message: `range over ${MAX_RANGE_DAYS} days` }]);
+
+    const dateOf = localDates(query.tz);
+    const series = new Map<string, { scans: number; visitors: Set<number> }>();
+    for (const period of periodsBetween(dateOf(from), dateOf(Math.max(from, to - 1)), query.interval)) series.set(period, { scans: 0, visitors: new Set() });
+    const view = this.scans.view();
+    const visitors = new Set<number>();
+    const countries = new Map<number, number>();
+    const devices = new Map<number, number>();
+    const os = new Map<number, number>();
+    const browsers = new Map<number, number>();
+    const referrers = new Map<number, number>();
+    const bump = (map: Map<number, number>, id: number) => map.set(id, (map.get(id) ?? 0) + 1);
+    let total = 0;
+    for (const i of this.scans.scansOf(qrId, from, to)) {
+      if (!query.include_bots && (view.flags[i] as number) & 1) continue;
+      total++;
+      const visitor = view.visitor[i] as number;
+      visitors.add(visitor);
+      const bucket = series.get(periodOf(dateOf(view.time[i] as number), query.interval));
+      if (bucket) {
+        bucket.scans++;
+        bucket.visitors.add(visitor);
+      }
+      bump(countries, view.country[i] as number);
+      bump(devices, view.device[i] as number);
+      bump(os, view.os[i] as number);
+      bump(browsers, view.browser[i] as number);
+      bump(referrers, view.referrer[i] as number);
+    }
+    return {
+      qr_id: qrId,
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      interval: query.interval,
+      tz: query.tz,
+      include_bots: query.include_bots,
+      total_scans: total,
+      unique_scans: visitors.size,
+      timeseries: [...series].map(([period, bucket]) => ({ period, scans: bucket.scans, unique_scans: bucket.visitors.size })),
+      countries: top(countries, view.string),
+      devices: top(devices, view.string),
+      os: top(os, view.string),
+      browsers: top(browsers, view.string),
+      referrers: top(referrers, view.string),
+    };
+  }
+}

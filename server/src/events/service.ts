@@ -1,0 +1,40 @@
+import { iso } from '../clock.js';
+import type { Context } from '../context.js';
+import { newId } from '../random.js';
+import type { DeliveryRecord, EventPayload, EventRecord } from '../store/records.js';
+import type { Op } from '../store/store.js';
+
+export const EVENT_TYPES = ['qr.created', 'qr.updated', 'qr.deleted', 'qr.scanned'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Events kept for the feed: the last 30 days, and at most this many per workspace. */
+export const EVENT_RETENTION_MS = 30 * 24 * 3600_000;
+export const EVENTS_PER_WORKSPACE = 10_000;
+
+export function payloadOf(event: EventRecord | EventPayload): EventPayload {
+  return { id: event.id, type: event.type, created_at: event.created_at, data: event.data };
+}
+
+/** Records events and queues their webhook deliveries in the same commit as the change they describe. */
+export class EventService {
+  constructor(private readonly ctx: Context) {}
+
+  /** Ops that queue one delivery per active subscription of the workspace to this event type. */
+  async deliveryOps(workspaceId: string, event: EventPayload): Promise<Op[]> {
+    const hooks = await this.ctx.store.findMany('webhooks', 'workspace_id', workspaceId);
+    const now = this.ctx.clock.now();
+    return hooks
+      .filter((hook) => hook.status === 'active' && hook.events.includes(event.type))
+      .map((hook) => {
+        const delivery: DeliveryRecord = { id: newId('dlv'), workspace_id: workspaceId, webhook_id: hook.id, event, attempts: 0, next_attempt_at: now, created_at: iso(now) };
+        return { collection: 'deliveries', put: delivery } as Op;
+      });
+  }
+
+  /** The event and the ops that store it and queue its deliveries. */
+  async record(workspaceId: string, type: EventType, data: unknown): Promise<{ event: EventPayload; ops: Op[] }> {
+    const record: EventRecord = { id: newId('evt'), workspace_id: workspaceId, type, created_at: iso(this.ctx.clock.now()), data };
+    const event = payloadOf(record);
+    return { event, ops: [{ collection: 'events', put: record }, ...(await this.deliveryOps(workspaceId, event))] };
+  }
+}

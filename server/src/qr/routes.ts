@@ -1,0 +1,155 @@
+import { z } from 'zod';
+import { defineRoute, type AnyRoute } from '../http/route.js';
+import { envelope, IdParams } from '../http/schemas.js';
+import type { AnalyticsService } from '../analytics/service.js';
+import type { ImageRenderer } from '../images/renderer.js';
+import type { ImageCredits } from '../images/credits.js';
+import { encodedPayload } from './payload.js';
+import type { QrService } from './service.js';
+import { CreateQrBody, IdempotencyHeaders, ImageQuery, ListQrQuery, QrPage, QrSchema, UpdateQrBody } from './schemas.js';
+import { AnalyticsQuerySchema, AnalyticsSchema } from '../analytics/schemas.js';
+
+export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: AnalyticsService, credits: ImageCredits): AnyRoute[] {
+  const tag = 'QR codes';
+  const update = (method: 'put' | 'patch') =>
+    defineRoute({
+      method,
+      path: '/api/v1/qr/:id',
+      tag,
+      summary: method === 'put' ? 'Update a QR code (same as PATCH: only the fields given change)' : 'Update a QR code',
+      description: 'Change name, destination_url, status, tags, style, or the content of a static code. type, mode and short_code cannot change.',
+      auth: 'key_or_session',
+      scope: 'qr:write',
+      params: IdParams,
+      body: UpdateQrBody,
+      responses: { 200: { description: 'The updated code', schema: envelope(QrSchema) } },
+      handler: async (req, res, { params, body }) => {
+        res.json({ data: await qr.update(req.auth!.workspace, params.id, body) });
+      },
+    });
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/qr',
+      tag,
+      summary: 'List QR codes, newest first',
+      description: 'Cursor-paginated: pass `next_cursor` as `cursor` for the next page.',
+      auth: 'key_or_session',
+      scope: 'qr:read',
+      query: ListQrQuery,
+      responses: { 200: { description: 'A page of codes', schema: QrPage } },
+      handler: async (req, res, { query }) => {
+        const page = await qr.list(req.auth!.workspace, query);
+        res.json({ data: page.items, pagination: { limit: query.limit, has_more: page.hasMore, next_cursor: page.nextCursor } });
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/qr',
+      tag,
+      summary: 'Create a QR code',
+      description: 'Dynamic codes (type url) encode a short link whose destination can change later; static codes encode their content. Send an `Idempotency-Key` header to make retries safe.',
+      auth: 'key_or_session',
+      scope: 'qr:write',
+      body: CreateQrBody,
+      headers: IdempotencyHeaders,
+      responses: { 201: { description: 'The new code', schema: envelope(QrSchema) }, 409: { description: 'Idempotency-Key reused with a different body' } },
+      handler: async (req, res, { body }) => {
+        const key = req.get('idempotency-key');
+        if (key !== undefined && (key.length < 1 || key.length > 255)) {
+          res.status(400).json({ error: { code: 'validation_error', message: 'Idempotency-Key must be 1 to 255 characters.', details: [{ field: 'Idempotency-Key', message: '1 to 255 characters' }] }, request_id: req.requestId });
+          return;
+        }
+        const { qr: created, replayed } = await qr.create(req.auth!.workspace, req.auth!.plan, body, key);
+        if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+        res.status(201).json({ data: created });
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/qr/:id',
+      tag,
+      summary: 'Get a QR code',
+      auth: 'key_or_session',
+      scope: 'qr:read',
+      params: IdParams,
+      responses: { 200: { description: 'The code', schema: envelope(QrSchema) } },
+      handler: async (req, res, { params }) => {
+        res.json({ data: qr.view(await qr.find(req.auth!.workspace, params.id)) });
+      },
+    }),
+    update('put'),
+    update('patch'),
+    defineRoute({
+      method: 'delete',
+      path: '/api/v1/qr/:id',
+      tag,
+      summary: 'Delete a QR code',
+      description: 'Its short link then answers 410 Gone; its short code is never reused.',
+      auth: 'key_or_session',
+      scope: 'qr:write',
+      params: IdParams,
+      responses: { 200: { description: 'Deleted', schema: envelope(z.object({ id: z.string(), deleted: z.literal(true) })) } },
+      handler: async (req, res, { params }) => {
+        await qr.delete(req.auth!.workspace, params.id);
+        res.json({ data: { id: params.id, deleted: true } });
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/qr/:id/image',
+      tag,
+      summary: 'Get the QR image (PNG or SVG)',
+      description: 'Each generated image uses one image credit; identical repeated requests come from a cache (with an ETag) and use none.',
+      auth: 'key_or_session',
+      scope: 'qr:read',
+      params: IdParams,
+      query: ImageQuery,
+      responses: {
+        200: { description: 'The image', schema: z.string().meta({ format: 'binary' }), contentType: 'image/png' },
+        304: { description: 'Not modified (If-None-Match matched)' },
+      },
+      handler: async (req, res, { params, query }) => {
+        const record = await qr.find(req.auth!.workspace, params.id);
+        const options = {
+          text: encodedPayload(record, qr.shortUrl(record.short_code)),
+          format: query.format,
+          size: query.size,
+          foreground: record.style.foreground,
+          background: record.style.background,
+          margin: record.style.margin,
+          errorCorrection: record.style.error_correction,
+        };
+        const cached = renderer.cached(options);
+        if (cached && req.get('if-none-match') === cached.etag) {
+          res.status(304).setHeader('ETag', cached.etag).end();
+          return;
+        }
+        if (!cached) credits.assertAvailable(req.auth!);
+        const image = cached ?? (await renderer.render(options));
+        if (image.generated) credits.charge(req.auth!);
+        res.setHeader('Content-Type', image.contentType);
+        res.setHeader('ETag', image.etag);
+        res.setHeader('Cache-Control', 'private, max-age=300');
+        res.setHeader('Content-Disposition', `inline; filename="${record.id}.${query.format}"`);
+        res.send(image.bytes);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/qr/:id/analytics',
+      tag: 'Analytics',
+      summary: 'Scan analytics of a QR code',
+      description: 'Totals, unique visitors (a visitor is counted once per UTC day: the salt that hashes visitors changes daily), a zero-filled time series in the given time zone, and breakdowns. Bots and link previews are left out unless include_bots=true.',
+      auth: 'key_or_session',
+      scope: 'analytics:read',
+      params: IdParams,
+      query: AnalyticsQuerySchema,
+      responses: { 200: { description: 'The analytics', schema: envelope(AnalyticsSchema) } },
+      handler: async (req, res, { params, query }) => {
+        const record = await qr.find(req.auth!.workspace, params.id);
+        res.json({ data: analytics.compute(record.id, query) });
+      },
+    }),
+  ] as AnyRoute[];
+}

@@ -1,0 +1,159 @@
+import { z } from 'zod';
+import { Pagination } from '../http/schemas.js';
+
+export const QR_TYPES = ['url', 'text', 'email', 'phone', 'sms', 'wifi', 'vcard'] as const;
+
+/** http(s) only, no embedded credentials: javascript:, data:, file: and user:pass@ URLs are refused. */
+export const SafeUrl = z
+  .string()
+  .trim()
+  .min(1)
+  .max(2048)
+  .superRefine((value, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be an absolute http or https URL' });
+      return;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: `the ${url.protocol} scheme is not allowed; use http or https` });
+    else if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'URLs with embedded credentials are not allowed' });
+    else if (!url.hostname) ctx.addIssue({ code: 'custom', message: 'the URL needs a host' });
+  })
+  .meta({ example: 'https://example.com/spring-sale', format: 'uri' });
+
+const Phone = z.string().trim().regex(/^\+?[0-9 ().-]{3,32}$/, 'must be a phone number (digits, spaces, + ( ) . -)');
+const Email = z.string().trim().max(254).regex(/^[^\s@,;]+@[^\s@,;]+\.[^\s@,;]+$/, 'must be an email address');
+const Line = (max: number) => z.string().max(max).regex(/^[^\r\n]*$/, 'must be a single line');
+
+export const CONTENT_SCHEMAS = {
+  text: z.object({ text: z.string().min(1).max(2000) }).strict().meta({ id: 'TextContent' }),
+  email: z.object({ to: Email, subject: Line(200).optional(), body: z.string().max(1000).optional() }).strict().meta({ id: 'EmailContent' }),
+  phone: z.object({ number: Phone }).strict().meta({ id: 'PhoneContent' }),
+  sms: z.object({ number: Phone, message: z.string().max(500).optional() }).strict().meta({ id: 'SmsContent' }),
+  wifi: z
+    .object({
+      ssid: z.string().min(1).max(32),
+      password: z.string().max(63).optional(),
+      encryption: z.enum(['WPA', 'WEP', 'nopass']).default('WPA'),
+      hidden: z.boolean().default(false),
+    })
+    .strict()
+    .meta({ id: 'WifiContent' }),
+  vcard: z
+    .object({
+      first_name: Line(100).min(1),
+      last_name: Line(100).optional(),
+      organization: Line(200).optional(),
+      title: Line(100).optional(),
+      phone: Phone.optional(),
+      email: Email.optional(),
+      url: SafeUrl.optional(),
+      address: Line(300).optional(),
+    })
+    .strict()
+    .meta({ id: 'VcardContent' }),
+} as const;
+
+const HexColor = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour like #1a2b3c');
+
+export const StyleInput = z
+  .object({
+    foreground: HexColor.optional(),
+    background: HexColor.optional(),
+    margin: z.number().int().min(0).max(16).optional(),
+    error_correction: z.enum(['L', 'M', 'Q', 'H']).optional(),
+  })
+  .strict()
+  .meta({ id: 'QrStyleInput' });
+
+export const Style = z
+  .object({ foreground: z.string(), background: z.string(), margin: z.number().int(), error_correction: z.enum(['L', 'M', 'Q', 'H']) })
+  .meta({ id: 'QrStyle' });
+
+export const Tag = z.string().trim().min(1).max(40).regex(/^[^\u0000-\u001f,]+$/, 'no control characters or commas');
+const Tags = z.array(Tag).max(20);
+const Name = z.string().trim().min(1).max(120).regex(/^[^\u0000-\u001f]*$/, 'no control characters');
+
+const ContentInput = z.record(z.string(), z.unknown()).meta({
+  description: 'Type-specific content for non-url types',
+  oneOf: Object.values(CONTENT_SCHEMAS).map((s) => ({ $ref: `#/components/schemas/${(s.meta() as { id: string }).id}` })),
+});
+
+export const CreateQrBody = z
+  .object({
+    name: Name.meta({ example: 'Spring flyer' }),
+    type: z.enum(QR_TYPES).default('url'),
+    mode: z.enum(['dynamic', 'static']).default('dynamic'),
+    destination_url: SafeUrl.optional(),
+    content: ContentInput.optional(),
+    tags: Tags.optional(),
+    style: StyleInput.optional(),
+    status: z.enum(['active', 'paused']).optional(),
+  })
+  .strict()
+  .meta({ id: 'CreateQrRequest' });
+export type CreateQrBody = z.infer<typeof CreateQrBody>;
+
+export const UpdateQrBody = z
+  .object({
+    name: Name.optional(),
+    destination_url: SafeUrl.optional(),
+    status: z.enum(['active', 'paused']).optional(),
+    tags: Tags.optional(),
+    style: StyleInput.optional(),
+    content: ContentInput.optional(),
+    // accepted only to say clearly that they cannot change
+    type: z.unknown().optional(),
+    mode: z.unknown().optional(),
+    id: z.unknown().optional(),
+    short_code: z.unknown().optional(),
+  })
+  .strict()
+  .meta({ id: 'UpdateQrRequest' });
+export type UpdateQrBody = z.infer<typeof UpdateQrBody>;
+
+export const QrSchema = z
+  .object({
+    id: z.string().meta({ example: 'qr_8fK2mP0aZx91Qe' }),
+    name: z.string(),
+    type: z.enum(QR_TYPES),
+    mode: z.enum(['dynamic', 'static']),
+    destination_url: z.string().nullable(),
+    content: z.record(z.string(), z.unknown()).nullable(),
+    short_code: z.string().nullable(),
+    short_url: z.string().nullable(),
+    status: z.enum(['active', 'paused']),
+    tags: z.array(z.string()),
+    style: Style,
+    created_at: z.string().meta({ example: '2026-11-23T10:00:00.000Z' }),
+    updated_at: z.string(),
+    scan_count: z.number().int(),
+  })
+  .meta({ id: 'QrCode' });
+export type QrView = z.infer<typeof QrSchema>;
+
+export const ListQrQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().max(200).optional(),
+    search: z.string().max(120).optional(),
+    tag: Tag.optional(),
+    status: z.enum(['active', 'paused']).optional(),
+    mode: z.enum(['dynamic', 'static']).optional(),
+  })
+  .strict();
+
+export const QrPage = z.object({ data: z.array(QrSchema), pagination: Pagination }).meta({ id: 'QrCodePage' });
+
+export const IdempotencyHeaders = z.object({
+  'idempotency-key': z.string().min(1).max(255).optional().meta({ description: 'Retries with the same key within 24 hours return the first result and create one code.' }),
+});
+
+export const ImageQuery = z
+  .object({
+    format: z.enum(['png', 'svg']).default('png'),
+    size: z.coerce.number().int().min(64).max(2048).default(512),
+  })
+  .strict();

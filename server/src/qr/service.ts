@@ -1,0 +1,227 @@
+import { createHash } from 'node:crypto';
+import { iso } from '../clock.js';
+import type { Context } from '../context.js';
+import { ConflictError, NotFoundError, PermissionError, ValidationError, type ErrorDetail } from '../errors.js';
+import { decodeCursor, encodeCursor } from '../http/cursor.js';
+import { newId, randomBase62 } from '../random.js';
+import type { IdempotencyRecord, QrRecord, QrStyle, TombstoneRecord, WorkspaceRecord } from '../store/records.js';
+import type { Op } from '../store/store.js';
+import type { EventService } from '../events/service.js';
+import type { Plan } from '../workspaces/plans.js';
+import { detailsFromIssues } from '../validation.js';
+import { CONTENT_SCHEMAS, type CreateQrBody, type QrView, type UpdateQrBody } from './schemas.js';
+
+export const DEFAULT_STYLE: QrStyle = { foreground: '#000000', background: '#ffffff', margin: 4, error_correction: 'M' };
+const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
+const SHORT_CODE_LENGTH = 7;
+
+export interface ListOptions {
+  limit: number;
+  cursor?: string | undefined;
+  search?: string | undefined;
+  tag?: string | undefined;
+  status?: 'active' | 'paused' | undefined;
+  mode?: 'dynamic' | 'static' | undefined;
+}
+
+/** QR codes: validation of type-specific content, the plan's limit, idempotent creates, cursor paging. */
+export class QrService {
+  /** Creates in flight per idempotency key, so concurrent retries wait for the first instead of racing it. */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly events: EventService,
+    private readonly scanCount: (qrId: string) => number,
+  ) {}
+
+  shortUrl(code: string | null): string | null {
+    return code ? `${this.ctx.config.publicUrl}/r/${code}` : null;
+  }
+
+  view(qr: QrRecord): QrView {
+    return {
+      id: qr.id,
+      name: qr.name,
+      type: qr.type,
+      mode: qr.mode,
+      destination_url: qr.destination_url,
+      content: qr.content,
+      short_code: qr.short_code,
+      short_url: this.shortUrl(qr.short_code),
+      status: qr.status,
+      tags: qr.tags,
+      style: qr.style,
+      created_at: qr.created_at,
+      updated_at: qr.updated_at,
+      scan_count: this.scanCount(qr.id),
+    };
+  }
+
+  /** Checks the type/mode/destination/content combination and returns the normalised content. */
+  private checkShape(type: QrRecord['type'], mode: QrRecord['mode'], destination: string | null | undefined, content: unknown): Record<string, unknown> | null {
+    const details: ErrorDetail[] = [];
+    if (mode === 'dynamic' && type !== 'url') details.push({ field: 'mode', message: 'dynamic codes redirect to a URL, so they must have type "url"; use mode "static" for other types' });
+    let parsed: Record<string, unknown> | null = null;
+    if (type === 'url') {
+      if (!destination) details.push({ field: 'destination_url', message: 'required for type "url"' });
+      if (content !== undefined && content !== null) details.push({ field: 'content', message: 'not used by type "url"; put the link in destination_url' });
+    } else {
+      if (destination) details.push({ field: 'destination_url', message: `not used by type "${type}"` });
+      if (content === undefined || content === null) details.push({ field: 'content', message: `required for type "${type}"` });
+      else {
+        const result = CONTENT_SCHEMAS[type].safeParse(content);
+        if (result.success) parsed = result.data as Record<string, unknown>;
+        else details.push(...detailsFromIssues(result.error.issues).map((d) => ({ field: `content.${d.field}`, message: d.message })));
+      }
+    }
+    if (details.length > 0) throw new ValidationError(`The QR code is invalid: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`, details);
+    return parsed;
+  }
+
+  private async newShortCode(): Promise<string> {
+    for (;;) {
+      const code = randomBase62(SHORT_CODE_LENGTH);
+      if (!(await this.ctx.store.findUnique('qrcodes', 'short_code', code)) && !(await this.ctx.store.get('tombstones', code))) return code;
+    }
+  }
+
+  /**
+   * Creates a code. With an idempotency key, a retry of the same request within 24 hours returns the first result;
+   * the same key with a different body is a 409.
+   */
+  async create(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, idempotencyKey?: string): Promise<{ qr: QrView; replayed: boolean }> {
+    if (!idempotencyKey) return { qr: await this.createNow(workspace, plan, body, []), replayed: false };
+    const id = `${workspace.id}:${idempotencyKey}`;
+    const requestHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
+    for (;;) {
+      const pending = this.inFlight.get(id);
+      if (!pending) break;
+      await pending.catch(() => undefined);
+    }
+    const existing = await this.ctx.store.get('idempotency', id);
+    if (existing && this.ctx.clock.now() - Date.parse(existing.created_at) < IDEMPOTENCY_TTL_MS) {
+      if (existing.request_hash !== requestHash) {
+        throw new ConflictError('idempotency_conflict', 'This Idempotency-Key was already used with a different request body. Use a new key for a new request.');
+      }
+      const stored = existing.body as QrView;
+      const current = await this.ctx.store.get('qrcodes', stored.id);
+      return { qr: current ? this.view(current) : stored, replayed: true };
+    }
+    const work = (async () => {
+      const record = (qr: QrView): IdempotencyRecord => ({ id, workspace_id: workspace.id, request_hash: requestHash, status: 201, body: qr, created_at: iso(this.ctx.clock.now()) });
+      return this.createNow(workspace, plan, body, [], record);
+    })();
+    this.inFlight.set(id, work);
+    try {
+      return { qr: await work, replayed: false };
+    } finally {
+      this.inFlight.delete(id);
+    }
+  }
+
+  private async createNow(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, extraOps: Op[], idempotency?: (qr: QrView) => IdempotencyRecord): Promise<QrView> {
+    const content = this.checkShape(body.type, body.mode, body.destination_url, body.content);
+    const count = await this.ctx.store.countByWorkspace('qrcodes', workspace.id);
+    if (count >= plan.max_qr_codes) {
+      throw new PermissionError('qr_limit_reached', `The ${plan.name} plan allows ${plan.max_qr_codes} QR codes and this workspace has ${count}. Delete codes you no longer need, or upgrade the plan.`);
+    }
+    const now = iso(this.ctx.clock.now());
+    const qr: QrRecord = {
+      id: newId('qr'),
+      workspace_id: workspace.id,
+      name: body.name,
+      type: body.type,
+      mode: body.mode,
+      destination_url: body.type === 'url' ? (body.destination_url ?? null) : null,
+      content,
+      short_code: body.mode === 'dynamic' ? await this.newShortCode() : null,
+      status: body.status ?? 'active',
+      tags: [...new Set(body.tags ?? [])],
+      style: { ...DEFAULT_STYLE, ...body.style },
+      created_at: now,
+      updated_at: now,
+    };
+    const view = this.view(qr);
+    const { ops: eventOps } = await this.events.record(workspace.id, 'qr.created', view);
+    const ops: Op[] = [{ collection: 'qrcodes', put: qr }, ...eventOps, ...extraOps];
+    if (idempotency) ops.push({ collection: 'idempotency', put: idempotency(view) });
+    await this.ctx.store.commit(ops);
+    return view;
+  }
+
+  /** A code of this workspace, or 404: another workspace's code is indistinguishable from a missing one. */
+  async find(workspace: WorkspaceRecord, id: string): Promise<QrRecord> {
+    const qr = await this.ctx.store.get('qrcodes', id);
+    if (!qr || qr.workspace_id !== workspace.id) throw new NotFoundError('QR code');
+    return qr;
+  }
+
+  async list(workspace: WorkspaceRecord, options: ListOptions): Promise<{ items: QrView[]; hasMore: boolean; nextCursor: string | null }> {
+    const before = options.cursor ? decodeCursor(options.cursor) : undefined;
+    const search = options.search?.trim().toLowerCase();
+    const filters: Array<(qr: QrRecord) => boolean> = [];
+    if (search) filters.push((qr) => qr.name.toLowerCase().includes(search));
+    if (options.tag) filters.push((qr) => qr.tags.includes(options.tag as string));
+    if (options.status) filters.push((qr) => qr.status === options.status);
+    if (options.mode) filters.push((qr) => qr.mode === options.mode);
+    const page = await this.ctx.store.listPage('qrcodes', workspace.id, {
+      limit: options.limit,
+      before,
+      filter: filters.length ? (qr) => filters.every((f) => f(qr)) : undefined,
+    });
+    const last = page.items[page.items.length - 1];
+    return { items: page.items.map((qr) => this.view(qr)), hasMore: page.hasMore, nextCursor: page.hasMore && last ? encodeCursor(last) : null };
+  }
+
+  async update(workspace: WorkspaceRecord, id: string, body: UpdateQrBody): Promise<QrView> {
+    const immutable = (['type', 'mode', 'id', 'short_code'] as const).filter((field) => body[field] !== undefined);
+    const qr = await this.find(workspace, id);
+    const changed = immutable.filter((field) => body[field] !== qr[field]);
+    if (changed.length > 0) {
+      throw new ValidationError(
+        `${changed.join(', ')} cannot be changed after creation; create a new code instead.`,
+        changed.map((field) => ({ field, message: 'cannot be changed' })),
+        'immutable_field',
+      );
+    }
+    if (body.content !== undefined && qr.mode === 'dynamic') {
+      throw new ValidationError('A dynamic code has no content to change; change its destination_url.', [{ field: 'content', message: 'not used by dynamic codes' }]);
+    }
+    if (body.destination_url !== undefined && qr.type !== 'url') {
+      throw new ValidationError(`A code of type "${qr.type}" has no destination_url.`, [{ field: 'destination_url', message: `not used by type "${qr.type}"` }]);
+    }
+    const content = body.content !== undefined ? this.checkShape(qr.type, qr.mode, undefined, body.content) : qr.content;
+    const updated: QrRecord = {
+      ...qr,
+      name: body.name ?? qr.name,
+      destination_url: body.destination_url ?? qr.destination_url,
+      status: body.status ?? qr.status,
+      tags: body.tags ? [...new Set(body.tags)] : qr.tags,
+      style: body.style ? { ...qr.style, ...body.style } : qr.style,
+      content,
+      updated_at: iso(this.ctx.clock.now()),
+    };
+    const view = this.view(updated);
+    const { ops } = await this.events.record(workspace.id, 'qr.updated', view);
+    await this.ctx.store.commit([{ collection: 'qrcodes', put: updated }, ...ops]);
+    return view;
+  }
+
+  async delete(workspace: WorkspaceRecord, id: string): Promise<void> {
+    const qr = await this.find(workspace, id);
+    const view = this.view(qr);
+    const { ops } = await this.events.record(workspace.id, 'qr.deleted', view);
+    const tombstone: Op[] = qr.short_code
+      ? [{ collection: 'tombstones', put: { id: qr.short_code, workspace_id: workspace.id, qr_id: qr.id, deleted_at: iso(this.ctx.clock.now()) } satisfies TombstoneRecord }]
+      : [];
+    await this.ctx.store.commit([{ collection: 'qrcodes', delete: qr.id }, ...tombstone, ...ops]);
+  }
+
+  /** Drops idempotency records older than 24 hours. */
+  async sweepIdempotency(): Promise<void> {
+    const now = this.ctx.clock.now();
+    const expired = (await this.ctx.store.all('idempotency')).filter((r) => now - Date.parse(r.created_at) >= IDEMPOTENCY_TTL_MS);
+    if (expired.length) this.ctx.store.commitSoon(expired.map((r) => ({ collection: 'idempotency', delete: r.id }) as Op));
+  }
+}

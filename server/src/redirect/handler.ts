@@ -1,0 +1,74 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Context } from '../context.js';
+import type { ScanRecorder } from './recorder.js';
+
+const CODE = /^\/r\/([0-9A-Za-z]{4,32})\/?(?:\?.*)?$/;
+
+function page(res: ServerResponse, status: number, title: string, text: string): void {
+  const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex"><title>${title}</title><style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:20vh auto;padding:0 1rem;color:#222;text-align:center}</style></head><body><h1>${title}</h1><p>${text}</p></body></html>`;
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', 'x-robots-tag': 'noindex' });
+  res.end(body);
+}
+
+function clientIp(req: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = req.headers['x-forwarded-for'];
+    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+    if (first) return first;
+  }
+  return req.socket.remoteAddress ?? '';
+}
+
+/**
+ * The public redirect `GET /r/:code`, served by node:http directly (no Express): one in-memory lookup,
+ * the 302, and the scan queued for the bulk recorder. Returns false for any other path.
+ */
+export function redirectHandler(ctx: Context, recorder: ScanRecorder): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const countryHeader = ctx.config.countryHeader;
+  const trustProxy = Boolean(ctx.config.trustProxy);
+  return (req, res) => {
+    const url = req.url ?? '';
+    if (url.charCodeAt(1) !== 114 /* r */ || url.charCodeAt(2) !== 47 /* / */ || url.charCodeAt(0) !== 47) return false;
+    const match = CODE.exec(url);
+    if (!match) {
+      page(res, 404, 'QR code not found', 'This QR code does not exist.');
+      return true;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-length': 0 });
+      res.end();
+      return true;
+    }
+    const code = match[1] as string;
+    void (async () => {
+      const qr = await ctx.store.findUnique('qrcodes', 'short_code', code);
+      if (!qr || !qr.destination_url) {
+        if (await ctx.store.get('tombstones', code)) page(res, 410, 'QR code removed', 'This QR code has been deleted by its owner.');
+        else page(res, 404, 'QR code not found', 'This QR code does not exist.');
+        return;
+      }
+      if (qr.status !== 'active') {
+        page(res, 404, 'QR code paused', 'This QR code is paused by its owner. Try again later.');
+        return;
+      }
+      res.writeHead(302, { location: qr.destination_url, 'cache-control': 'private, no-store', 'content-length': 0 });
+      res.end();
+      if (req.method !== 'GET') return;
+      const country = req.headers[countryHeader];
+      const countryCode = typeof country === 'string' && /^[A-Za-z]{2}$/.test(country) && country.toUpperCase() !== 'XX' ? country.toUpperCase() : 'unknown';
+      recorder.hit({
+        time: ctx.clock.now(),
+        qrId: qr.id,
+        workspaceId: qr.workspace_id,
+        ip: clientIp(req, trustProxy),
+        userAgent: req.headers['user-agent'] ?? '',
+        country: countryCode,
+        referer: req.headers.referer ?? '',
+      });
+    })().catch((error: unknown) => {
+      ctx.logger.error({ err: error }, 'redirect failed');
+      if (!res.headersSent) page(res, 500, 'Something went wrong', 'Please try again in a moment.');
+    });
+    return true;
+  };
+}

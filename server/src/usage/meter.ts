@@ -1,0 +1,126 @@
+import type { RequestHandler } from 'express';
+import type { Auth } from '../auth/auth.js';
+import type { Context } from '../context.js';
+import { RateLimitError } from '../errors.js';
+import type { ImageCredits } from '../images/credits.js';
+import type { UsageRecord } from '../store/records.js';
+
+/** `YYYY-MM` of an instant, in UTC. */
+export function monthOf(time: number): string {
+  return new Date(time).toISOString().slice(0, 7);
+}
+
+/** Start and end (exclusive) of the UTC calendar month holding `time`. */
+export function monthBounds(time: number): { start: number; end: number } {
+  const date = new Date(time);
+  return { start: Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1), end: Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1) };
+}
+
+/**
+ * Monthly allowances of API calls and image credits, per workspace and UTC month. Counters live in memory and
+ * are written about once a second (never a disk write per request); a kill -9 loses at most that second, in the
+ * customer's favour.
+ */
+export class UsageMeter implements ImageCredits {
+  private readonly counters = new Map<string, UsageRecord>();
+  private readonly dirty = new Set<string>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly ctx: Context) {
+    this.timer = setInterval(() => this.flush(), 1000);
+    this.timer.unref();
+  }
+
+  /** Loads a workspace's counters for the current month (once; later calls are synchronous in effect). */
+  async load(workspaceId: string): Promise<UsageRecord> {
+    const id = `${workspaceId}:${monthOf(this.ctx.clock.now())}`;
+    let record = this.counters.get(id);
+    if (record) return record;
+    const stored = await this.ctx.store.get('usage', id);
+    record = this.counters.get(id) ?? stored ?? { id, workspace_id: workspaceId, month: id.slice(-7), api_calls: 0, image_credits: 0, by_key: {} };
+    this.counters.set(id, record);
+    return record;
+  }
+
+  private current(workspaceId: string): UsageRecord | undefined {
+    return this.counters.get(`${workspaceId}:${monthOf(this.ctx.clock.now())}`);
+  }
+
+  private resetMessage(): { seconds: number; when: string } {
+    const now = this.ctx.clock.now();
+    const { end } = monthBounds(now);
+    return { seconds: (end - now) / 1000, when: new Date(end).toISOString() };
+  }
+
+  /** Counts an API-key request against the month, or throws 429 monthly_quota_exceeded. */
+  middleware(): RequestHandler {
+    return async (req, res, next) => {
+      const auth = req.auth as Auth;
+      const record = await this.load(auth.workspace.id);
+      const limit = auth.plan.monthly_api_calls;
+      if (auth.key) {
+        if (record.api_calls >= limit) {
+          const reset = this.resetMessage();
+          this.setHeaders(res, auth, record);
+          throw new RateLimitError('monthly_quota_exceeded', `This workspace has used all ${limit} API calls of its ${auth.plan.name} plan this month. The allowance resets at ${reset.when}; upgrade the plan to raise it.`, reset.seconds);
+        }
+        record.api_calls++;
+        record.by_key[auth.key.id] = (record.by_key[auth.key.id] ?? 0) + 1;
+        this.dirty.add(record.id);
+      }
+      this.setHeaders(res, auth, record);
+      next();
+    };
+  }
+
+  /** Adds the month to the IETF RateLimit headers set by the per-minute limiter. */
+  private setHeaders(res: Parameters<RequestHandler>[1], auth: Auth, record: UsageRecord): void {
+    const limit = auth.plan.monthly_api_calls;
+    const remaining = Math.max(0, limit - record.api_calls);
+    const reset = Math.ceil(this.resetMessage().seconds);
+    const window = Math.round((monthBounds(this.ctx.clock.now()).end - monthBounds(this.ctx.clock.now()).start) / 1000);
+    const policy = res.getHeader('RateLimit-Policy');
+    const state = res.getHeader('RateLimit');
+    res.setHeader('RateLimit-Policy', [policy, `"month";q=${limit};w=${window}`].filter(Boolean).join(', '));
+    res.setHeader('RateLimit', [state, `"month";r=${remaining};t=${reset}`].filter(Boolean).join(', '));
+  }
+
+  assertAvailable(auth: Auth): void {
+    const record = this.current(auth.workspace.id);
+    const used = record?.image_credits ?? 0;
+    if (used >= auth.plan.monthly_image_credits) {
+      const reset = this.resetMessage();
+      throw new RateLimitError('image_credits_exhausted', `This workspace has used all ${auth.plan.monthly_image_credits} image credits of its ${auth.plan.name} plan this month. They reset at ${reset.when}; upgrade the plan for more. Cached images stay available.`, reset.seconds);
+    }
+  }
+
+  charge(auth: Auth): void {
+    const record = this.current(auth.workspace.id);
+    if (!record) return;
+    record.image_credits++;
+    this.dirty.add(record.id);
+  }
+
+  /** Month usage of a workspace, with the split by key. */
+  async usage(workspaceId: string): Promise<UsageRecord> {
+    return { ...(await this.load(workspaceId)) };
+  }
+
+  flush(): void {
+    if (this.dirty.size === 0) return;
+    const ops = [...this.dirty].flatMap((id) => {
+      const record = this.counters.get(id);
+      return record ? [{ collection: 'usage' as const, put: { ...record, by_key: { ...record.by_key } } }] : [];
+    });
+    this.dirty.clear();
+    this.ctx.store.commitSoon(ops);
+    // forget past months once written
+    const month = monthOf(this.ctx.clock.now());
+    for (const [id, record] of this.counters) if (record.month !== month) this.counters.delete(id);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.flush();
+  }
+}

@@ -1,0 +1,33 @@
+import type { RequestHandler } from 'express';
+import { rateLimit, type Store as RateLimitStore } from 'express-rate-limit';
+import type { Auth } from '../auth/auth.js';
+import type { Config } from '../config.js';
+import { RateLimitError } from '../errors.js';
+
+/** A Redis store for several server processes sharing limits, when QRFLOW_RATE_LIMIT_REDIS_URL is set. */
+export async function redisRateLimitStore(config: Config): Promise<RateLimitStore | undefined> {
+  if (!config.rateLimitRedisUrl) return undefined;
+  const { createClient } = await import('redis');
+  const { RedisStore } = await import('rate-limit-redis');
+  const client = createClient({ url: config.rateLimitRedisUrl });
+  await client.connect();
+  return new RedisStore({ prefix: 'qrflow:rl:', sendCommand: (...args: string[]) => client.sendCommand(args) });
+}
+
+/** The per-minute limit of the workspace's plan, shared by all its keys, with IETF draft-8 RateLimit headers. */
+export function perMinuteLimiter(store?: RateLimitStore): RequestHandler {
+  return rateLimit({
+    windowMs: 60_000,
+    limit: (req) => (req.auth as Auth).plan.requests_per_minute,
+    keyGenerator: (req) => (req.auth as Auth).workspace.id,
+    identifier: 'minute',
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    ...(store ? { store } : {}),
+    handler: (req, res) => {
+      const retryAfter = Number(res.getHeader('Retry-After') ?? 60);
+      const plan = (req.auth as Auth).plan;
+      throw new RateLimitError('rate_limited', `Too many requests: the ${plan.name} plan allows ${plan.requests_per_minute} per minute for the whole workspace. Retry after ${retryAfter} seconds.`, retryAfter);
+    },
+  });
+}
