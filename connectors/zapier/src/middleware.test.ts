@@ -120,6 +120,12 @@ describe('afterResponse maps the server error JSON', () => {
     expect(error.message).toContain('still exists');
   });
 
+  it('a 404 for a route (not a code) gets no "code may be gone" hint', async () => {
+    api().get('/api/v1/nothing').reply(404, serverError('not_found', 'There is no GET /api/v1/nothing endpoint.'));
+    const error = await failureOf(run((z: ZObject) => z.request({ url: `${BASE_URL}/api/v1/nothing` }), { authData }));
+    expect(JSON.parse(error.message)).toMatchObject({ message: 'There is no GET /api/v1/nothing endpoint. (request req_test123)' });
+  });
+
   it('a 404 the caller expects is passed through untouched', async () => {
     api().get('/api/v1/qr/qr_missing').reply(404, serverError('not_found', 'QR code not found.'));
     const response = (await run(

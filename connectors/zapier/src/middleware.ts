@@ -55,11 +55,7 @@ export const mapServerErrors: AfterResponseMiddleware = async (response, z) => {
     case 403:
       throw new z.errors.Error(withReference(`${error.message} ${forbiddenHint(error.code)}`.trim()), error.code, 403);
     case 404:
-      throw new z.errors.Error(
-        withReference(`${error.message} Check that the QR code still exists in this qrflow workspace.`),
-        error.code,
-        404,
-      );
+      throw new z.errors.Error(withReference(`${error.message} ${notFoundHint(response.request.url)}`.trim()), error.code, 404);
     case 429:
       return throwForTooManyRequests(z, response, error, withReference);
     default:
@@ -134,6 +130,12 @@ function reconnectHint(code: string): string {
     return 'The API key is paused: resume it in qrflow (API Settings, or `npx qrflow keys resume`), then retry.';
   }
   return 'Reconnect your qrflow account in Zapier with a valid API key (create one in API Settings or with `npx qrflow keys create`).';
+}
+
+function notFoundHint(url: string | undefined): string {
+  if (/\/api\/v1\/qr\/[^/?]+/.test(url ?? '')) return 'Check that the QR code still exists in this qrflow workspace.';
+  if (/\/api\/v1\/webhooks\/[^/?]+/.test(url ?? '')) return 'The webhook no longer exists in qrflow; turn the Zap off and on to subscribe again.';
+  return '';
 }
 
 function forbiddenHint(code: string): string {

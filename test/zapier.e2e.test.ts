@@ -1,0 +1,286 @@
+/**
+ * The Zapier app against a real qrflow server (no nock): connect, create, find, update, list, image,
+ * subscribe a REST hook, scan, receive the signed delivery, analytics, unsubscribe, delete.
+ *
+ * Zapier's own services are the one thing that cannot be real here: z.cursor and z.stashFile call Zapier's
+ * RPC API and file storage. A small local HTTP server plays both (core reads ZAPIER_BASE_ENDPOINT once, at
+ * import time, so the app is imported only after it is listening).
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import jsQR from 'jsqr';
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { TestServer } from './helpers/server.js';
+
+const helperExists = fs.existsSync(new URL('./helpers/server.ts', import.meta.url));
+
+interface Received {
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** An HTTP server on 127.0.0.1:0 that records what it receives and answers with `respond`. */
+async function listen(respond: (request: Received, url: string) => { status: number; body?: unknown }) {
+  const received: (Received & { url: string })[] = [];
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const entry = { url: request.url ?? '/', headers: request.headers, body: Buffer.concat(chunks) };
+      received.push(entry);
+      const { status, body } = respond(entry, entry.url);
+      response.writeHead(status, { 'content-type': 'application/json' });
+      response.end(body === undefined ? '' : JSON.stringify(body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Stands in for Zapier's RPC (cursor store, upload slots) and its file storage. */
+async function startFakeZapier() {
+  const cursors = new Map<string, string>();
+  let origin = '';
+  const fake = await listen((request, url) => {
+    if (url === '/platform/rpc/cli') {
+      const { id, method, params, storeKey } = JSON.parse(request.body.toString('utf8')) as {
+        id: string;
+        method: string;
+        params: string[];
+        storeKey: string;
+      };
+      if (method === 'get_cursor') return { status: 200, body: { id, result: cursors.get(storeKey) ?? null } };
+      if (method === 'set_cursor') {
+        cursors.set(storeKey, String(params[0]));
+        return { status: 200, body: { id, result: null } };
+      }
+      if (method === 'get_presigned_upload_post_data') {
+        return { status: 200, body: { id, result: { url: `${origin}/upload/`, fields: { key: 'stash/qr-image' } } } };
+      }
+      return { status: 200, body: { id, error: `unexpected RPC ${method}` } };
+    }
+    if (url === '/upload/') return { status: 204 };
+    return { status: 404 };
+  });
+  origin = fake.url;
+  return fake;
+}
+
+/** The file part of a multipart/form-data upload. */
+function uploadedFile(upload: Received): { filename: string; contentType: string; bytes: Buffer } {
+  const boundary = /boundary=(.+)$/.exec(String(upload.headers['content-type']))?.[1];
+  if (!boundary) throw new Error('not a multipart upload');
+  const parts = upload.body.toString('latin1').split(`--${boundary}`);
+  const file = parts.find((part) => part.includes('name="file"'));
+  if (!file) throw new Error('no file part in the upload');
+  const headerEnd = file.indexOf('\r\n\r\n');
+  const head = file.slice(0, headerEnd);
+  return {
+    filename: /filename="([^"]+)"/.exec(head)?.[1] ?? '',
+    contentType: /Content-Type: (\S+)/i.exec(head)?.[1] ?? '',
+    bytes: Buffer.from(file.slice(headerEnd + 4, file.length - 2), 'latin1'),
+  };
+}
+
+async function waitFor<T>(check: () => T | undefined, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe.skipIf(!helperExists)('Zapier app against a real qrflow server', () => {
+  let srv: TestServer;
+  let fakeZapier: Awaited<ReturnType<typeof startFakeZapier>>;
+  let receiver: Awaited<ReturnType<typeof listen>>;
+  let harness: typeof import('../connectors/zapier/src/test-support/harness.js');
+  let authData: { base_url: string; api_key: string };
+  let run: (typeof harness)['run'];
+  let app: (typeof harness)['app'];
+  const savedEnv = { ...process.env };
+
+  // State handed from one step to the next, in order.
+  let code: { id: string; name: string; short_code: string; short_url: string; destination_url: string };
+  let subscription: { id: string; secret: string };
+
+  beforeAll(async () => {
+    fakeZapier = await startFakeZapier();
+    receiver = await listen(() => ({ status: 200, body: { status: 'ok' } }));
+    process.env.ZAPIER_BASE_ENDPOINT = fakeZapier.url;
+    process.env.ZAPIER_DEPLOY_KEY = 'e2e-deploy-key';
+    const { startTestServer } = await import('./helpers/server.js');
+    srv = await startTestServer();
+    const key = await srv.createKey({ name: 'Zapier-Integration' });
+    harness = await import('../connectors/zapier/src/test-support/harness.js');
+    ({ run, app } = harness);
+    authData = { base_url: `${srv.baseUrl}/`, api_key: key.secret };
+  });
+
+  afterAll(async () => {
+    process.env = savedEnv;
+    await srv?.cleanup();
+    await receiver?.close();
+    await fakeZapier?.close();
+  });
+
+  it('connects: the auth test reads /api/v1/me and labels the connection without the key', async () => {
+    const identity = await run(app.authentication.test, { authData });
+    expect(identity).toMatchObject({ key: { name: 'Zapier-Integration' } });
+    const label = await run<string>(app.authentication.connectionLabel, { authData, inputData: identity });
+    expect(label).toContain('Zapier-Integration');
+    expect(label).not.toContain(authData.api_key);
+  });
+
+  it('rejects a wrong key with an auth error carrying the server’s message', async () => {
+    const wrong = { ...authData, api_key: `qr_live_${'x'.repeat(32)}` };
+    await expect(run(app.authentication.test, { authData: wrong })).rejects.toMatchObject({ name: 'ExpiredAuthError' });
+  });
+
+  it('creates a dynamic code, and a retried step (same input) returns the same code', async () => {
+    const inputData = { name: 'E2E Spring flyer', type: 'url', destination_url: 'https://example.com/spring', tags: ['e2e'] };
+    code = await run(app.creates.create_qr_code.operation.perform, { authData, inputData });
+    expect(code).toMatchObject({ name: 'E2E Spring flyer', mode: 'dynamic', destination_url: 'https://example.com/spring' });
+    expect(code.short_code).toBeTruthy();
+    const retried = await run(app.creates.create_qr_code.operation.perform, { authData, inputData });
+    expect(retried.id).toBe(code.id);
+  });
+
+  it('shows the invalid fields when the server rejects a create', async () => {
+    await expect(
+      run(app.creates.create_qr_code.operation.perform, {
+        authData,
+        inputData: { name: 'Broken', type: 'url', destination_url: 'not a url', idempotency_key: 'e2e-broken' },
+      }),
+    ).rejects.toThrow(/destination_url/);
+  });
+
+  it('finds the code by name and by ID', async () => {
+    const byName = await run(app.searches.find_qr_code.operation.perform, { authData, inputData: { name: 'e2e spring FLYER' } });
+    expect(byName.map((found: { id: string }) => found.id)).toEqual([code.id]);
+    const byId = await run(app.searches.find_qr_code.operation.perform, { authData, inputData: { id: code.id } });
+    expect(byId).toHaveLength(1);
+    expect(await run(app.searches.find_qr_code.operation.perform, { authData, inputData: { id: 'qr_doesnotexist1' } })).toEqual([]);
+  });
+
+  it('lists the code first in the New QR Code trigger and in the dropdown', async () => {
+    const polled = await run(app.triggers.new_qr_code.operation.perform, { authData, meta: { page: 0 } });
+    expect(polled[0]?.id).toBe(code.id);
+    const dropdown = await run(app.triggers.qr_code_list.operation.perform, { authData, meta: { page: 0, isFillingDynamicDropdown: true } });
+    expect(dropdown.map((item: { id: string }) => item.id)).toContain(code.id);
+  });
+
+  it('updates the destination of the code', async () => {
+    const updated = await run(app.creates.update_qr_code.operation.perform, {
+      authData,
+      inputData: { qr_id: code.id, destination_url: 'https://example.com/summer' },
+    });
+    expect(updated).toMatchObject({ id: code.id, destination_url: 'https://example.com/summer' });
+  });
+
+  it('gets the image as a file that holds a QR code of the short URL', async () => {
+    const image = await run(app.creates.get_qr_code_image.operation.perform, {
+      authData,
+      inputData: { qr_id: code.id, format: 'png', size: 256 },
+    });
+    expect(image).toMatchObject({ id: code.id, format: 'png', size: 256, filename: 'e2e-spring-flyer.png' });
+    const pointer = JSON.parse(/^hydrate\|\|\|(.*)\|\|\|hydrate$/.exec(image.file)?.[1] ?? '{}') as { bundle: Record<string, unknown> };
+
+    const uploadsBefore = fakeZapier.received.filter((entry) => entry.url === '/upload/').length;
+    const url = await run<string>(app.hydrators.downloadQrImage, { authData, inputData: pointer.bundle });
+    expect(url).toBe(`${fakeZapier.url}/upload/stash/qr-image`);
+    const uploads = fakeZapier.received.filter((entry) => entry.url === '/upload/');
+    expect(uploads).toHaveLength(uploadsBefore + 1);
+
+    const file = uploadedFile(uploads.at(-1)!);
+    expect(file).toMatchObject({ filename: 'e2e-spring-flyer.png', contentType: 'image/png' });
+    const png = PNG.sync.read(file.bytes);
+    expect(png.width).toBe(256);
+    const decoded = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+    expect(decoded?.data).toBe(code.short_url);
+  });
+
+  it('subscribes the QR Code Scanned hook to a receiver', async () => {
+    subscription = await run(app.triggers.qr_code_scanned.operation.performSubscribe!, {
+      authData,
+      targetUrl: `${receiver.url}/hooks/scanned`,
+    });
+    expect(subscription.id).toMatch(/^wh_/);
+    expect(subscription.secret).toMatch(/^whsec_/);
+  });
+
+  it('a scan of the short link reaches the hook, and the trigger turns the signed delivery into the scan', async () => {
+    const redirect = await fetch(`${srv.baseUrl}/r/${code.short_code}`, {
+      redirect: 'manual',
+      headers: {
+        'user-agent':
+          'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1',
+      },
+    });
+    expect(redirect.status).toBeGreaterThanOrEqual(300);
+    expect(redirect.status).toBeLessThan(400);
+    expect(redirect.headers.get('location')).toBe('https://example.com/summer');
+
+    const delivery = await waitFor(
+      () => receiver.received.find((entry) => entry.url === '/hooks/scanned'),
+      'the qr.scanned webhook delivery',
+    );
+    const rawBody = delivery.body.toString('utf8');
+    const scans = await run(app.triggers.qr_code_scanned.operation.perform, {
+      authData,
+      subscribeData: subscription,
+      cleanedRequest: JSON.parse(rawBody),
+      rawRequest: {
+        method: 'POST',
+        content: rawBody,
+        headers: { 'Http-Qrflow-Signature': String(delivery.headers['qrflow-signature']) },
+      },
+    });
+    expect(scans).toHaveLength(1);
+    expect(scans[0]).toMatchObject({ qr_id: code.id, is_bot: false });
+
+    // performList (the events feed) gives the same object the hook delivered.
+    const listed = await run(app.triggers.qr_code_scanned.operation.performList!, { authData });
+    expect(listed.find((scan: { id: string }) => scan.id === scans[0].id)).toEqual(scans[0]);
+
+    // A delivery signed with another secret is dropped.
+    const forged = await run(app.triggers.qr_code_scanned.operation.perform, {
+      authData,
+      subscribeData: { ...subscription, secret: 'whsec_not_the_secret' },
+      cleanedRequest: JSON.parse(rawBody),
+      rawRequest: { method: 'POST', content: rawBody, headers: { 'Http-Qrflow-Signature': String(delivery.headers['qrflow-signature']) } },
+    });
+    expect(forged).toEqual([]);
+  });
+
+  it('counts the scan in the analytics', async () => {
+    const analytics = await run(app.creates.get_qr_code_analytics.operation.perform, { authData, inputData: { qr_id: code.id } });
+    expect(analytics).toMatchObject({ qr_id: code.id });
+    expect(analytics.total_scans).toBeGreaterThanOrEqual(1);
+  });
+
+  it('unsubscribes: the webhook is gone from the server', async () => {
+    const result = await run(app.triggers.qr_code_scanned.operation.performUnsubscribe!, { authData, subscribeData: subscription });
+    expect(result).toMatchObject({ id: subscription.id, deleted: true });
+    const list = await srv.request('GET', '/api/v1/webhooks', { token: authData.api_key });
+    const { data } = (await list.json()) as { data: { id: string }[] };
+    expect(data.map((hook) => hook.id)).not.toContain(subscription.id);
+  });
+
+  it('deletes the code', async () => {
+    const result = await run(app.creates.delete_qr_code.operation.perform, { authData, inputData: { qr_id: code.id } });
+    expect(result).toEqual({ id: code.id, deleted: true });
+    expect(await run(app.searches.find_qr_code.operation.perform, { authData, inputData: { id: code.id } })).toEqual([]);
+  });
+});
