@@ -33,8 +33,11 @@ async function listen(respond: (request: Received, url: string) => { status: num
       const entry = { url: request.url ?? '/', headers: request.headers, body: Buffer.concat(chunks) };
       received.push(entry);
       const { status, body } = respond(entry, entry.url);
-      response.writeHead(status, { 'content-type': 'application/json' });
-      response.end(body === undefined ? '' : JSON.stringify(body));
+      if (body === undefined) {
+        response.writeHead(status).end();
+      } else {
+        response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      }
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
