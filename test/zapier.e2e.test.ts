@@ -1,6 +1,6 @@
 /**
- * The Zapier app against a real qrflow server (no nock): connect, create, find, update, list, image,
- * subscribe a REST hook, scan, receive the signed delivery, analytics, unsubscribe, delete.
+ * The Zapier app against a real qrflow server (no nock): connect, create, find, list, subscribe the REST hooks,
+ * update (and receive qr.updated), image, scan (and receive qr.scanned), analytics, unsubscribe, delete.
  *
  * Zapier's own services are the one thing that cannot be real here: z.cursor and z.stashFile call Zapier's
  * RPC API and file storage. A small local HTTP server plays both (core reads ZAPIER_BASE_ENDPOINT once, at
@@ -117,6 +117,7 @@ describe.skipIf(!helperExists)('Zapier app against a real qrflow server', () => 
   // State handed from one step to the next, in order.
   let code: { id: string; name: string; short_code: string; short_url: string; destination_url: string };
   let subscription: { id: string; secret: string };
+  let updatedSubscription: { id: string; secret: string };
 
   beforeAll(async () => {
     fakeZapier = await startFakeZapier();
@@ -184,12 +185,38 @@ describe.skipIf(!helperExists)('Zapier app against a real qrflow server', () => 
     expect(dropdown.map((item: { id: string }) => item.id)).toContain(code.id);
   });
 
-  it('updates the destination of the code', async () => {
+  it('subscribes the QR Code Scanned and QR Code Updated hooks to a receiver', async () => {
+    subscription = await run(app.triggers.qr_code_scanned.operation.performSubscribe!, {
+      authData,
+      targetUrl: `${receiver.url}/hooks/scanned`,
+    });
+    expect(subscription.id).toMatch(/^wh_/);
+    expect(subscription.secret).toMatch(/^whsec_/);
+    updatedSubscription = await run(app.triggers.qr_code_updated.operation.performSubscribe!, {
+      authData,
+      targetUrl: `${receiver.url}/hooks/updated`,
+    });
+    expect(updatedSubscription.id).not.toBe(subscription.id);
+  });
+
+  it('updates the destination of the code, and the QR Code Updated hook delivers the new state', async () => {
     const updated = await run(app.creates.update_qr_code.operation.perform, {
       authData,
       inputData: { qr_id: code.id, destination_url: 'https://example.com/summer' },
     });
     expect(updated).toMatchObject({ id: code.id, destination_url: 'https://example.com/summer' });
+
+    const delivery = await waitFor(() => receiver.received.find((entry) => entry.url === '/hooks/updated'), 'the qr.updated delivery');
+    const rawBody = delivery.body.toString('utf8');
+    const items = await run(app.triggers.qr_code_updated.operation.perform, {
+      authData,
+      subscribeData: updatedSubscription,
+      cleanedRequest: JSON.parse(rawBody),
+      rawRequest: { method: 'POST', content: rawBody, headers: { 'Http-Qrflow-Signature': String(delivery.headers['qrflow-signature']) } },
+    });
+    expect(items).toEqual([expect.objectContaining({ id: code.id, destination_url: 'https://example.com/summer' })]);
+    const listed = await run(app.triggers.qr_code_updated.operation.performList!, { authData });
+    expect(listed[0]).toMatchObject({ id: code.id, destination_url: 'https://example.com/summer' });
   });
 
   it('gets the image as a file that holds a QR code of the short URL', async () => {
@@ -212,15 +239,6 @@ describe.skipIf(!helperExists)('Zapier app against a real qrflow server', () => 
     expect(png.width).toBe(256);
     const decoded = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
     expect(decoded?.data).toBe(code.short_url);
-  });
-
-  it('subscribes the QR Code Scanned hook to a receiver', async () => {
-    subscription = await run(app.triggers.qr_code_scanned.operation.performSubscribe!, {
-      authData,
-      targetUrl: `${receiver.url}/hooks/scanned`,
-    });
-    expect(subscription.id).toMatch(/^wh_/);
-    expect(subscription.secret).toMatch(/^whsec_/);
   });
 
   it('a scan of the short link reaches the hook, and the trigger turns the signed delivery into the scan', async () => {
@@ -273,12 +291,14 @@ describe.skipIf(!helperExists)('Zapier app against a real qrflow server', () => 
     expect(analytics.total_scans).toBeGreaterThanOrEqual(1);
   });
 
-  it('unsubscribes: the webhook is gone from the server', async () => {
+  it('unsubscribes both hooks: the webhooks are gone from the server', async () => {
     const result = await run(app.triggers.qr_code_scanned.operation.performUnsubscribe!, { authData, subscribeData: subscription });
     expect(result).toMatchObject({ id: subscription.id, deleted: true });
+    await run(app.triggers.qr_code_updated.operation.performUnsubscribe!, { authData, subscribeData: updatedSubscription });
     const list = await srv.request('GET', '/api/v1/webhooks', { token: authData.api_key });
     const { data } = (await list.json()) as { data: { id: string }[] };
     expect(data.map((hook) => hook.id)).not.toContain(subscription.id);
+    expect(data.map((hook) => hook.id)).not.toContain(updatedSubscription.id);
   });
 
   it('deletes the code', async () => {
