@@ -135,6 +135,13 @@ describe('afterResponse maps the server error JSON', () => {
     expect(response.status).toBe(404);
   });
 
+  it('409 idempotency_conflict explains how to pick the key', async () => {
+    api().get('/api/v1/me').reply(409, serverError('idempotency_conflict', 'This Idempotency-Key was used with another body.'));
+    const error = await failureOf(run(getMe, { authData }));
+    expect(JSON.parse(error.message)).toMatchObject({ code: 'idempotency_conflict', status: 409 });
+    expect(error.message).toContain('map a value unique to each trigger item');
+  });
+
   it('a non-JSON failure (a proxy’s HTML page) still gives a readable message', async () => {
     api().get('/api/v1/me').reply(502, '<html>Bad gateway</html>', { 'X-Request-Id': 'req_proxy' });
     const error = await failureOf(run(getMe, { authData }));

@@ -56,6 +56,8 @@ export const mapServerErrors: AfterResponseMiddleware = async (response, z) => {
       throw new z.errors.Error(withReference(`${error.message} ${forbiddenHint(error.code)}`.trim()), error.code, 403);
     case 404:
       throw new z.errors.Error(withReference(`${error.message} ${notFoundHint(response.request.url)}`.trim()), error.code, 404);
+    case 409:
+      throw new z.errors.Error(withReference(`${error.message} ${conflictHint(error.code)}`.trim()), error.code, 409);
     case 429:
       return throwForTooManyRequests(z, response, error, withReference);
     default:
@@ -136,6 +138,12 @@ function notFoundHint(url: string | undefined): string {
   if (/\/api\/v1\/qr\/[^/?]+/.test(url ?? '')) return 'Check that the QR code still exists in this qrflow workspace.';
   if (/\/api\/v1\/webhooks\/[^/?]+/.test(url ?? '')) return 'The webhook no longer exists in qrflow; turn the Zap off and on to subscribe again.';
   return '';
+}
+
+function conflictHint(code: string): string {
+  return code === 'idempotency_conflict'
+    ? 'The Idempotency Key was already used for a different QR code in the last 24 hours: map a value unique to each trigger item, or leave it empty.'
+    : '';
 }
 
 function forbiddenHint(code: string): string {
