@@ -6,6 +6,14 @@ import type {
 	INodeExecutionData,
 	INodeProperties,
 } from 'n8n-workflow';
+// Re-exported so cross-package tests outside this package need not resolve n8n-workflow themselves.
+export type {
+	IDataObject,
+	IHookFunctions,
+	IPollFunctions,
+	IWebhookFunctions,
+	NodeApiError,
+} from 'n8n-workflow';
 import { QrFlowApi } from '../../credentials/QrFlowApi.credentials';
 import { evaluateDeep } from './expressions';
 import { httpRequest } from './http';

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type {
 	IDataObject,
 	IExecuteFunctions,
@@ -119,7 +120,12 @@ export interface RunResult {
  * by building the declarative request, running preSend/postReceive and honouring continueOnFail.
  */
 export async function runNode(nodeType: INodeType, options: Omit<FakeContextOptions, 'properties'>): Promise<RunResult> {
-	const fullOptions: FakeContextOptions = { ...options, properties: nodeType.description.properties };
+	// Each run is a new execution, as in n8n, so default Idempotency-Keys differ between runs.
+	const fullOptions: FakeContextOptions = {
+		...options,
+		executionId: options.executionId ?? `exec-${randomUUID()}`,
+		properties: nodeType.description.properties,
+	};
 	const first = createFakeContext(fullOptions, { kind: 'execute' });
 	const resource = String(first.parameters[0]?.resource);
 	const operation = String(first.parameters[0]?.operation);

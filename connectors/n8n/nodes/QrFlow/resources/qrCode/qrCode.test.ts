@@ -49,9 +49,9 @@ describe('QR Code: Create', () => {
 			});
 		const item = { resource: 'qrCode', operation: 'create', name: 'A', destinationUrl: 'https://a.example' };
 
-		await run([item, item]);
+		await runNode(node, { items: [item, item], credentials, executionId: '1234' });
 
-		expect(keys).toEqual(['n8n-exec-1-node-1-0', 'n8n-exec-1-node-1-1']);
+		expect(keys).toEqual(['n8n-1234-node-1-0', 'n8n-1234-node-1-1']);
 	});
 
 	it('uses the Idempotency Key the user set', async () => {
