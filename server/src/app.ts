@@ -136,7 +136,10 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
     if (redirect(req, res)) return;
     app(req as never, res as never);
   };
-  const sweeper = setInterval(() => void qr.sweepIdempotency(), 3600_000);
+  // retention: idempotency keys (24 h), expired sessions, events beyond 30 days / 10,000 per workspace
+  const sweeper = setInterval(() => {
+    void Promise.all([qr.sweepIdempotency(), sessions.sweep(), events.sweep()]).catch((error: unknown) => logger.error({ err: error }, 'retention sweep failed'));
+  }, 10 * 60_000);
   sweeper.unref();
 
   return {

@@ -46,6 +46,14 @@ export class SessionService {
     return { session, user, member, workspace };
   }
 
+  /** Forgets sessions that have expired. */
+  async sweep(): Promise<number> {
+    const now = this.ctx.clock.now();
+    const expired = (await this.ctx.store.all('sessions')).filter((session) => Date.parse(session.expires_at) <= now);
+    if (expired.length) this.ctx.store.commitSoon(expired.map((session) => ({ collection: 'sessions' as const, delete: session.id })));
+    return expired.length;
+  }
+
   async logout(session: SessionRecord): Promise<void> {
     await this.ctx.store.commit([{ collection: 'sessions', delete: session.id }]);
   }

@@ -31,6 +31,23 @@ export class EventService {
       });
   }
 
+  /** Drops stored events older than 30 days, and the oldest beyond 10,000 per workspace. */
+  async sweep(): Promise<number> {
+    const cutoff = iso(this.ctx.clock.now() - EVENT_RETENTION_MS);
+    let dropped = 0;
+    for (const workspace of await this.ctx.store.all('workspaces')) {
+      const count = await this.ctx.store.countByWorkspace('events', workspace.id);
+      if (count === 0) continue;
+      const excess = Math.max(0, count - EVENTS_PER_WORKSPACE);
+      const oldest = await this.ctx.store.listPage('events', workspace.id, { order: 'oldest', limit: Math.min(count, excess + 1000) });
+      const doomed = oldest.items.filter((event, i) => i < excess || event.created_at < cutoff);
+      if (doomed.length === 0) continue;
+      dropped += doomed.length;
+      this.ctx.store.commitSoon(doomed.map((event) => ({ collection: 'events', delete: event.id }) as Op));
+    }
+    return dropped;
+  }
+
   /** The event and the ops that store it and queue its deliveries. */
   async record(workspaceId: string, type: EventType, data: unknown): Promise<{ event: EventPayload; ops: Op[] }> {
     const record: EventRecord = { id: newId('evt'), workspace_id: workspaceId, type, created_at: iso(this.ctx.clock.now()), data };

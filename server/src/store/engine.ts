@@ -154,6 +154,11 @@ export class Engine {
     return [...this.table(collection).byId.values()] as unknown as Collections[C][];
   }
 
+  /** Workspaces that have records in an ordered collection. */
+  workspacesOf(collection: OrderedCollection): string[] {
+    return [...(this.table(collection).ordered?.keys() ?? [])];
+  }
+
   size(collection: CollectionName): number {
     return this.table(collection).byId.size;
   }
@@ -165,6 +170,16 @@ export class Engine {
   /** Newest first, starting strictly before `page.before`; costs time in proportion to the records visited. */
   listPage<C extends OrderedCollection>(collection: C, workspaceId: string, page: PageRequest<Collections[C]>): PageResult<Collections[C]> {
     const list = this.table(collection).ordered?.get(workspaceId) ?? [];
+    if (page.order === 'oldest') {
+      const items: Collections[C][] = [];
+      for (const record of list) {
+        const typed = record as unknown as Collections[C];
+        if (page.filter && !page.filter(typed)) continue;
+        if (items.length === page.limit) return { items, hasMore: true };
+        items.push(typed);
+      }
+      return { items, hasMore: false };
+    }
     let index = (page.before ? lowerBound(list, page.before) : list.length) - 1;
     const stop = page.after ? upperBound(list, page.after) : 0;
     const items: Collections[C][] = [];

@@ -36,6 +36,8 @@ export interface PageRequest<T> {
   /** Stop (exclusive) at records at or older than this one: for "newer than X" queries. */
   after?: { created_at: string; id: string } | undefined;
   filter?: ((record: T) => boolean) | undefined;
+  /** Newest first (default), or oldest first for retention sweeps (then `before`/`after` are ignored). */
+  order?: 'newest' | 'oldest' | undefined;
 }
 
 export interface PageResult<T> {
