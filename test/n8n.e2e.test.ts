@@ -158,7 +158,8 @@ describe.skipIf(!serverHelperExists)('n8n nodes against a real qrflow server', (
 			true,
 		);
 		expect(output[0]?.[0]?.pairedItem).toEqual({ item: 0 });
-		expect(typeof output[0]?.[0]?.json.error).toBe('string');
+		expect((output[0]?.[0]?.error as NodeApiError | undefined)?.httpCode).toBe('404');
+		expect(output[0]?.[1]?.json.api_calls).toBeDefined();
 	});
 
 	it('a bad API key fails with the server message', async () => {

@@ -11,6 +11,7 @@ import type {
 	INodePropertyRouting,
 	INodeType,
 	PostReceiveAction,
+	NodeApiError,
 	PreSendAction,
 } from 'n8n-workflow';
 import { createFakeContext, authenticate, type FakeContextOptions } from './contexts';
@@ -149,14 +150,15 @@ export async function runNode(nodeType: INodeType, options: Omit<FakeContextOpti
 			requests.push(requestOptions);
 			const response = (await httpRequest(requestOptions)) as IN8nHttpFullResponse;
 			const items = await runPostReceive(single, plan.postReceive, response);
+			// n8n's engine pairs outputs to inputs by position when a node returns one item per input.
 			returnData.push(...items.map((item) => ({ ...item, pairedItem: { item: itemIndex } })));
 		} catch (error) {
 			failure = error;
 		}
 		if (failure !== undefined) {
-			// RoutingNode's behaviour: stop, or turn the failure into an error item paired to its input.
+			// RoutingNode's behaviour: stop, or keep an empty item carrying the error.
 			if (!options.continueOnFail) throw failure;
-			returnData.push({ json: { error: (failure as Error).message }, pairedItem: { item: itemIndex } });
+			returnData.push({ json: {}, error: failure as NodeApiError, pairedItem: { item: itemIndex } });
 		}
 	}
 	return { output: [returnData], requests };

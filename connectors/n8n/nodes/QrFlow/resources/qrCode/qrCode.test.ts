@@ -182,10 +182,10 @@ describe('QR Code: Get, Update, Delete', () => {
 			{ continueOnFail: true },
 		);
 
-		expect(output[0]).toEqual([
-			{ json: { error: 'QR code not found.' }, pairedItem: { item: 0 } },
-			{ json: qrCode(), pairedItem: { item: 1 } },
-		]);
+		expect(output[0]?.[0]?.json).toEqual({});
+		expect(output[0]?.[0]?.error?.message).toBe('QR code not found.');
+		expect(output[0]?.[0]?.pairedItem).toEqual({ item: 0 });
+		expect(output[0]?.[1]).toEqual({ json: qrCode(), pairedItem: { item: 1 } });
 	});
 
 	it('patches only the fields the user filled in', async () => {
