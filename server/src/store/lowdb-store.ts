@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { Low } from 'lowdb';
 import { DataFile } from 'lowdb/node';
 import { Engine } from './engine.js';
@@ -75,6 +76,8 @@ export class LowdbStore implements Store {
         }
       }
       const walFile = `${resolved}.wal`;
+      // a rotated log left by an interrupted background compaction comes first; replaying it twice is harmless
+      for (const ops of readLog(`${walFile}.1`)) for (const op of ops) engine.apply(op);
       for (const ops of readLog(walFile)) for (const op of ops) engine.apply(op);
       snapshot.data = null; // the engine holds the state; don't keep a second copy
       const fullOptions: Required<LowdbStoreOptions> = {
@@ -87,7 +90,7 @@ export class LowdbStore implements Store {
       };
       const wal = await WriteAheadLog.open(walFile, fullOptions.onFatal);
       const store = new LowdbStore(resolved, engine, snapshot, wal, releaseLock, fullOptions);
-      if (wal.size > fullOptions.compactAtBytes / 2) await store.compact();
+      if (wal.size > fullOptions.compactAtBytes / 2 || fs.existsSync(`${walFile}.1`)) await store.compact();
       return store;
     } catch (error) {
       releaseLock();
@@ -152,12 +155,33 @@ export class LowdbStore implements Store {
       }
       await fsyncDirectory(path.dirname(this.dataFile));
       await truncate();
+      fs.rmSync(`${this.dataFile}.wal.1`, { force: true });
     });
+  }
+
+  /**
+   * Folds the log into a new snapshot without blocking the event loop: the log is rotated to `.wal.1`, and a
+   * worker thread merges the snapshot file with it and renames the result into place. Until then, start-up
+   * replays both logs (puts and deletes of whole records replay idempotently).
+   */
+  async compactInBackground(): Promise<void> {
+    const rotated = `${this.dataFile}.wal.1`;
+    if (fs.existsSync(rotated)) return; // a previous fold has not finished
+    await this.wal.rotate(rotated);
+    await new Promise<void>((resolve, reject) => {
+      const worker = new Worker(new URL('./compact-worker.mjs', import.meta.url), { workerData: { dataFile: this.dataFile, logFile: rotated } });
+      worker.once('message', (message: { ok: boolean; error?: string }) => (message.ok ? resolve() : reject(new Error(message.error))));
+      worker.once('error', reject);
+      worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`compaction worker exited with ${code}`))));
+    });
+    fs.rmSync(rotated, { force: true });
   }
 
   private maybeCompact(): Promise<void> {
     if (this.compacting || this.closed || this.wal.size <= this.options.compactAtBytes) return this.compacting ?? Promise.resolve();
-    this.compacting = this.compact().finally(() => (this.compacting = undefined));
+    this.compacting = this.compactInBackground()
+      .catch((error: unknown) => console.error(`qrflow: background compaction of ${this.dataFile} failed (${(error as Error).message}); the logs are kept and replayed at start-up`))
+      .finally(() => (this.compacting = undefined));
     return this.compacting;
   }
 

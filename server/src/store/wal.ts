@@ -135,6 +135,19 @@ export class WriteAheadLog {
     }
   }
 
+  /**
+   * Moves the current log aside to `rotatedFile` and starts an empty one, with no write in progress.
+   * Everything committed so far is then in the rotated file.
+   */
+  async rotate(rotatedFile: string): Promise<void> {
+    await this.exclusive(async () => {
+      await this.handle.close();
+      fs.renameSync(this.file, rotatedFile);
+      this.handle = await open(this.file, 'a', 0o600);
+      this.bytes = 0;
+    });
+  }
+
   async close(): Promise<void> {
     await this.flush();
     await this.handle.close();
