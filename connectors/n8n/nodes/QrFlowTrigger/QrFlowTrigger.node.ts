@@ -63,7 +63,9 @@ export class QrFlowTrigger implements INodeType {
 				name: 'default',
 				httpMethod: 'POST',
 				responseMode: 'onReceived',
-				path: 'webhook',
+				// No path in polling mode: n8n then registers no webhook, and "Fetch Test Event" polls.
+				path: '={{$parameter["triggerMode"] === "polling" ? undefined : "webhook"}}',
+				ndvHideUrl: '={{$parameter["triggerMode"] === "polling"}}',
 			},
 		],
 		properties: [
