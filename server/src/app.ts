@@ -132,8 +132,11 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   app.use(errorHandler(logger));
 
   const redirect = redirectHandler(ctx, recorder);
+  // opt-in (QRFLOW_DIAGNOSTICS=true, loopback only): the module is not even loaded otherwise
+  const diagnostics = ctx.config.diagnostics ? (await import('./http/diagnostics.js')).eventLoopDiagnostics() : undefined;
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     if (redirect(req, res)) return;
+    if (diagnostics?.(req, res)) return;
     app(req as never, res as never);
   };
   // retention: idempotency keys (24 h), expired sessions, events beyond 30 days / 10,000 per workspace

@@ -14,6 +14,7 @@ const EnvSchema = z.object({
   QRFLOW_WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
   QRFLOW_RATE_LIMIT_REDIS_URL: z.string().url().optional(),
   QRFLOW_SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 90).default(24 * 7),
+  QRFLOW_DIAGNOSTICS: z.enum(['true', 'false']).default('false'),
 });
 
 export interface Config {
@@ -28,6 +29,8 @@ export interface Config {
   webhookAllowPrivate: boolean;
   rateLimitRedisUrl: string | undefined;
   sessionTtlMs: number;
+  /** Serves event-loop delay figures on /__diagnostics/eventloop to loopback clients (for bench/); off by default. */
+  diagnostics: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -53,5 +56,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookAllowPrivate: e.QRFLOW_WEBHOOK_ALLOW_PRIVATE === 'true',
     rateLimitRedisUrl: e.QRFLOW_RATE_LIMIT_REDIS_URL,
     sessionTtlMs: e.QRFLOW_SESSION_TTL_HOURS * 3600_000,
+    diagnostics: e.QRFLOW_DIAGNOSTICS === 'true',
   };
 }
