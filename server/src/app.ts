@@ -32,6 +32,10 @@ import { redirectHandler } from './redirect/handler.js';
 import { UsageMeter } from './usage/meter.js';
 import { perMinuteLimiter, redisRateLimitStore } from './usage/rate-limit.js';
 import { usageRoutes } from './usage/routes.js';
+import { DeliveryWorker } from './webhooks/delivery.js';
+import { QueuedDeliveries } from './webhooks/queued-deliveries.js';
+import { webhookRoutes } from './webhooks/routes.js';
+import { WebhookService } from './webhooks/service.js';
 
 export interface AppOptions {
   config: Config;
@@ -57,6 +61,8 @@ export interface QrflowApp {
     meter: UsageMeter;
     events: EventService;
     renderer: ImageRenderer;
+    webhooks: WebhookService;
+    deliveries: DeliveryWorker;
   };
   openapi: () => Record<string, unknown>;
   /** Starts background work (webhook delivery, scan flushing). */
@@ -68,8 +74,10 @@ export interface QrflowApp {
 /** Builds the whole application without listening, so tests and the server share it. */
 export async function createApp(options: AppOptions): Promise<QrflowApp> {
   const logger = options.logger ?? pino({ level: options.config.logLevel });
+  // every commit that queues a webhook delivery also hands it to the delivery worker
+  const queuedDeliveries = new QueuedDeliveries(options.store);
   const ctx: Context = {
-    store: options.store,
+    store: queuedDeliveries.store,
     config: options.config,
     clock: options.clock ?? systemClock,
     plans: loadPlans(options.config.plansFile),
@@ -84,6 +92,8 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   const qr = new QrService(ctx, events, (id) => scans.humanCount(id));
   const analytics = new AnalyticsService(scans, ctx.clock);
   const recorder = new ScanRecorder(ctx, scans, events);
+  const webhooks = new WebhookService(ctx);
+  const deliveries = new DeliveryWorker(ctx, queuedDeliveries);
   const renderer = new ImageRenderer();
   const meter = new UsageMeter(ctx);
   const limiter = perMinuteLimiter(await redisRateLimitStore(ctx.config));
@@ -112,6 +122,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
     ...qrRoutes(qr, renderer, analytics, meter),
     ...eventRoutes(ctx, scans),
     ...usageRoutes(ctx, meter),
+    ...webhookRoutes(webhooks),
   ];
 
   const app = express();
@@ -150,10 +161,13 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
     express: app,
     ctx,
     routes,
-    services: { workspaces, keys, sessions, activity, qr, scans, recorder, meter, events, renderer },
+    services: { workspaces, keys, sessions, activity, qr, scans, recorder, meter, events, renderer, webhooks, deliveries },
     openapi,
-    start: async () => {},
+    start: async () => {
+      await deliveries.start();
+    },
     stop: async () => {
+      await deliveries.stop();
       clearInterval(sweeper);
       activity.stop();
       meter.stop();

@@ -1,0 +1,270 @@
+import { iso } from '../clock.js';
+import type { Context } from '../context.js';
+import type { DeliveryLogRecord, DeliveryRecord, WebhookRecord } from '../store/records.js';
+import type { Op } from '../store/store.js';
+import { DueQueue } from './due-queue.js';
+import type { QueuedDeliveries } from './queued-deliveries.js';
+import { send, USER_AGENT, type SendResult } from './sender.js';
+import { removalOps } from './service.js';
+import { SIGNATURE_HEADER, signatureHeader } from './signature.js';
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+
+/**
+ * Wait after the 1st, 2nd, ... failed attempt. 11 attempts over about 70 hours; after the last one the
+ * delivery is given up.
+ */
+export const DEFAULT_RETRY_SCHEDULE: readonly number[] = [30 * SECOND, 2 * MINUTE, 10 * MINUTE, 30 * MINUTE, HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, 24 * HOUR, 24 * HOUR];
+
+export interface DeliveryOptions {
+  /** Delays before each retry (ms); its length + 1 is the number of attempts. */
+  schedule: readonly number[];
+  /** Per attempt: connect, send, and the receiver's answer. */
+  timeoutMs: number;
+  /** Attempts in flight at once, over all subscriptions. */
+  concurrency: number;
+  /** Attempts in flight at once to one subscription, so a dead receiver cannot take every slot. */
+  perWebhook: number;
+  /** How often the due queue is checked against the clock (ms of real time). */
+  pollMs: number;
+  /** A subscription failing without a success for this long is disabled. */
+  disableAfterMs: number;
+  /** Attempts kept in each subscription's delivery log. */
+  logLimit: number;
+}
+
+export const DEFAULT_DELIVERY_OPTIONS: DeliveryOptions = {
+  schedule: DEFAULT_RETRY_SCHEDULE,
+  timeoutMs: 10 * SECOND,
+  concurrency: 16,
+  perWebhook: 4,
+  pollMs: 500,
+  disableAfterMs: 72 * HOUR,
+  logLimit: 100,
+};
+
+type Outcome = 'delivered' | 'retry' | 'drop' | 'gone';
+
+/**
+ * How a receiver's answer is handled: 2xx delivered; 410 removes the subscription; network errors,
+ * timeouts, refused addresses, 408, 425, 429 and 5xx are retried; any other answer (3xx, 4xx) means the
+ * receiver will not take this event, so it is dropped without retry. Every failure counts towards disabling.
+ */
+export function outcomeOf(result: Pick<SendResult, 'statusCode'>): Outcome {
+  const status = result.statusCode;
+  if (status === null) return 'retry';
+  if (status >= 200 && status < 300) return 'delivered';
+  if (status === 410) return 'gone';
+  if (status >= 500 || status === 408 || status === 425 || status === 429) return 'retry';
+  return 'drop';
+}
+
+/**
+ * The background worker that delivers queued events. It keeps the due times in memory (loaded from the
+ * store at start, fed by every commit that queues a delivery), sends with bounded concurrency off the
+ * request path, and commits each attempt's result durably before it is forgotten. Delivery is
+ * at-least-once: a receiver's 2xx lost in a crash before the commit means one more send of the same event id.
+ */
+export class DeliveryWorker {
+  readonly options: DeliveryOptions;
+  private readonly queue = new DueQueue();
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly perWebhook = new Map<string, number>();
+  /** Deliveries waiting for a free slot of their subscription. */
+  private readonly waiting = new Map<string, DeliveryRecord['id'][]>();
+  /** Serialises the read-modify-write of each subscription's log and status. */
+  private readonly locks = new Map<string, Promise<void>>();
+  private readonly abort = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private unlisten: (() => void) | undefined;
+  private running = false;
+  private wake: NodeJS.Immediate | undefined;
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly queued: QueuedDeliveries,
+    options: Partial<DeliveryOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_DELIVERY_OPTIONS, ...options };
+  }
+
+  /** Changes options of a worker (tests use short timeouts). */
+  configure(options: Partial<DeliveryOptions>): void {
+    Object.assign(this.options, options);
+  }
+
+  /** Loads the queued deliveries from the store and starts sending. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.unlisten = this.queued.listen((delivery) => this.enqueue(delivery));
+    for (const delivery of await this.ctx.store.all('deliveries')) this.enqueue(delivery);
+    this.timer = setInterval(() => this.pump(), this.options.pollMs);
+    this.timer.unref();
+    this.pump();
+  }
+
+  /** Stops sending; attempts in flight are cut short and stay queued (they are sent again after a restart). */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.unlisten?.();
+    clearInterval(this.timer);
+    if (this.wake) clearImmediate(this.wake);
+    this.abort.abort();
+    await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  /** Deliveries known to the worker (queued or in flight). */
+  get pending(): number {
+    return this.queue.size + this.inFlight.size + [...this.waiting.values()].reduce((sum, ids) => sum + ids.length, 0);
+  }
+
+  private enqueue(delivery: DeliveryRecord): void {
+    if (this.inFlight.has(delivery.id)) return;
+    this.queue.push({ id: delivery.id, webhookId: delivery.webhook_id, at: delivery.next_attempt_at });
+    if (this.running && delivery.next_attempt_at <= this.ctx.clock.now()) this.wake ??= setImmediate(() => ((this.wake = undefined), this.pump()));
+  }
+
+  /** Starts every due attempt that has a free slot. */
+  private pump(): void {
+    if (!this.running) return;
+    const now = this.ctx.clock.now();
+    while (this.inFlight.size < this.options.concurrency) {
+      const entry = this.queue.popDue(now);
+      if (!entry) return;
+      if (this.inFlight.has(entry.id)) continue;
+      if ((this.perWebhook.get(entry.webhookId) ?? 0) >= this.options.perWebhook) {
+        const list = this.waiting.get(entry.webhookId) ?? [];
+        list.push(entry.id);
+        this.waiting.set(entry.webhookId, list);
+        continue;
+      }
+      this.launch(entry.id, entry.webhookId);
+    }
+  }
+
+  private launch(id: string, webhookId: string): void {
+    this.perWebhook.set(webhookId, (this.perWebhook.get(webhookId) ?? 0) + 1);
+    const attempt = this.attempt(id)
+      .catch((error: unknown) => {
+        this.ctx.logger.error({ err: error, delivery_id: id, webhook_id: webhookId }, 'webhook delivery failed unexpectedly');
+        // keep it queued: it is retried at the next poll rather than lost
+        if (this.running) this.queue.push({ id, webhookId, at: this.ctx.clock.now() + this.options.pollMs });
+      })
+      .finally(() => {
+        this.inFlight.delete(id);
+        const left = (this.perWebhook.get(webhookId) ?? 1) - 1;
+        if (left > 0) this.perWebhook.set(webhookId, left);
+        else this.perWebhook.delete(webhookId);
+        // those that waited for this subscription's slot go back in line, still due
+        const waiting = this.waiting.get(webhookId);
+        if (waiting?.length) {
+          this.waiting.delete(webhookId);
+          for (const waitingId of waiting) this.queue.push({ id: waitingId, webhookId, at: this.ctx.clock.now() });
+        }
+        this.pump();
+      });
+    this.inFlight.set(id, attempt);
+  }
+
+  private async attempt(id: string): Promise<void> {
+    const delivery = await this.ctx.store.get('deliveries', id);
+    if (!delivery) return;
+    const now = this.ctx.clock.now();
+    if (delivery.next_attempt_at > now) {
+      this.queue.push({ id, webhookId: delivery.webhook_id, at: delivery.next_attempt_at });
+      return;
+    }
+    const hook = await this.ctx.store.get('webhooks', delivery.webhook_id);
+    if (!hook || hook.status !== 'active') {
+      await this.ctx.store.commit([{ collection: 'deliveries', delete: id }]);
+      return;
+    }
+    const body = JSON.stringify(delivery.event);
+    const result = await send({
+      url: hook.url,
+      body,
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': USER_AGENT,
+        [SIGNATURE_HEADER]: signatureHeader(hook.secret, body, now / 1000),
+        'qrflow-event-id': delivery.event.id,
+        'qrflow-event-type': delivery.event.type,
+      },
+      timeoutMs: this.options.timeoutMs,
+      guard: !this.ctx.config.webhookAllowPrivate,
+      signal: this.abort.signal,
+    });
+    if (result.aborted) return;
+    const retryAt = await this.withLock(hook.id, () => this.settle(delivery, result, now));
+    if (retryAt !== null && this.running) this.queue.push({ id, webhookId: hook.id, at: retryAt });
+  }
+
+  /** Records the attempt and applies its outcome in one durable commit; returns the retry time, if any. */
+  private async settle(delivery: DeliveryRecord, result: SendResult, attemptedAt: number): Promise<number | null> {
+    const hook = await this.ctx.store.get('webhooks', delivery.webhook_id);
+    if (!hook) return null; // deleted while the attempt was in flight: its deliveries went with it
+    const now = this.ctx.clock.now();
+    const log = (await this.ctx.store.get('delivery_logs', hook.id)) ?? { id: hook.id, workspace_id: hook.workspace_id, entries: [] };
+    const entry = { event_id: delivery.event.id, attempted_at: iso(attemptedAt), status_code: result.statusCode, duration_ms: result.durationMs, error: result.error };
+    const entries = [...log.entries, entry].slice(-this.options.logLimit);
+    const logOp: Op = { collection: 'delivery_logs', put: { ...log, entries } satisfies DeliveryLogRecord };
+    const outcome = outcomeOf(result);
+    const context = { webhook_id: hook.id, event_id: delivery.event.id, status_code: result.statusCode, attempt: delivery.attempts + 1 };
+
+    if (outcome === 'delivered') {
+      const ops: Op[] = [logOp, { collection: 'deliveries', delete: delivery.id }];
+      if (hook.failing_since !== null) ops.push({ collection: 'webhooks', put: { ...hook, failing_since: null } });
+      await this.ctx.store.commit(ops);
+      return null;
+    }
+    if (outcome === 'gone') {
+      this.ctx.logger.info(context, 'webhook receiver answered 410 Gone: subscription removed');
+      await this.ctx.store.commit(await removalOps(this.ctx, hook.id));
+      return null;
+    }
+
+    const failingSince = hook.failing_since ?? attemptedAt;
+    if (now - failingSince >= this.options.disableAfterMs) {
+      const days = Math.round((now - failingSince) / (24 * HOUR));
+      const reason = `Disabled on ${iso(now)}: every delivery failed for ${days} days since ${iso(failingSince)} (last: ${result.error ?? `HTTP ${result.statusCode}`}). Fix the receiver and create a new subscription.`;
+      this.ctx.logger.warn(context, 'webhook disabled after failing for days');
+      const queued = await this.ctx.store.findMany('deliveries', 'webhook_id', hook.id);
+      await this.ctx.store.commit([
+        logOp,
+        { collection: 'webhooks', put: { ...hook, status: 'disabled', disabled_reason: reason, failing_since: failingSince } satisfies WebhookRecord },
+        ...queued.map((queuedDelivery) => ({ collection: 'deliveries', delete: queuedDelivery.id }) as Op),
+      ]);
+      for (const queuedDelivery of queued) this.queue.delete(queuedDelivery.id);
+      return null;
+    }
+
+    const hookOp: Op[] = hook.failing_since === null ? [{ collection: 'webhooks', put: { ...hook, failing_since: failingSince } }] : [];
+    const attempts = delivery.attempts + 1;
+    const delay = this.options.schedule[attempts - 1];
+    if (outcome === 'drop' || delay === undefined) {
+      this.ctx.logger.warn(context, outcome === 'drop' ? 'webhook receiver refused the event: not retried' : 'webhook delivery given up after the last retry');
+      await this.ctx.store.commit([logOp, ...hookOp, { collection: 'deliveries', delete: delivery.id }]);
+      return null;
+    }
+    const nextAttemptAt = now + delay;
+    await this.ctx.store.commit([logOp, ...hookOp, { collection: 'deliveries', put: { ...delivery, attempts, next_attempt_at: nextAttemptAt } }]);
+    return nextAttemptAt;
+  }
+
+  private async withLock<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(key) ?? Promise.resolve();
+    const result = previous.then(work);
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.locks.set(key, tail);
+    void tail.then(() => {
+      if (this.locks.get(key) === tail) this.locks.delete(key);
+    });
+    return result;
+  }
+}
