@@ -19,6 +19,7 @@ import type { TestServer } from './helpers/server.js';
 const helperExists = fs.existsSync(new URL('./helpers/server.ts', import.meta.url));
 
 interface Received {
+  method: string;
   headers: http.IncomingHttpHeaders;
   body: Buffer;
 }
@@ -30,7 +31,7 @@ async function listen(respond: (request: Received, url: string) => { status: num
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      const entry = { url: request.url ?? '/', headers: request.headers, body: Buffer.concat(chunks) };
+      const entry = { method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers, body: Buffer.concat(chunks) };
       received.push(entry);
       const { status, body } = respond(entry, entry.url);
       if (body === undefined) {
@@ -108,7 +109,7 @@ describe.skipIf(!helperExists)('Zapier app against a real qrflow server', () => 
   let srv: TestServer;
   let fakeZapier: Awaited<ReturnType<typeof startFakeZapier>>;
   let receiver: Awaited<ReturnType<typeof listen>>;
-  let harness: typeof import('../connectors/zapier/src/test-support/harness.js');
+  let harness: typeof import('../connectors/zapier/src/test-support/app.js');
   let authData: { base_url: string; api_key: string };
   let run: (typeof harness)['run'];
   let app: (typeof harness)['app'];
@@ -127,7 +128,7 @@ describe.skipIf(!helperExists)('Zapier app against a real qrflow server', () => 
     const { startTestServer } = await import('./helpers/server.js');
     srv = await startTestServer();
     const key = await srv.createKey({ name: 'Zapier-Integration' });
-    harness = await import('../connectors/zapier/src/test-support/harness.js');
+    harness = await import('../connectors/zapier/src/test-support/app.js');
     ({ run, app } = harness);
     authData = { base_url: `${srv.baseUrl}/`, api_key: key.secret };
   });
@@ -206,7 +207,7 @@ describe.skipIf(!helperExists)('Zapier app against a real qrflow server', () => 
     });
     expect(updated).toMatchObject({ id: code.id, destination_url: 'https://example.com/summer' });
 
-    const delivery = await waitFor(() => receiver.received.find((entry) => entry.url === '/hooks/updated'), 'the qr.updated delivery');
+    const delivery = await waitFor(() => receiver.received.find((entry) => entry.url === '/hooks/updated' && entry.method === 'POST'), 'the qr.updated delivery');
     const rawBody = delivery.body.toString('utf8');
     const items = await run(app.triggers.qr_code_updated.operation.perform, {
       authData,
@@ -254,7 +255,7 @@ describe.skipIf(!helperExists)('Zapier app against a real qrflow server', () => 
     expect(redirect.headers.get('location')).toBe('https://example.com/summer');
 
     const delivery = await waitFor(
-      () => receiver.received.find((entry) => entry.url === '/hooks/scanned'),
+      () => receiver.received.find((entry) => entry.url === '/hooks/scanned' && entry.method === 'POST'),
       'the qr.scanned webhook delivery',
     );
     const rawBody = delivery.body.toString('utf8');

@@ -1,50 +1,11 @@
 import nock from 'nock';
 import { afterEach, beforeEach, expect } from 'vitest';
-import zapier from 'zapier-platform-core';
 
-import App from '../index.js';
+export { app, run } from './app.js';
 
 export const BASE_URL = 'https://qr.example.com';
 export const API_KEY = 'qr_live_AbCdEfGhIjKlMnOpQrStUvWxYz012345';
 export const authData = { base_url: BASE_URL, api_key: API_KEY };
-
-const appTester = zapier.createAppTester(App);
-
-type Method = (...args: never[]) => unknown;
-interface LooseOperation {
-  perform: Method;
-  performList?: Method;
-  performSubscribe?: Method;
-  performUnsubscribe?: Method;
-  inputFields: unknown[];
-  sample?: Record<string, unknown>;
-  outputFields?: { key: string; label?: string; type?: string }[];
-  canPaginate?: boolean;
-}
-interface LooseAction {
-  key: string;
-  display: { label?: string; description?: string; hidden?: boolean };
-  operation: LooseOperation;
-}
-
-/**
- * The app with the precise definition types loosened, so tests can reach any operation's functions.
- * The functions themselves are the app's own: appTester finds them by identity and runs them under their real path.
- */
-export const app = App as unknown as {
-  triggers: Record<keyof typeof App.triggers, LooseAction>;
-  creates: Record<keyof typeof App.creates, LooseAction>;
-  searches: Record<keyof typeof App.searches, LooseAction>;
-  hydrators: { downloadQrImage: Method };
-  searchOrCreates: Record<string, { search: string; create: string }>;
-  authentication: { test: Method; connectionLabel: Method; fields: { key: string; type?: string; helpText?: string }[] };
-};
-
-/** Runs one of the app's functions (or an ad hoc `(z, bundle) => ...`) the way Zapier would. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test results are asserted on, not typed
-export function run<T = any>(method: unknown, bundle: Record<string, unknown> = {}): Promise<T> {
-  return appTester(method as never, bundle as never) as Promise<T>;
-}
 
 /** The qrflow API on the fake host, as nock sees it. */
 export const api = () => nock(BASE_URL, { reqheaders: { authorization: `Bearer ${API_KEY}` } });
