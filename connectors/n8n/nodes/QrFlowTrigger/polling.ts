@@ -101,6 +101,6 @@ export async function pollEvents(
 
 	const events = await fetchEventsAfter.call(this, type, state.after);
 	if (events.length === 0) return null;
-	state.after = String(events[0].id);
+	state.after = String(events[0]?.id);
 	return [this.helpers.returnJsonArray(events.reverse())];
 }

@@ -110,7 +110,7 @@ export async function executeGetMany(this: IExecuteFunctions): Promise<INodeExec
 			for (const code of codes) returnData.push({ json: code, pairedItem: { item: itemIndex } });
 		} catch (error) {
 			if (!this.continueOnFail()) throw asNodeError(this.getNode(), error, itemIndex);
-			returnData.push({ json: { error: error.message }, pairedItem: { item: itemIndex } });
+			returnData.push({ json: { error: (error as Error).message }, pairedItem: { item: itemIndex } });
 		}
 	}
 	return [returnData];

@@ -75,7 +75,7 @@ export async function executeGetImage(this: IExecuteFunctions): Promise<INodeExe
 			});
 		} catch (error) {
 			if (!this.continueOnFail()) throw asNodeError(this.getNode(), error, itemIndex);
-			returnData.push({ json: { error: error.message }, pairedItem: { item: itemIndex } });
+			returnData.push({ json: { error: (error as Error).message }, pairedItem: { item: itemIndex } });
 		}
 	}
 	return [returnData];
