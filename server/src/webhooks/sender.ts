@@ -32,6 +32,12 @@ const agents = { http: new http.Agent({ keepAlive: true, maxSockets: 8 }), https
 export function send(request: SendRequest): Promise<SendResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
+  const url = new URL(request.url);
+  if (request.guard) {
+    const reason = forbiddenHostReason(url.hostname);
+    if (reason) return Promise.resolve({ statusCode: null, error: `refused: ${url.hostname.replace(/^\[|\]$/g, '')} ${reason}`, durationMs: elapsed(), aborted: false });
+  }
+  if (request.signal.aborted) return Promise.resolve({ statusCode: null, error: 'aborted: the server is stopping', durationMs: 0, aborted: true });
   return new Promise((resolve) => {
     let settled = false;
     let status: number | null = null;
@@ -41,11 +47,6 @@ export function send(request: SendRequest): Promise<SendResult> {
       request.signal.removeEventListener('abort', onAbort);
       resolve({ ...result, durationMs: elapsed(), aborted });
     };
-    const url = new URL(request.url);
-    if (request.guard) {
-      const reason = forbiddenHostReason(url.hostname);
-      if (reason) return finish({ statusCode: null, error: `refused: ${url.hostname.replace(/^\[|\]$/g, '')} ${reason}` });
-    }
     const secure = url.protocol === 'https:';
     const outgoing = (secure ? https : http).request(url, {
       method: 'POST',
@@ -63,7 +64,6 @@ export function send(request: SendRequest): Promise<SendResult> {
       finish({ statusCode: null, error: 'aborted: the server is stopping' }, true);
       outgoing.destroy();
     };
-    if (request.signal.aborted) return onAbort();
     request.signal.addEventListener('abort', onAbort, { once: true });
     outgoing.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);

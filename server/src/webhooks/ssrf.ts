@@ -43,16 +43,20 @@ export function forbiddenHostReason(hostname: string): string | null {
 }
 
 type LookupAddress = { address: string; family: number };
+/** Resolves a host name to all its addresses (dns.lookup by default; tests pass their own). */
+export type Resolver = (hostname: string) => Promise<LookupAddress[]>;
+
+const systemResolver: Resolver = (hostname) => dns.promises.lookup(hostname, { all: true, verbatim: true });
 
 /** Resolves every address of the host and throws ForbiddenAddressError if the name or any address is not public. */
-export async function assertPublicHost(hostname: string): Promise<LookupAddress[]> {
+export async function assertPublicHost(hostname: string, resolve: Resolver = systemResolver): Promise<LookupAddress[]> {
   const host = hostname.replace(/^\[|\]$/g, '');
   const nameReason = forbiddenHostReason(host);
   if (nameReason) throw new ForbiddenAddressError(`${host} ${nameReason}`);
   if (net.isIP(host)) return [{ address: host, family: net.isIP(host) }];
   let addresses: LookupAddress[];
   try {
-    addresses = await dns.promises.lookup(host, { all: true, verbatim: true });
+    addresses = await resolve(host);
   } catch (error) {
     throw new ForbiddenAddressError(`${host} could not be resolved (${(error as NodeJS.ErrnoException).code ?? 'DNS error'})`);
   }
@@ -68,17 +72,21 @@ type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | Lo
 
 /**
  * A `lookup` for http.request/net.connect that resolves with `assertPublicHost`, so the socket connects
- * to exactly the addresses that were checked.
+ * to exactly the addresses that were checked (no second resolution for a rebinding DNS server to answer).
  */
-export function guardedLookup(hostname: string, options: dns.LookupOptions, callback: LookupCallback): void {
-  assertPublicHost(hostname).then(
-    (addresses) => {
-      const wanted = options.family === 4 || options.family === 6 ? addresses.filter((a) => a.family === options.family) : addresses;
-      if (wanted.length === 0) return callback(Object.assign(new Error(`${hostname} has no IPv${options.family} address`), { code: 'ENOTFOUND' }), '');
-      if (options.all) return callback(null, wanted);
-      const first = wanted[0] as LookupAddress;
-      callback(null, first.address, first.family);
-    },
-    (error: Error) => callback(error, ''),
-  );
+export function createGuardedLookup(resolve: Resolver = systemResolver) {
+  return (hostname: string, options: dns.LookupOptions, callback: LookupCallback): void => {
+    assertPublicHost(hostname, resolve).then(
+      (addresses) => {
+        const wanted = options.family === 4 || options.family === 6 ? addresses.filter((a) => a.family === options.family) : addresses;
+        if (wanted.length === 0) return callback(Object.assign(new Error(`${hostname} has no IPv${options.family} address`), { code: 'ENOTFOUND' }), '');
+        if (options.all) return callback(null, wanted);
+        const first = wanted[0] as LookupAddress;
+        callback(null, first.address, first.family);
+      },
+      (error: Error) => callback(error, ''),
+    );
+  };
 }
+
+export const guardedLookup = createGuardedLookup();
