@@ -182,6 +182,22 @@ describe('webhook delivery', () => {
     expect(receiver.delivered()).toHaveLength(1);
   });
 
+  it('a receiver that hangs does not hold up the API or the redirect', async () => {
+    receiver = await startReceiver(() => 'hang');
+    const token = await freshToken();
+    const { id } = await subscribe(token, { events: ['qr.created', 'qr.scanned'] });
+    const qr = await createQr(srv, token, { name: 'Stuck', destination_url: 'https://example.com/stuck' });
+    await waitFor(() => receiver.received.length >= 1, 'the first (hanging) delivery');
+    // while that attempt waits out its 10 s timeout, the API and the redirect answer as usual
+    for (let i = 0; i < 5; i++) await createQr(srv, token, { name: `Meanwhile ${i}`, destination_url: 'https://example.com/meanwhile' });
+    expect((await scan(srv, qr.short_code!)).status).toBe(302);
+    expect((await srv.request('GET', `/api/v1/qr/${qr.id}`, { token })).status).toBe(200);
+    expect(await attempts(token, id)).toEqual([]);
+    expect(receiver.received.every((r) => r.answered === 'hang')).toBe(true);
+    // so its retries cannot reach a later test's receiver on a reused port
+    expect((await srv.request('DELETE', `/api/v1/webhooks/${id}`, { token })).status).toBe(200);
+  });
+
   it('a 410 from the receiver removes the subscription and its queued deliveries', async () => {
     receiver = await startReceiver(() => 410);
     const token = await freshToken();
