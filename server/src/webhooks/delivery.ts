@@ -76,7 +76,7 @@ export class DeliveryWorker {
   private readonly waiting = new Map<string, DeliveryRecord['id'][]>();
   /** Serialises the read-modify-write of each subscription's log and status. */
   private readonly locks = new Map<string, Promise<void>>();
-  private readonly abort = new AbortController();
+  private abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private unlisten: (() => void) | undefined;
   private running = false;
@@ -99,6 +99,7 @@ export class DeliveryWorker {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    this.abort = new AbortController();
     this.unlisten = this.queued.listen((delivery) => this.enqueue(delivery));
     for (const delivery of await this.ctx.store.all('deliveries')) this.enqueue(delivery);
     this.timer = setInterval(() => this.pump(), this.options.pollMs);
