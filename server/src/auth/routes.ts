@@ -1,4 +1,4 @@
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { defineRoute, type AnyRoute } from '../http/route.js';
@@ -20,13 +20,15 @@ const SessionToken = z.object({ token: z.string().meta({ example: 'qrs_…' }), 
 export const LOGIN_LIMITS = { windowMs: 15 * 60_000, perIp: 30, perEmail: 5 };
 
 function loginLimiters(): RequestHandler[] {
-  const handler: RequestHandler = (_req, res) => {
-    const retryAfter = Number(res.getHeader('Retry-After') ?? 60);
+  const handler: RequestHandler = (req) => {
+    // with standardHeaders off the limiter sets no Retry-After of its own: derive it from the window's reset time
+    const resetTime = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+    const retryAfter = resetTime ? (resetTime.getTime() - Date.now()) / 1000 : LOGIN_LIMITS.windowMs / 1000;
     throw new RateLimitError('login_rate_limited', 'Too many login attempts. Wait before trying again.', retryAfter);
   };
   const common = { windowMs: LOGIN_LIMITS.windowMs, standardHeaders: false, legacyHeaders: false, skipSuccessfulRequests: true, handler } as const;
   return [
-    rateLimit({ ...common, limit: LOGIN_LIMITS.perIp, keyGenerator: (req) => `ip:${req.ip ?? 'unknown'}` }),
+    rateLimit({ ...common, limit: LOGIN_LIMITS.perIp, keyGenerator: (req) => `ip:${ipKeyGenerator(req.ip ?? 'unknown')}` }),
     rateLimit({
       ...common,
       limit: LOGIN_LIMITS.perEmail,

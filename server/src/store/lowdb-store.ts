@@ -65,6 +65,10 @@ export class LowdbStore implements Store {
       }
       const engine = new Engine();
       const doc = snapshot.data;
+      // lowdb reads a missing file as null, but so is a file holding `null`: only the first is a new store
+      if (doc === null && fs.existsSync(resolved)) {
+        throw new CorruptDataError(`The data file ${resolved} is not a qrflow data file. qrflow will not start on it and will not replace it.`);
+      }
       if (doc !== null) {
         if (typeof doc !== 'object' || doc.format !== 'qrflow' || typeof doc.collections !== 'object' || doc.collections === null) {
           throw new CorruptDataError(`The data file ${resolved} is not a qrflow data file. qrflow will not start on it and will not replace it.`);
@@ -180,8 +184,18 @@ export class LowdbStore implements Store {
   private maybeCompact(): Promise<void> {
     if (this.compacting || this.closed || this.wal.size <= this.options.compactAtBytes) return this.compacting ?? Promise.resolve();
     this.compacting = this.compactInBackground()
-      .catch((error: unknown) => console.error(`qrflow: background compaction of ${this.dataFile} failed (${(error as Error).message}); the logs are kept and replayed at start-up`))
-      .finally(() => (this.compacting = undefined));
+      .then(
+        () => true,
+        (error: unknown) => {
+          console.error(`qrflow: background compaction of ${this.dataFile} failed (${(error as Error).message}); the logs are kept and replayed at start-up`);
+          return false;
+        },
+      )
+      .then((folded) => {
+        this.compacting = undefined;
+        // commits made during the fold may have taken the new log past the threshold, and none may follow to notice
+        if (folded) void this.maybeCompact();
+      });
     return this.compacting;
   }
 
