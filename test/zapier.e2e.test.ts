@@ -162,6 +162,20 @@ describe.skipIf(!helperExists)('Zapier app against a real qrflow server', () => 
     expect(retried.id).toBe(code.id);
   });
 
+  it('creates a static Wi-Fi code from the type-specific fields and edits one of them in place', async () => {
+    const wifi = await run(app.creates.create_qr_code.operation.perform, {
+      authData,
+      inputData: { name: 'E2E Guest Wi-Fi', type: 'wifi', wifi_ssid: 'Guests', wifi_password: 'hunter22', wifi_encryption: 'WPA' },
+    });
+    expect(wifi).toMatchObject({ type: 'wifi', mode: 'static', short_code: null, content: { ssid: 'Guests', password: 'hunter22', encryption: 'WPA' } });
+    const edited = await run(app.creates.update_qr_code.operation.perform, {
+      authData,
+      inputData: { qr_id: wifi.id, wifi_password: 'correct-horse' },
+    });
+    expect(edited.content).toMatchObject({ ssid: 'Guests', password: 'correct-horse', encryption: 'WPA' });
+    await run(app.creates.delete_qr_code.operation.perform, { authData, inputData: { qr_id: wifi.id } });
+  });
+
   it('shows the invalid fields when the server rejects a create', async () => {
     await expect(
       run(app.creates.create_qr_code.operation.perform, {
