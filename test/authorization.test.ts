@@ -1,0 +1,300 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AnyRoute } from '../server/src/http/route.js';
+import type { Scope } from '../server/src/store/records.js';
+import { ALL_SCOPES } from '../server/src/store/records.js';
+import { writeUnlimitedPlansFile } from './helpers/child-server.js';
+import { findSecrets } from './helpers/secrets.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+/**
+ * Isolation and authorization over every route of the route table (OWASP API1 broken object level
+ * authorization, API2 broken authentication, API5 broken function level authorization).
+ */
+
+interface Fixtures {
+  qr: string;
+  qrToDelete: string;
+  key: string;
+  keyToRenew: string;
+  keyToRevoke: string;
+  keyToPause: string;
+  webhook: string;
+  webhookToDelete: string;
+  /** A session of A's owner that the logout route may end. */
+  throwawaySession: string;
+  receiverUrl: string;
+}
+
+interface Entry {
+  /** The concrete URL, naming workspace A's objects. */
+  url: (fx: Fixtures) => string;
+  /** A valid body, so a check is not answered by validation first. */
+  body?: (fx: Fixtures) => unknown;
+  /** The route names one of A's objects: B's credentials must get 404. */
+  object?: true;
+  /** A list route: B's answer must not contain these ids of A's. */
+  lists?: (fx: Fixtures) => string[];
+  /** Safe to call more than once (GET): the member and admin positive controls use it. */
+  safe?: true;
+  /** A's own credential gets this (the positive control that shows the negative checks mean something). */
+  ok: number;
+}
+
+/** One entry per route; a route without one fails the test, and so does an entry without a route. */
+const TABLE: Record<string, Entry> = {
+  'POST /api/v1/auth/login': { url: () => '/api/v1/auth/login', ok: 200 },
+  'POST /api/v1/auth/logout': { url: () => '/api/v1/auth/logout', ok: 200 },
+  'GET /api/v1/me': { url: () => '/api/v1/me', safe: true, ok: 200 },
+  'GET /api/v1/keys': { url: () => '/api/v1/keys', lists: (fx) => [fx.key, fx.keyToRenew], safe: true, ok: 200 },
+  'POST /api/v1/keys': { url: () => '/api/v1/keys', body: () => ({ name: 'Made-By-Owner', password: 'test-password-123', scopes: ['qr:read'] }), ok: 201 },
+  'POST /api/v1/keys/:id/pause': { url: (fx) => `/api/v1/keys/${fx.keyToPause}/pause`, object: true, ok: 200 },
+  'POST /api/v1/keys/:id/resume': { url: (fx) => `/api/v1/keys/${fx.keyToPause}/resume`, object: true, ok: 200 },
+  'POST /api/v1/keys/:id/renew': { url: (fx) => `/api/v1/keys/${fx.keyToRenew}/renew`, body: () => ({}), object: true, ok: 200 },
+  'DELETE /api/v1/keys/:id': { url: (fx) => `/api/v1/keys/${fx.keyToRevoke}`, object: true, ok: 200 },
+  'GET /api/v1/keys/:id/activity': { url: (fx) => `/api/v1/keys/${fx.key}/activity`, object: true, safe: true, ok: 200 },
+  'GET /api/v1/qr': { url: () => '/api/v1/qr?limit=100', lists: (fx) => [fx.qr, fx.qrToDelete], safe: true, ok: 200 },
+  'POST /api/v1/qr': { url: () => '/api/v1/qr', body: () => ({ name: 'Made by A', destination_url: 'https://example.com/a' }), ok: 201 },
+  'GET /api/v1/qr/:id': { url: (fx) => `/api/v1/qr/${fx.qr}`, object: true, safe: true, ok: 200 },
+  'PUT /api/v1/qr/:id': { url: (fx) => `/api/v1/qr/${fx.qr}`, body: () => ({ name: 'Renamed by PUT' }), object: true, ok: 200 },
+  'PATCH /api/v1/qr/:id': { url: (fx) => `/api/v1/qr/${fx.qr}`, body: () => ({ tags: ['patched'] }), object: true, ok: 200 },
+  'DELETE /api/v1/qr/:id': { url: (fx) => `/api/v1/qr/${fx.qrToDelete}`, object: true, ok: 200 },
+  'GET /api/v1/qr/:id/image': { url: (fx) => `/api/v1/qr/${fx.qr}/image?format=svg&size=128`, object: true, safe: true, ok: 200 },
+  'GET /api/v1/qr/:id/analytics': { url: (fx) => `/api/v1/qr/${fx.qr}/analytics`, object: true, safe: true, ok: 200 },
+  'GET /api/v1/events': { url: () => '/api/v1/events?limit=100', lists: (fx) => [fx.qr, fx.qrToDelete], safe: true, ok: 200 },
+  'GET /api/v1/events/types': { url: () => '/api/v1/events/types', safe: true, ok: 200 },
+  'GET /api/v1/usage': { url: () => '/api/v1/usage', lists: (fx) => [fx.key, fx.keyToRenew], safe: true, ok: 200 },
+  'POST /api/v1/webhooks': { url: () => '/api/v1/webhooks', body: (fx) => ({ url: `${fx.receiverUrl}/made-by-a`, events: ['qr.created'] }), ok: 201 },
+  'GET /api/v1/webhooks': { url: () => '/api/v1/webhooks', lists: (fx) => [fx.webhook, fx.webhookToDelete], safe: true, ok: 200 },
+  'GET /api/v1/webhooks/:id': { url: (fx) => `/api/v1/webhooks/${fx.webhook}`, object: true, safe: true, ok: 200 },
+  'DELETE /api/v1/webhooks/:id': { url: (fx) => `/api/v1/webhooks/${fx.webhookToDelete}`, object: true, ok: 200 },
+  'GET /api/v1/webhooks/:id/deliveries': { url: (fx) => `/api/v1/webhooks/${fx.webhook}/deliveries`, object: true, safe: true, ok: 200 },
+};
+
+const routeKey = (route: AnyRoute) => `${route.method.toUpperCase()} ${route.path}`;
+
+let srv: TestServer;
+let offset = 0;
+const clock = { now: () => Date.now() + offset };
+let fx: Fixtures;
+const secrets: string[] = [];
+const credentials = {} as {
+  ownerSession: string;
+  adminSession: string;
+  memberSession: string;
+  fullKey: string;
+  pausedKey: string;
+  revokedKey: string;
+  expiredKey: string;
+  /** A key with every scope but the one named. */
+  without: Record<Scope, string>;
+  /** A key with only the scope named. */
+  only: Record<Scope, string>;
+  bKey: string;
+  bSession: string;
+};
+let checks = 0;
+
+beforeAll(async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qrflow-authz-'));
+  srv = await startTestServer({ dataDir, env: { QRFLOW_PLANS_FILE: writeUnlimitedPlansFile(dataDir) }, plan: 'unlimited', clock });
+  const { workspaces } = srv.running.app.services;
+  const workspaceA = srv.workspace;
+  await workspaces.addMember(workspaceA, { email: 'admin-a@example.test', password: 'admin-password-1', role: 'admin' });
+  await workspaces.addMember(workspaceA, { email: 'member-a@example.test', password: 'member-password-1', role: 'member' });
+  const key = async (name: string, scopes?: Scope[]) => {
+    const created = await srv.createKey({ name, ...(scopes ? { scopes } : {}) });
+    secrets.push(created.secret);
+    return created;
+  };
+  credentials.ownerSession = await srv.login();
+  credentials.adminSession = await srv.login('admin-a@example.test', 'admin-password-1');
+  credentials.memberSession = await srv.login('member-a@example.test', 'member-password-1');
+  const throwawaySession = await srv.login();
+  secrets.push(credentials.ownerSession, credentials.adminSession, credentials.memberSession, throwawaySession, 'test-password-123', 'admin-password-1', 'member-password-1');
+  const full = await key('Full');
+  credentials.fullKey = full.secret;
+  credentials.without = {} as Record<Scope, string>;
+  credentials.only = {} as Record<Scope, string>;
+  for (const scope of ALL_SCOPES) {
+    credentials.without[scope] = (await key(`Without-${scope}`, ALL_SCOPES.filter((s) => s !== scope))).secret;
+    credentials.only[scope] = (await key(`Only-${scope}`, [scope])).secret;
+  }
+  const { keys } = srv.running.app.services;
+  const paused = await key('Paused');
+  await keys.pause(workspaceA, paused.id);
+  credentials.pausedKey = paused.secret;
+  const revoked = await key('Revoked');
+  await keys.revoke(workspaceA, revoked.id);
+  credentials.revokedKey = revoked.secret;
+  const expiring = await keys.create(workspaceA, { name: 'Expiring', expires_at: new Date(clock.now() + 60_000).toISOString() }, 'test');
+  secrets.push(expiring.secret);
+  credentials.expiredKey = expiring.secret;
+
+  const b = await srv.createWorkspace('Workspace B', 'unlimited');
+  const bKey = await srv.createKey({ name: 'B-Key', workspace: b.workspace });
+  credentials.bKey = bKey.secret;
+  credentials.bSession = await srv.login(b.email, b.password);
+  secrets.push(bKey.secret, credentials.bSession);
+
+  const post = async (urlPath: string, body: unknown) => {
+    const response = await srv.request('POST', urlPath, { token: credentials.fullKey, body });
+    const text = await response.text();
+    expect(response.status, text).toBe(201);
+    return JSON.parse(text).data as { id: string; secret?: string };
+  };
+  const receiverUrl = 'http://127.0.0.1:9'; // nothing listens: deliveries fail quietly in the background
+  const webhook = await post('/api/v1/webhooks', { url: `${receiverUrl}/a`, events: ['qr.created'] });
+  const webhookToDelete = await post('/api/v1/webhooks', { url: `${receiverUrl}/b`, events: ['qr.deleted'] });
+  fx = {
+    qr: (await post('/api/v1/qr', { name: 'A code', destination_url: 'https://example.com/a1' })).id,
+    qrToDelete: (await post('/api/v1/qr', { name: 'A code to delete', destination_url: 'https://example.com/a2' })).id,
+    key: full.id,
+    keyToRenew: (await key('To-Renew')).id,
+    keyToRevoke: (await key('To-Revoke')).id,
+    keyToPause: (await key('To-Pause')).id,
+    webhook: webhook.id,
+    webhookToDelete: webhookToDelete.id,
+    throwawaySession,
+    receiverUrl,
+  };
+  // the expiring key is now past its expiry
+  offset = 120_000;
+});
+
+afterAll(async () => {
+  await srv?.cleanup();
+});
+
+async function call(entry: Entry, route: AnyRoute, token: string | undefined): Promise<{ status: number; body: any; text: string }> {
+  const response = await srv.request(route.method.toUpperCase(), entry.url(fx), { ...(token ? { token } : {}), ...(entry.body ? { body: entry.body(fx) } : {}) });
+  const text = await response.text();
+  let body: any = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // images
+  }
+  return { status: response.status, body, text };
+}
+
+function expectErrorModel(result: { status: number; body: any; text: string }, status: number, label: string, codes?: string[]): void {
+  expect(result.status, `${label}: ${result.text}`).toBe(status);
+  expect(typeof result.body?.error?.code, label).toBe('string');
+  expect(typeof result.body?.request_id, label).toBe('string');
+  if (codes) expect(codes, `${label}: ${result.body.error.code}`).toContain(result.body.error.code);
+  checks++;
+}
+
+/** A's data as its owner sees it, without the fields that change by mere use. */
+async function snapshotOfA(): Promise<string> {
+  const get = async (urlPath: string) => JSON.parse(await (await srv.request('GET', urlPath, { token: credentials.ownerSession })).text()).data;
+  const qrs = await get('/api/v1/qr?limit=100');
+  const keys = (await get('/api/v1/keys')).map(({ last_used_at: _, ...rest }: Record<string, unknown>) => rest);
+  const webhooks = await get('/api/v1/webhooks');
+  return JSON.stringify({ qrs, keys, webhooks });
+}
+
+describe('isolation and authorization, over the route table', () => {
+  it('has one table entry per route, and no entry without a route', () => {
+    const routes = srv.running.app.routes.map(routeKey);
+    const missing = routes.filter((key) => !(key in TABLE));
+    const stale = Object.keys(TABLE).filter((key) => !routes.includes(key));
+    expect(missing, `routes without an entry in test/authorization.test.ts TABLE: add one for each`).toEqual([]);
+    expect(stale, 'entries whose route is gone').toEqual([]);
+  });
+
+  it('refuses the wrong credentials on every route and leaves workspace A unchanged', async () => {
+    const before = await snapshotOfA();
+    for (const route of srv.running.app.routes) {
+      const entry = TABLE[routeKey(route)];
+      if (!entry) continue;
+      const label = routeKey(route);
+      if (route.auth === 'none') continue;
+
+      // no credentials, malformed and unknown credentials
+      expectErrorModel(await call(entry, route, undefined), 401, `${label} unauthenticated`, ['missing_authorization']);
+      expectErrorModel(await call(entry, route, 'qr_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'), 401, `${label} malformed key`, ['malformed_api_key', 'session_required']);
+
+      // keys that are paused, revoked or expired (session routes refuse every key)
+      const keyCodes = (code: string) => (route.auth === 'session' ? ['session_required'] : [code]);
+      expectErrorModel(await call(entry, route, credentials.pausedKey), 401, `${label} paused key`, keyCodes('api_key_paused'));
+      expectErrorModel(await call(entry, route, credentials.revokedKey), 401, `${label} revoked key`, keyCodes('api_key_revoked'));
+      expectErrorModel(await call(entry, route, credentials.expiredKey), 401, `${label} expired key`, keyCodes('api_key_expired'));
+      if (route.auth === 'session') expectErrorModel(await call(entry, route, credentials.fullKey), 401, `${label} valid key on a session route`, ['session_required']);
+
+      // a key without the scope the route needs
+      if (route.scope) expectErrorModel(await call(entry, route, credentials.without[route.scope]), 403, `${label} key without ${route.scope}`, ['insufficient_scope']);
+
+      // a member on owner/admin routes
+      if (route.roles) {
+        expect(route.roles).not.toContain('member');
+        expectErrorModel(await call(entry, route, credentials.memberSession), 403, `${label} member session`, ['forbidden_role']);
+      }
+
+      // workspace B on A's objects: not found, never forbidden
+      if (entry.object) {
+        if (route.auth === 'key_or_session') expectErrorModel(await call(entry, route, credentials.bKey), 404, `${label} B's key on A's object`);
+        expectErrorModel(await call(entry, route, credentials.bSession), 404, `${label} B's session on A's object`);
+      }
+      if (entry.lists) {
+        for (const token of route.auth === 'key_or_session' ? [credentials.bKey, credentials.bSession] : [credentials.bSession]) {
+          const result = await call(entry, route, token);
+          expect(result.status, `${label} listed by B: ${result.text}`).toBe(200);
+          for (const id of entry.lists(fx)) expect(result.text, `${label}: B sees A's ${id}`).not.toContain(id);
+          checks++;
+        }
+      }
+    }
+    expect(await snapshotOfA()).toBe(before);
+  });
+
+  it("lets A's own credentials through on every route (so each refusal above is about the credential)", async () => {
+    for (const route of srv.running.app.routes) {
+      const entry = TABLE[routeKey(route)];
+      if (!entry) continue;
+      const label = routeKey(route);
+      if (entry.safe) {
+        // members and admins pass where no role is required; admins pass owner/admin routes
+        if (!route.roles) {
+          const member = await call(entry, route, credentials.memberSession);
+          expect(member.status, `${label} member: ${member.text}`).toBe(entry.ok);
+          checks++;
+        }
+        const admin = await call(entry, route, credentials.adminSession);
+        expect(admin.status, `${label} admin: ${admin.text}`).toBe(entry.ok);
+        checks++;
+      }
+      let token: string | undefined;
+      if (route.auth === 'none') token = undefined;
+      else if (route.method === 'post' && route.path === '/api/v1/auth/logout') token = fx.throwawaySession;
+      else if (route.auth === 'session') token = credentials.ownerSession;
+      else token = route.scope ? credentials.only[route.scope] : credentials.only['qr:read'];
+      const result =
+        route.auth === 'none'
+          ? await (async () => {
+              const response = await srv.request('POST', entry.url(fx), { body: { email: srv.ownerEmail, password: srv.ownerPassword } });
+              const text = await response.text();
+              secrets.push(JSON.parse(text).data?.token ?? 'no-token-returned');
+              return { status: response.status, text };
+            })()
+          : await call(entry, route, token);
+      expect(result.status, `${label} with A's ${route.auth === 'session' ? 'owner session' : route.scope ? `key with only ${route.scope}` : 'key'}: ${result.text}`).toBe(entry.ok);
+      if (/"secret":"(qr_live_\w+)"/.test(result.text)) secrets.push(/"secret":"(qr_live_\w+)"/.exec(result.text)![1]!);
+      checks++;
+    }
+    const routes = srv.running.app.routes.length;
+    console.log(`authorization: ${routes} routes, ${checks} route × credential checks (unauthenticated, malformed, paused, revoked, expired, missing scope, member role, workspace B key and session, and A's own)`);
+    expect(checks).toBeGreaterThan(routes * 5);
+  });
+
+  it('leaves no key secret, session token or password in the data files or the logs', async () => {
+    await srv.stop();
+    const { findings, searched } = findSecrets(secrets, { dataDir: srv.dataDir, texts: { 'server logs': srv.logs() } });
+    console.log(`secrets: ${secrets.length} searched for in ${searched.length} places, ${findings.length} found`);
+    expect(findings).toEqual([]);
+    expect(searched.length).toBeGreaterThanOrEqual(3);
+  });
+});
