@@ -28,12 +28,20 @@ const FeedQuery = z
   })
   .strict();
 
+const SCAN_EVENT = /^evt_scan_(\d{1,12})$/;
+
+/**
+ * Feed order: time, then id. Scan events of the same millisecond compare by their number, the order the scan log
+ * yields them in ("evt_scan_11" after "evt_scan_8"); as text, a page could end at 11 and skip 8 for good. Every scan id
+ * still sorts on the same side of any stored id as it does as text, so stored events page the same either way.
+ */
 function compare(a: Position, b: Position): number {
   if (a.created_at !== b.created_at) return a.created_at < b.created_at ? -1 : 1;
+  const scanA = SCAN_EVENT.exec(a.id);
+  const scanB = scanA && SCAN_EVENT.exec(b.id);
+  if (scanA && scanB) return Number(scanA[1]) - Number(scanB[1]);
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
-
-const SCAN_EVENT = /^evt_scan_(\d{1,12})$/;
 
 /** The events feed: stored qr.created/updated/deleted events merged with scan events from the scan log, newest first. */
 export function eventRoutes(ctx: Context, scans: ScanStore): AnyRoute[] {

@@ -102,13 +102,18 @@ export class ImageRenderer {
     return { ...hit, generated: false };
   }
 
-  /** The image, from the cache or freshly rendered (identical concurrent requests share one render). */
-  async render(options: RenderOptions): Promise<RenderedImage> {
+  /**
+   * The image, from the cache or freshly rendered (identical concurrent requests share one render).
+   * `beforeGenerate` runs only when this call starts a new render, synchronously, so a credit check and charge there
+   * cannot be raced by concurrent requests; if it throws, nothing is rendered.
+   */
+  async render(options: RenderOptions, beforeGenerate?: () => void): Promise<RenderedImage> {
     const hit = this.cached(options);
     if (hit) return hit;
     const key = ImageRenderer.cacheKey(options);
     const shared = this.inFlight.get(key);
     if (shared) return { ...(await shared), generated: false };
+    beforeGenerate?.();
     const work = this.renderRaw(options).then((bytes) => {
       const image: RenderedImage = { bytes, contentType: options.format === 'svg' ? 'image/svg+xml' : 'image/png', etag: `"${key.slice(0, 27)}"`, generated: true };
       this.cache.set(key, image);

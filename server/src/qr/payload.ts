@@ -1,4 +1,22 @@
+import QRCode from 'qrcode';
 import type { QrRecord } from '../store/records.js';
+
+/** Bytes a version-40 QR code holds in byte mode, per error-correction level. */
+const BYTE_CAPACITY = { L: 2953, M: 2331, Q: 1663, H: 1273 } as const;
+
+/**
+ * Whether a payload fits in the largest QR code at this error-correction level. Byte mode is the worst case, so
+ * anything within its capacity fits at once; longer payloads (numeric or alphanumeric runs pack tighter) ask the encoder.
+ */
+export function fitsInQrCode(text: string, level: keyof typeof BYTE_CAPACITY): boolean {
+  if (Buffer.byteLength(text, 'utf8') <= BYTE_CAPACITY[level]) return true;
+  try {
+    QRCode.create(text, { errorCorrectionLevel: level });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Escapes the characters MECARD-style WIFI payloads reserve. */
 function wifiEscape(value: string): string {

@@ -125,9 +125,13 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
           res.status(304).setHeader('ETag', cached.etag).end();
           return;
         }
-        if (!cached) credits.assertAvailable(req.auth!);
-        const image = cached ?? (await renderer.render(options));
-        if (image.generated) credits.charge(req.auth!);
+        // the credit is checked and taken when the render starts, so concurrent requests cannot overspend the month
+        const image =
+          cached ??
+          (await renderer.render(options, () => {
+            credits.assertAvailable(req.auth!);
+            credits.charge(req.auth!);
+          }));
         res.setHeader('Content-Type', image.contentType);
         res.setHeader('ETag', image.etag);
         res.setHeader('Cache-Control', 'private, max-age=300');

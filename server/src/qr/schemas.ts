@@ -78,7 +78,8 @@ const Name = z.string().trim().min(1).max(120).regex(/^[^\u0000-\u001f]*$/, 'no 
 
 const ContentInput = z.record(z.string(), z.unknown()).meta({
   description: 'Type-specific content for non-url types',
-  oneOf: Object.values(CONTENT_SCHEMAS).map((s) => ({ $ref: `#/components/schemas/${(s.meta() as { id: string }).id}` })),
+  // anyOf, not oneOf: a phone number is also a valid sms content, and oneOf would reject it
+  anyOf: Object.values(CONTENT_SCHEMAS).map((s) => ({ $ref: `#/components/schemas/${(s.meta() as { id: string }).id}` })),
 });
 
 export const CreateQrBody = z
@@ -114,6 +115,15 @@ export const UpdateQrBody = z
   .meta({ id: 'UpdateQrRequest' });
 export type UpdateQrBody = z.infer<typeof UpdateQrBody>;
 
+/**
+ * A static code's content, as answered: one of the type-specific shapes. Describing it here also puts those shapes in
+ * the OpenAPI components, where the request bodies' `content` refers to them.
+ */
+const ContentOutput = z
+  .union([CONTENT_SCHEMAS.text, CONTENT_SCHEMAS.email, CONTENT_SCHEMAS.phone, CONTENT_SCHEMAS.sms, CONTENT_SCHEMAS.wifi, CONTENT_SCHEMAS.vcard])
+  .nullable()
+  .meta({ description: 'The content of a static code of a non-url type (its shape depends on type); null for url codes' });
+
 export const QrSchema = z
   .object({
     id: z.string().meta({ example: 'qr_8fK2mP0aZx91Qe' }),
@@ -121,7 +131,7 @@ export const QrSchema = z
     type: z.enum(QR_TYPES),
     mode: z.enum(['dynamic', 'static']),
     destination_url: z.string().nullable(),
-    content: z.record(z.string(), z.unknown()).nullable(),
+    content: ContentOutput,
     short_code: z.string().nullable(),
     short_url: z.string().nullable(),
     status: z.enum(['active', 'paused']),

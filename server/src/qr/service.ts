@@ -9,6 +9,7 @@ import type { Op } from '../store/store.js';
 import type { EventService } from '../events/service.js';
 import type { Plan } from '../workspaces/plans.js';
 import { detailsFromIssues } from '../validation.js';
+import { encodedPayload, fitsInQrCode } from './payload.js';
 import { CONTENT_SCHEMAS, type CreateQrBody, type QrView, type UpdateQrBody } from './schemas.js';
 
 export const DEFAULT_STYLE: QrStyle = { foreground: '#000000', background: '#ffffff', margin: 4, error_correction: 'M' };
@@ -46,7 +47,8 @@ export class QrService {
       type: qr.type,
       mode: qr.mode,
       destination_url: qr.destination_url,
-      content: qr.content,
+      // stored content was parsed by the schema of its type when it was written
+      content: qr.content as QrView['content'],
       short_code: qr.short_code,
       short_url: this.shortUrl(qr.short_code),
       status: qr.status,
@@ -77,6 +79,15 @@ export class QrService {
     }
     if (details.length > 0) throw new ValidationError(`The QR code is invalid: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`, details);
     return parsed;
+  }
+
+  /** A static code's content must fit in a QR code at its error-correction level, or every image of it would fail. */
+  private assertFits(qr: QrRecord, field: string): void {
+    if (qr.mode !== 'static' || fitsInQrCode(encodedPayload(qr, null), qr.style.error_correction)) return;
+    throw new ValidationError(
+      `The ${qr.type === 'url' ? 'destination URL' : 'content'} is too long for a QR code with error correction ${qr.style.error_correction}. Shorten it, choose a lower error-correction level (L holds the most), or use a dynamic code.`,
+      [{ field, message: `too long to fit in a QR code at error correction ${qr.style.error_correction}` }],
+    );
   }
 
   private async newShortCode(): Promise<string> {
@@ -142,6 +153,7 @@ export class QrService {
       created_at: now,
       updated_at: now,
     };
+    this.assertFits(qr, qr.type === 'url' ? 'destination_url' : 'content');
     const view = this.view(qr);
     const { ops: eventOps } = await this.events.record(workspace.id, 'qr.created', view);
     const ops: Op[] = [{ collection: 'qrcodes', put: qr }, ...eventOps, ...extraOps];
@@ -202,6 +214,7 @@ export class QrService {
       content,
       updated_at: iso(this.ctx.clock.now()),
     };
+    this.assertFits(updated, body.content !== undefined ? 'content' : body.destination_url !== undefined ? 'destination_url' : 'style.error_correction');
     const view = this.view(updated);
     const { ops } = await this.events.record(workspace.id, 'qr.updated', view);
     await this.ctx.store.commit([{ collection: 'qrcodes', put: updated }, ...ops]);
