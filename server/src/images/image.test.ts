@@ -4,6 +4,7 @@ import path from 'node:path';
 import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../clock.js';
 import type { QrView } from '../qr/schemas.js';
 import { startTestServer, type TestServer } from '../../../test/helpers/server.js';
 import { createQr, expectError, json } from '../../../test/helpers/qr.js';
@@ -22,7 +23,8 @@ beforeAll(async () => {
     plansFile,
     JSON.stringify({ two_images: { name: 'Two images', api_access: true, requests_per_minute: 600, monthly_api_calls: 10_000, monthly_image_credits: 2, max_qr_codes: 100, max_api_keys: 5 } }),
   );
-  srv = await startTestServer({ env: { QRFLOW_PUBLIC_URL: PUBLIC_URL, QRFLOW_PLANS_FILE: plansFile } });
+  // a fixed clock: image credits are counted per UTC month, and a month ending mid-test would reset them
+  srv = await startTestServer({ clock: new ManualClock(), env: { QRFLOW_PUBLIC_URL: PUBLIC_URL, QRFLOW_PLANS_FILE: plansFile } });
   token = (await srv.createKey()).secret;
 });
 
