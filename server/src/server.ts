@@ -5,6 +5,7 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createApp, type QrflowApp } from './app.js';
 import { LowdbStore, type LowdbStoreOptions } from './store/lowdb-store.js';
+import { answerClientError } from './http/client-error.js';
 
 export interface RunningServer {
   app: QrflowApp;
@@ -28,6 +29,7 @@ export async function startServer(config: Config, options: { clock?: Clock; logg
   await app.start();
   const server = http.createServer({ keepAliveTimeout: 65_000 }, app.listener);
   server.headersTimeout = 66_000;
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
