@@ -473,7 +473,9 @@ export async function runCrashCampaign(options: CampaignOptions): Promise<Campai
     child = undefined;
 
     // 5. secrets: keys and sessions never on disk or in the logs
-    const scan = findSecrets(secrets, { dataDir, texts: Object.fromEntries(outputs.map((text, i) => [`server output, life ${i + 1}`, text])) });
+    const texts: Record<string, string> = Object.fromEntries(outputs.map((text, i) => [`server output, life ${i + 1}`, text]));
+    if (receiver) texts['webhook deliveries received'] = receiver.received.map((r) => r.body).join('\n');
+    const scan = findSecrets(secrets, { dataDir, texts });
     result.secrets = { searched: scan.searched.length, findings: scan.findings };
     for (const finding of scan.findings) fail(`secret ${finding.secret} found in ${finding.where}`);
     if (receiver) {

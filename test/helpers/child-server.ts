@@ -5,6 +5,12 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
+/** Servers this process started: killed if it exits without stopping them, so none is left behind. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 export interface ChildServer {
   url: string;
   pid: number;
@@ -32,11 +38,14 @@ export async function spawnServer(options: { dataFile: string; env?: Record<stri
       HOST: '127.0.0.1',
       PORT: '0',
       QRFLOW_DATA_FILE: options.dataFile,
-      QRFLOW_LOG_LEVEL: 'info',
       ...options.env,
+      // the start-up line that gives the URL is logged at info
+      QRFLOW_LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   const chunks: string[] = [];
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const url = await new Promise<string>((resolve, reject) => {
