@@ -19,7 +19,8 @@ function crc32(bytes) {
   return (crc ^ -1) >>> 0;
 }
 
-function chunk(type, data) {
+/** One PNG chunk: length, type, data and CRC. */
+export function chunk(type, data) {
   const out = Buffer.alloc(12 + data.length);
   out.writeUInt32BE(data.length, 0);
   out.write(type, 4, 'latin1');
@@ -33,7 +34,7 @@ function rgb(hex) {
   return [(value >> 16) & 255, (value >> 8) & 255, value & 255];
 }
 
-const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+export const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /**
  * Encodes `qr` (from QRCode.create) as a PNG of `width` pixels (qrcode's rule: below the symbol size plus margins,

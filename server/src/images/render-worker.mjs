@@ -15,7 +15,7 @@ parentPort.on('message', async (task) => {
     let bytes;
     if (task.format === 'svg') {
       bytes = Buffer.from(await QRCode.toString(task.text, { ...options, type: 'svg' }), 'utf8');
-      if (task.watermark) bytes = Buffer.from(applyPreviewWatermark.svg(bytes.toString('utf8'), task.size), 'utf8');
+      if (task.watermark) bytes = Buffer.from(applyPreviewWatermark.svg(bytes.toString('utf8'), task.margin), 'utf8');
     } else if (task.watermark) {
       bytes = applyPreviewWatermark.png(task.text, options);
     } else {
