@@ -25,6 +25,7 @@ import { AnalyticsService } from './analytics/service.js';
 import { EventService } from './events/service.js';
 import { eventRoutes } from './events/routes.js';
 import { ImageRenderer } from './images/renderer.js';
+import { generateRoutes } from './images/generate-routes.js';
 import { QrService } from './qr/service.js';
 import { qrRoutes } from './qr/routes.js';
 import { ScanRecorder } from './redirect/recorder.js';
@@ -122,6 +123,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
     ...qrRoutes(qr, renderer, analytics, meter),
     ...eventRoutes(ctx, scans),
     ...usageRoutes(ctx, meter),
+    ...generateRoutes({ authenticator: { keys, sessions, workspaces }, renderer, credits: meter, afterAuth: [limiter, meter.middleware(), recordKeyUse] }),
     ...webhookRoutes(webhooks),
   ];
 

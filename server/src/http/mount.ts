@@ -62,7 +62,7 @@ export function mountRoutes(router: Router, registry: OpenAPIRegistry, routes: r
       tags: [route.tag],
       summary: route.summary,
       ...(route.description ? { description: route.description } : {}),
-      ...(route.auth === 'none' ? { security: [] } : {}),
+      ...(route.security ? { security: route.security } : route.auth === 'none' ? { security: [] } : {}),
       ...(route.scope ? { 'x-required-scope': route.scope } : {}),
       request: {
         ...(route.params ? { params: route.params as z.ZodObject } : {}),

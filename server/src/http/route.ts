@@ -27,6 +27,8 @@ export interface Route<Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.
   auth: 'none' | AuthMode;
   scope?: Scope;
   roles?: readonly Role[];
+  /** OpenAPI security requirements, when they differ from what `auth` implies (e.g. a key that is optional). */
+  security?: Array<Record<string, string[]>>;
   query?: Q;
   body?: B;
   params?: P;

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { rateLimit, type Store as RateLimitStore } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit, type Store as RateLimitStore } from 'express-rate-limit';
 import type { Auth } from '../auth/auth.js';
 import type { Config } from '../config.js';
 import { RateLimitError } from '../errors.js';
@@ -28,6 +28,28 @@ export function perMinuteLimiter(store?: RateLimitStore): RequestHandler {
       const retryAfter = Number(res.getHeader('Retry-After') ?? 60);
       const plan = (req.auth as Auth).plan;
       throw new RateLimitError('rate_limited', `Too many requests: the ${plan.name} plan allows ${plan.requests_per_minute} per minute for the whole workspace. Retry after ${retryAfter} seconds.`, retryAfter);
+    },
+  });
+}
+
+/** Requests a minute one client IP (an IPv6 /56) may make to GET /api/v1/generate without a valid key. */
+export const PREVIEW_LIMIT_PER_MINUTE = 60;
+
+/**
+ * Bounds the watermarked previews GET /api/v1/generate serves without a valid key, per client IP, so unauthenticated
+ * callers cannot keep the render workers busy (or guess keys quickly). In memory, per server process.
+ */
+export function previewLimiter(limit = PREVIEW_LIMIT_PER_MINUTE): RequestHandler {
+  return rateLimit({
+    windowMs: 60_000,
+    limit,
+    keyGenerator: (req) => `preview:${ipKeyGenerator(req.ip ?? 'unknown')}`,
+    identifier: 'preview',
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: (_req, res) => {
+      const retryAfter = Number(res.getHeader('Retry-After') ?? 60);
+      throw new RateLimitError('rate_limited', `Too many preview images from this address: ${limit} a minute are served without a valid API key. Retry after ${retryAfter} seconds, or send a valid key.`, retryAfter);
     },
   });
 }
