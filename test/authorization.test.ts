@@ -41,11 +41,14 @@ interface Entry {
   safe?: true;
   /** A's own credential gets this (the positive control that shows the negative checks mean something). */
   ok: number;
+  /** The key is optional: without a usable one the answer is a watermarked preview saying why (QR-Preview). */
+  preview?: true;
 }
 
 /** One entry per route; a route without one fails the test, and so does an entry without a route. */
 const TABLE: Record<string, Entry> = {
   'POST /api/v1/auth/login': { url: () => '/api/v1/auth/login', ok: 200 },
+  'GET /api/v1/generate': { url: () => '/api/v1/generate?data=https%3A%2F%2Fexample.com%2Fmenu&format=svg&size=64', preview: true, ok: 200 },
   'POST /api/v1/auth/logout': { url: () => '/api/v1/auth/logout', ok: 200 },
   'GET /api/v1/me': { url: () => '/api/v1/me', safe: true, ok: 200 },
   'GET /api/v1/keys': { url: () => '/api/v1/keys', lists: (fx) => [fx.key, fx.keyToRenew], safe: true, ok: 200 },
@@ -168,16 +171,24 @@ afterAll(async () => {
   await srv?.cleanup();
 });
 
-async function call(entry: Entry, route: AnyRoute, token: string | undefined): Promise<{ status: number; body: any; text: string }> {
-  const response = await srv.request(route.method.toUpperCase(), entry.url(fx), { ...(token ? { token } : {}), ...(entry.body ? { body: entry.body(fx) } : {}) });
+async function call(entry: Entry, route: AnyRoute, token: string | undefined, query = ''): Promise<{ status: number; body: any; text: string; preview: string | null }> {
+  const response = await srv.request(route.method.toUpperCase(), entry.url(fx) + query, { ...(token ? { token } : {}), ...(entry.body ? { body: entry.body(fx) } : {}) });
   const text = await response.text();
+  const preview = response.headers.get('qr-preview');
   let body: any = null;
   try {
     body = JSON.parse(text);
   } catch {
     // images
   }
-  return { status: response.status, body, text };
+  return { status: response.status, body, text, preview };
+}
+
+/** On an optional-key route, a credential that is not a usable key gets the watermarked preview, with its reason. */
+function expectPreview(result: { status: number; preview: string | null; text: string }, reason: string, label: string): void {
+  expect(result.status, `${label}: ${result.text.slice(0, 200)}`).toBe(200);
+  expect(result.preview, label).toBe(reason);
+  checks++;
 }
 
 function expectErrorModel(result: { status: number; body: any; text: string }, status: number, label: string, codes?: string[]): void {
@@ -191,9 +202,11 @@ function expectErrorModel(result: { status: number; body: any; text: string }, s
 /** A's data as its owner sees it, without the fields that change by mere use. */
 async function snapshotOfA(): Promise<string> {
   const get = async (urlPath: string) => JSON.parse(await (await srv.request('GET', urlPath, { token: credentials.ownerSession })).text()).data;
-  const qrs = await get('/api/v1/qr?limit=100');
-  const keys = (await get('/api/v1/keys')).map(({ last_used_at: _, ...rest }: Record<string, unknown>) => rest);
-  const webhooks = await get('/api/v1/webhooks');
+  const qrs = (await get('/api/v1/qr?limit=100')).sort((a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : 1));
+  // sorted by id: keys made in the same millisecond have no defined order in the listing
+  const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : 1);
+  const keys = (await get('/api/v1/keys')).map(({ last_used_at: _, ...rest }: Record<string, unknown>) => rest).sort(byId);
+  const webhooks = (await get('/api/v1/webhooks')).sort(byId);
   return JSON.stringify({ qrs, keys, webhooks });
 }
 
@@ -212,6 +225,17 @@ describe('isolation and authorization, over the route table', () => {
       const entry = TABLE[routeKey(route)];
       if (!entry) continue;
       const label = routeKey(route);
+      if (entry.preview) {
+        expectPreview(await call(entry, route, undefined), 'missing_key', `${label} unauthenticated`);
+        expectPreview(await call(entry, route, 'qr_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'), 'malformed_api_key', `${label} malformed key`);
+        expectPreview(await call(entry, route, credentials.pausedKey), 'api_key_paused', `${label} paused key`);
+        expectPreview(await call(entry, route, credentials.revokedKey), 'api_key_revoked', `${label} revoked key`);
+        expectPreview(await call(entry, route, credentials.expiredKey), 'api_key_expired', `${label} expired key`);
+        expectPreview(await call(entry, route, credentials.without['qr:read']), 'insufficient_scope', `${label} key without qr:read`);
+        expectPreview(await call(entry, route, credentials.ownerSession), 'malformed_api_key', `${label} a session token (never accepted here)`);
+        expectPreview(await call(entry, route, undefined, `&api_key=${credentials.revokedKey}`), 'api_key_revoked', `${label} revoked key in ?api_key=`);
+        continue;
+      }
       if (route.auth === 'none') continue;
 
       // no credentials, malformed and unknown credentials
@@ -256,6 +280,17 @@ describe('isolation and authorization, over the route table', () => {
       const entry = TABLE[routeKey(route)];
       if (!entry) continue;
       const label = routeKey(route);
+      if (entry.preview) {
+        for (const [how, result] of [
+          ['header', await call(entry, route, credentials.only['qr:read'])],
+          ['?api_key=', await call(entry, route, undefined, `&api_key=${credentials.only['qr:read']}`)],
+        ] as const) {
+          expect(result.status, `${label} with a qr:read key in the ${how}: ${result.text.slice(0, 200)}`).toBe(entry.ok);
+          expect(result.preview, `${label} with a qr:read key in the ${how}`).toBeNull();
+          checks++;
+        }
+        continue;
+      }
       if (entry.safe) {
         // members and admins pass where no role is required; admins pass owner/admin routes
         if (!route.roles) {

@@ -45,6 +45,7 @@ let keySecret: string;
 let session: string;
 const ids = { qr: [] as string[], keys: [] as string[], webhooks: [] as string[] };
 const secrets: string[] = [];
+const signingSecrets: string[] = [];
 
 beforeAll(async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qrflow-fuzz-'));
@@ -203,8 +204,11 @@ describe('hostile input over every route', () => {
               for (const value of Object.values(c.params)) touched.add(decodeURIComponent(value));
               const id = /"id":"([^"]+)"/.exec(response.body)?.[1];
               if (id) touched.add(id);
-              const secret = /"secret":"([^"]+)"/.exec(response.body)?.[1];
+              // webhook signing secrets are stored by design (to sign); API key secrets never are
+              const secret = /"secret":"(qr_live_[^"]+)"/.exec(response.body)?.[1];
               if (secret) secrets.push(secret);
+              const signingSecret = /"secret":"(whsec_[^"]+)"/.exec(response.body)?.[1];
+              if (signingSecret) signingSecrets.push(signingSecret);
               const sessionToken = /"token":"(qrs_[^"]+)"/.exec(response.body)?.[1];
               if (sessionToken) secrets.push(sessionToken);
               if (isLogout) logoutSession = (await srv.running.app.services.sessions.login(srv.ownerEmail, srv.ownerPassword)).token;
@@ -265,5 +269,6 @@ describe('hostile input over every route', () => {
     await srv.stop();
     const { findings } = findSecrets(secrets, { dataDir: srv.dataDir, texts: { 'server logs': srv.logs() } });
     expect(findings).toEqual([]);
+    expect(findSecrets(signingSecrets, { texts: { 'server logs': srv.logs() } }).findings).toEqual([]);
   });
 });
