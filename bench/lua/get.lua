@@ -1,0 +1,1 @@
+-- Plain GET of the URL on the command line (headers come from -H).
