@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { encodeScanRecord, SCAN_MAGIC, SCAN_RECORD_BYTES } from '../server/src/analytics/scan-store.js';
 import { hashPassword } from '../server/src/auth/passwords.js';
 import { displayPrefix, generateKeySecret, hashSecret } from '../server/src/keys/key-format.js';
 import { BASE62, newId } from '../server/src/random.js';
@@ -49,7 +50,7 @@ function prng(seed: number): () => number {
 /**
  * Writes a data directory in the store's own formats, without going through the server: the lowdb snapshot
  * (`{format:'qrflow', version:1, collections}`) with one workspace, its owner, one API key and `codeCount` dynamic
- * codes; and the scan log (`QRFSCAN1` + 40-byte little-endian records) with its `.scans.dict` of interned strings.
+ * codes; and the scan log (ScanStore's format, written with its record encoder) with its `.scans.dict` of interned strings.
  */
 export async function seedDataDir(dir: string, codeCount: number, scanCount: number): Promise<Seed> {
   fs.mkdirSync(dir, { recursive: true });
@@ -130,7 +131,6 @@ export async function seedDataDir(dir: string, codeCount: number, scanCount: num
   };
 }
 
-const RECORD_BYTES = 40;
 const COUNTRIES = ['US', 'DE', 'FR', 'GB', 'JP', 'BR', 'unknown'];
 const DEVICES = ['desktop', 'mobile', 'tablet', 'bot'];
 const SYSTEMS = ['Windows', 'macOS', 'iOS', 'Android', 'Linux'];
@@ -152,30 +152,30 @@ function writeScans(dataFile: string, workspaceId: string, qrcodes: QrRecord[], 
   };
   const random = prng(42);
   const workspace = intern(workspaceId);
-  // the u16 columns (country, device, os, browser) need ids below 65,536: intern their values before any code id
   const [countries, devices, systems, browsers, referrers] = [COUNTRIES, DEVICES, SYSTEMS, BROWSERS, REFERRERS].map((list) => list.map(intern)) as [number[], number[], number[], number[], number[]];
   const botDevice = intern('bot');
   const codeIds = qrcodes.map((qr) => intern(qr.id));
   const pick = (list: number[]) => list[Math.floor(random() * list.length)] as number;
-  const buffer = Buffer.alloc(8 + scanCount * RECORD_BYTES);
-  buffer.write('QRFSCAN1', 0, 'latin1');
+  const buffer = Buffer.alloc(SCAN_MAGIC.length + scanCount * SCAN_RECORD_BYTES);
+  SCAN_MAGIC.copy(buffer, 0);
   const span = to - from;
   const eligible = qrcodes.length - RESERVED_CODES;
   for (let n = 0; n < scanCount && eligible > 0; n++) {
-    const offset = 8 + n * RECORD_BYTES;
     // skewed towards the newest codes, as real traffic is
     const codeIndex = RESERVED_CODES + Math.floor(Math.sqrt(random()) * eligible);
     const device = pick(devices);
-    buffer.writeDoubleLE(from + Math.floor((n / scanCount) * span), offset);
-    buffer.writeUInt32LE(codeIds[codeIndex] as number, offset + 8);
-    buffer.writeUInt32LE(workspace, offset + 12);
-    buffer.writeUInt32LE(Math.floor(random() * 2 ** 32), offset + 16);
-    buffer.writeUInt16LE(pick(countries), offset + 20);
-    buffer.writeUInt16LE(device, offset + 22);
-    buffer.writeUInt16LE(pick(systems), offset + 24);
-    buffer.writeUInt16LE(pick(browsers), offset + 26);
-    buffer.writeUInt32LE(pick(referrers), offset + 28);
-    buffer.writeUInt8(device === botDevice ? 1 : 0, offset + 32);
+    encodeScanRecord(buffer, SCAN_MAGIC.length + n * SCAN_RECORD_BYTES, {
+      time: from + Math.floor((n / scanCount) * span),
+      qr: codeIds[codeIndex] as number,
+      workspace,
+      visitor: Math.floor(random() * 2 ** 32),
+      country: pick(countries),
+      device,
+      os: pick(systems),
+      browser: pick(browsers),
+      referrer: pick(referrers),
+      flags: device === botDevice ? 1 : 0,
+    });
   }
   fs.writeFileSync(`${dataFile}.scans`, buffer);
   fs.writeFileSync(`${dataFile}.scans.dict`, strings.map((value) => JSON.stringify(value) + '\n').join(''));

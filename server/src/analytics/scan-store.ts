@@ -17,20 +17,91 @@ export interface Scan {
   bot: boolean;
 }
 
-const RECORD_BYTES = 40;
-const MAGIC = Buffer.from('QRFSCAN1');
+/**
+ * The scan log: an 8-byte magic, then fixed-size little-endian records. Version 2 (`QRFSCAN2`, 48 bytes) keeps
+ * every interned string id in 32 bits: version 1 (`QRFSCAN1`, 40 bytes) had 16-bit country, device, OS and browser
+ * ids, which overflow once a workspace has interned more than 65,535 strings (code ids share the dictionary).
+ * A version-1 log is rewritten as version 2 when it is opened.
+ */
+export const SCAN_MAGIC = Buffer.from('QRFSCAN2');
+export const SCAN_RECORD_BYTES = 48;
+const MAGIC = SCAN_MAGIC;
+const RECORD_BYTES = SCAN_RECORD_BYTES;
+const MAGIC_V1 = Buffer.from('QRFSCAN1');
+const RECORD_BYTES_V1 = 40;
 
-/** Growable typed-array columns: ~29 bytes a scan in memory. */
+/** One scan record with its strings as dictionary ids (id 0 is the empty string). */
+export interface ScanRecord {
+  time: number;
+  qr: number;
+  workspace: number;
+  visitor: number;
+  country: number;
+  device: number;
+  os: number;
+  browser: number;
+  referrer: number;
+  flags: number;
+}
+
+/** Writes one version-2 record at `offset`. */
+export function encodeScanRecord(buffer: Buffer, offset: number, r: ScanRecord): void {
+  buffer.writeDoubleLE(r.time, offset);
+  buffer.writeUInt32LE(r.qr, offset + 8);
+  buffer.writeUInt32LE(r.workspace, offset + 12);
+  buffer.writeUInt32LE(r.visitor, offset + 16);
+  buffer.writeUInt32LE(r.country, offset + 20);
+  buffer.writeUInt32LE(r.device, offset + 24);
+  buffer.writeUInt32LE(r.os, offset + 28);
+  buffer.writeUInt32LE(r.browser, offset + 32);
+  buffer.writeUInt32LE(r.referrer, offset + 36);
+  buffer.writeUInt8(r.flags, offset + 40);
+}
+
+function decodeV1(buffer: Buffer, offset: number): ScanRecord {
+  return {
+    time: buffer.readDoubleLE(offset),
+    qr: buffer.readUInt32LE(offset + 8),
+    workspace: buffer.readUInt32LE(offset + 12),
+    visitor: buffer.readUInt32LE(offset + 16),
+    country: buffer.readUInt16LE(offset + 20),
+    device: buffer.readUInt16LE(offset + 22),
+    os: buffer.readUInt16LE(offset + 24),
+    browser: buffer.readUInt16LE(offset + 26),
+    referrer: buffer.readUInt32LE(offset + 28),
+    flags: buffer.readUInt8(offset + 32),
+  };
+}
+
+/** Rewrites a version-1 scan log as version 2: a temporary file, fsynced, then renamed over the old one. */
+function upgradeV1(file: string, buffer: Buffer): Buffer {
+  const count = Math.floor((buffer.length - MAGIC_V1.length) / RECORD_BYTES_V1);
+  const out = Buffer.alloc(MAGIC.length + count * RECORD_BYTES);
+  MAGIC.copy(out, 0);
+  for (let i = 0; i < count; i++) encodeScanRecord(out, MAGIC.length + i * RECORD_BYTES, decodeV1(buffer, MAGIC_V1.length + i * RECORD_BYTES_V1));
+  const temporary = `${file}.upgrade`;
+  const fd = fs.openSync(temporary, 'w', 0o600);
+  try {
+    fs.writeSync(fd, out);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(temporary, file);
+  return out;
+}
+
+/** Growable typed-array columns: ~37 bytes a scan in memory. */
 class Columns {
   size = 0;
   time = new Float64Array(1024);
   qr = new Uint32Array(1024);
   workspace = new Uint32Array(1024);
   visitor = new Uint32Array(1024);
-  country = new Uint16Array(1024);
-  device = new Uint16Array(1024);
-  os = new Uint16Array(1024);
-  browser = new Uint16Array(1024);
+  country = new Uint32Array(1024);
+  device = new Uint32Array(1024);
+  os = new Uint32Array(1024);
+  browser = new Uint32Array(1024);
   referrer = new Uint32Array(1024);
   flags = new Uint8Array(1024);
 
@@ -38,7 +109,7 @@ class Columns {
     if (capacity <= this.time.length) return;
     let next = this.time.length;
     while (next < capacity) next *= 2;
-    const grow = <T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(array: T): T => {
+    const grow = <T extends Float64Array | Uint32Array | Uint8Array>(array: T): T => {
       const bigger = new (array.constructor as new (n: number) => T)(next);
       bigger.set(array);
       return bigger;
@@ -79,17 +150,17 @@ function addTo(map: Map<number, PerCode>, key: number, i: number, human: boolean
 export interface ScanView {
   time: Float64Array;
   visitor: Uint32Array;
-  country: Uint16Array;
-  device: Uint16Array;
-  os: Uint16Array;
-  browser: Uint16Array;
+  country: Uint32Array;
+  device: Uint32Array;
+  os: Uint32Array;
+  browser: Uint32Array;
   referrer: Uint32Array;
   flags: Uint8Array;
   string(id: number): string;
 }
 
 /**
- * Every scan, in an append-only file of fixed 32-byte records plus a dictionary file of interned strings,
+ * Every scan, in an append-only file of fixed 48-byte records plus a dictionary file of interned strings,
  * and in memory as typed-array columns indexed by code. Appends are buffered and written in bulk.
  */
 export class ScanStore {
@@ -131,6 +202,7 @@ export class ScanStore {
     let buffer = Buffer.alloc(0);
     if (fs.existsSync(recordsFile)) {
       buffer = fs.readFileSync(recordsFile);
+      if (buffer.length >= MAGIC_V1.length && buffer.subarray(0, MAGIC_V1.length).equals(MAGIC_V1)) buffer = upgradeV1(recordsFile, buffer);
       if (buffer.length > 0 && !buffer.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error(`The scan log ${recordsFile} is not a qrflow scan log.`);
       const whole = buffer.length < MAGIC.length ? 0 : MAGIC.length + Math.floor((buffer.length - MAGIC.length) / RECORD_BYTES) * RECORD_BYTES;
       if (whole !== buffer.length) {
@@ -201,12 +273,12 @@ export class ScanStore {
     c.qr[i] = qr;
     c.workspace[i] = buffer.readUInt32LE(offset + 12);
     c.visitor[i] = buffer.readUInt32LE(offset + 16);
-    c.country[i] = buffer.readUInt16LE(offset + 20);
-    c.device[i] = buffer.readUInt16LE(offset + 22);
-    c.os[i] = buffer.readUInt16LE(offset + 24);
-    c.browser[i] = buffer.readUInt16LE(offset + 26);
-    c.referrer[i] = buffer.readUInt32LE(offset + 28);
-    c.flags[i] = buffer.readUInt8(offset + 32);
+    c.country[i] = buffer.readUInt32LE(offset + 20);
+    c.device[i] = buffer.readUInt32LE(offset + 24);
+    c.os[i] = buffer.readUInt32LE(offset + 28);
+    c.browser[i] = buffer.readUInt32LE(offset + 32);
+    c.referrer[i] = buffer.readUInt32LE(offset + 36);
+    c.flags[i] = buffer.readUInt8(offset + 40);
   }
 
   private index(qr: number, i: number): void {
@@ -234,17 +306,18 @@ export class ScanStore {
       c.browser[i] = this.intern(scan.browser);
       c.referrer[i] = this.intern(scan.referrer);
       c.flags[i] = scan.bot ? 1 : 0;
-      const offset = n * RECORD_BYTES;
-      buffer.writeDoubleLE(scan.time, offset);
-      buffer.writeUInt32LE(qr, offset + 8);
-      buffer.writeUInt32LE(c.workspace[i] as number, offset + 12);
-      buffer.writeUInt32LE(c.visitor[i] as number, offset + 16);
-      buffer.writeUInt16LE(c.country[i] as number, offset + 20);
-      buffer.writeUInt16LE(c.device[i] as number, offset + 22);
-      buffer.writeUInt16LE(c.os[i] as number, offset + 24);
-      buffer.writeUInt16LE(c.browser[i] as number, offset + 26);
-      buffer.writeUInt32LE(c.referrer[i] as number, offset + 28);
-      buffer.writeUInt8(c.flags[i] as number, offset + 32);
+      encodeScanRecord(buffer, n * RECORD_BYTES, {
+        time: scan.time,
+        qr,
+        workspace: c.workspace[i] as number,
+        visitor: c.visitor[i] as number,
+        country: c.country[i] as number,
+        device: c.device[i] as number,
+        os: c.os[i] as number,
+        browser: c.browser[i] as number,
+        referrer: c.referrer[i] as number,
+        flags: c.flags[i] as number,
+      });
       this.index(qr, i);
     });
     this.pendingRecords.push(buffer);
