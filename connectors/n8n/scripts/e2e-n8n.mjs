@@ -47,6 +47,8 @@ const withNode24 = () => ({
 	...process.env,
 	PATH: `${path.dirname(node24)}:${process.env.PATH}`,
 	npm_config_yes: 'true',
+	// the repository's .npmrc turns install scripts off; the node package and the sqlite3 rebuild need them
+	npm_config_ignore_scripts: 'false',
 	npm_config_fund: 'false',
 	npm_config_audit: 'false',
 });
