@@ -22,7 +22,10 @@ export interface Config {
   port: number;
   dataFile: string;
   plansFile: string | undefined;
+  /** The base of short links and of the OpenAPI server; without QRFLOW_PUBLIC_URL, the address the server listens on. */
   publicUrl: string;
+  /** Whether QRFLOW_PUBLIC_URL set publicUrl (otherwise startServer fills in the port actually bound, e.g. for PORT=0). */
+  publicUrlFromEnv: boolean;
   logLevel: z.infer<typeof EnvSchema>['QRFLOW_LOG_LEVEL'];
   trustProxy: string | undefined;
   countryHeader: string;
@@ -50,6 +53,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataFile: path.resolve(e.QRFLOW_DATA_FILE),
     plansFile: e.QRFLOW_PLANS_FILE ? path.resolve(e.QRFLOW_PLANS_FILE) : undefined,
     publicUrl,
+    publicUrlFromEnv: e.QRFLOW_PUBLIC_URL !== undefined,
     logLevel: e.QRFLOW_LOG_LEVEL,
     trustProxy: e.QRFLOW_TRUST_PROXY,
     countryHeader: e.QRFLOW_COUNTRY_HEADER.toLowerCase(),

@@ -36,6 +36,8 @@ export async function startServer(config: Config, options: { clock?: Clock; logg
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  // short links must carry the port really bound (PORT=0 picks a free one), unless QRFLOW_PUBLIC_URL says otherwise
+  if (!config.publicUrlFromEnv) config.publicUrl = `http://${host}:${address.port}`;
   let closing: Promise<void> | undefined;
   return {
     app,

@@ -199,7 +199,7 @@ export class ScanStore {
         start = end + 1;
       }
     }
-    let buffer = Buffer.alloc(0);
+    let buffer: Buffer = Buffer.alloc(0);
     if (fs.existsSync(recordsFile)) {
       buffer = fs.readFileSync(recordsFile);
       if (buffer.length >= MAGIC_V1.length && buffer.subarray(0, MAGIC_V1.length).equals(MAGIC_V1)) buffer = upgradeV1(recordsFile, buffer);

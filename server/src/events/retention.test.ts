@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.js';
 import { startTestServer, type TestServer } from '../../../test/helpers/server.js';
+import { MAX_QUEUED_DELIVERIES } from './service.js';
 
 let srv: TestServer | undefined;
 afterEach(async () => {
@@ -33,5 +34,35 @@ describe('retention sweeps', () => {
     const response = await srv.request('GET', '/api/v1/keys', { token });
     expect(response.status).toBe(401);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('invalid_session');
+  });
+});
+
+describe('bounded webhook queues', () => {
+  it('stops queueing events for a subscription holding MAX_QUEUED_DELIVERIES, and only for that one', async () => {
+    srv = await startTestServer();
+    const { secret } = await srv.createKey();
+    const subscribe = async () => {
+      const response = await srv!.request('POST', '/api/v1/webhooks', { token: secret, body: { url: 'http://127.0.0.1:9/hook', events: ['qr.created'] } });
+      expect(response.status).toBe(201);
+      return ((await response.json()) as { data: { id: string } }).data.id;
+    };
+    const [full, open] = [await subscribe(), await subscribe()];
+    const { store, app } = srv.running;
+    await app.services.deliveries.stop(); // nothing is sent: the queue only grows
+    const event = { id: 'evt_filler', type: 'qr.created' as const, created_at: new Date().toISOString(), data: {} };
+    const filler = Array.from({ length: MAX_QUEUED_DELIVERIES }, (_, n) => ({
+      collection: 'deliveries' as const,
+      put: { id: `dlv_filler${n}`, workspace_id: srv!.workspace.id, webhook_id: full, event, attempts: 0, next_attempt_at: Date.now(), created_at: event.created_at },
+    }));
+    await store.commit(filler);
+
+    const created = await srv.request('POST', '/api/v1/qr', { token: secret, body: { name: 'after', destination_url: 'https://example.com/' } });
+    expect(created.status).toBe(201);
+    expect(await store.countMany('deliveries', 'webhook_id', full)).toBe(MAX_QUEUED_DELIVERIES);
+    expect(await store.countMany('deliveries', 'webhook_id', open)).toBe(1);
+    expect(srv.logs()).toContain('webhook queue full');
+    // the event itself is still in the feed for a client to catch up from
+    const feed = (await (await srv.request('GET', '/api/v1/events?type=qr.created', { token: secret })).json()) as { data: Array<{ data: { name: string } }> };
+    expect(feed.data.map((e) => e.data.name)).toEqual(['after']);
   });
 });

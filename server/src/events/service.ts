@@ -10,6 +10,12 @@ export type EventType = (typeof EVENT_TYPES)[number];
 /** Events kept for the feed: the last 30 days, and at most this many per workspace. */
 export const EVENT_RETENTION_MS = 30 * 24 * 3600_000;
 export const EVENTS_PER_WORKSPACE = 10_000;
+/**
+ * Deliveries waiting for one subscription at most. A receiver that is down while thousands of scans a minute
+ * arrive would otherwise grow the store without bound; past this, new events are not queued for it (they stay
+ * in the events feed, and the subscription is disabled after 3 days of failures anyway).
+ */
+export const MAX_QUEUED_DELIVERIES = 10_000;
 
 export function payloadOf(event: EventRecord | EventPayload): EventPayload {
   return { id: event.id, type: event.type, created_at: event.created_at, data: event.data };
@@ -17,14 +23,25 @@ export function payloadOf(event: EventRecord | EventPayload): EventPayload {
 
 /** Records events and queues their webhook deliveries in the same commit as the change they describe. */
 export class EventService {
+  /** When each full subscription was last warned about (ms), so a flood of events logs one line a minute. */
+  private readonly warnedFull = new Map<string, number>();
+
   constructor(private readonly ctx: Context) {}
 
   /** Ops that queue one delivery per active subscription of the workspace to this event type. */
   async deliveryOps(workspaceId: string, event: EventPayload): Promise<Op[]> {
     const hooks = await this.ctx.store.findMany('webhooks', 'workspace_id', workspaceId);
     const now = this.ctx.clock.now();
-    return hooks
-      .filter((hook) => hook.status === 'active' && hook.events.includes(event.type))
+    const wanted = hooks.filter((hook) => hook.status === 'active' && hook.events.includes(event.type));
+    const open: typeof wanted = [];
+    for (const hook of wanted) {
+      if ((await this.ctx.store.countMany('deliveries', 'webhook_id', hook.id)) < MAX_QUEUED_DELIVERIES) open.push(hook);
+      else if (now - (this.warnedFull.get(hook.id) ?? -Infinity) >= 60_000) {
+        this.warnedFull.set(hook.id, now);
+        this.ctx.logger.warn({ webhook_id: hook.id, queued: MAX_QUEUED_DELIVERIES }, 'webhook queue full: new events are not queued for this subscription');
+      }
+    }
+    return open
       .map((hook) => {
         const delivery: DeliveryRecord = { id: newId('dlv'), workspace_id: workspaceId, webhook_id: hook.id, event, attempts: 0, next_attempt_at: now, created_at: iso(now) };
         return { collection: 'deliveries', put: delivery } as Op;

@@ -106,7 +106,7 @@ export class KeyService {
 
   async list(workspace: WorkspaceRecord): Promise<KeyView[]> {
     const keys = await this.ctx.store.findMany('keys', 'workspace_id', workspace.id);
-    return keys.sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0)).map((k) => this.view(k));
+    return keys.sort((a, b) => (a.created_at !== b.created_at ? (a.created_at < b.created_at ? 1 : -1) : a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).map((k) => this.view(k));
   }
 
   /** A key of this workspace, or 404 (another workspace's key is not found, never forbidden). */

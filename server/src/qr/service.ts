@@ -110,6 +110,17 @@ export class QrService {
       if (!pending) break;
       await pending.catch(() => undefined);
     }
+    // registered before the first await, so a concurrent retry (even on a store whose reads really wait) queues behind it
+    const work = this.createOnce(workspace, plan, body, id, requestHash);
+    this.inFlight.set(id, work);
+    try {
+      return await work;
+    } finally {
+      this.inFlight.delete(id);
+    }
+  }
+
+  private async createOnce(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, id: string, requestHash: string): Promise<{ qr: QrView; replayed: boolean }> {
     const existing = await this.ctx.store.get('idempotency', id);
     if (existing && this.ctx.clock.now() - Date.parse(existing.created_at) < IDEMPOTENCY_TTL_MS) {
       if (existing.request_hash !== requestHash) {
@@ -119,16 +130,8 @@ export class QrService {
       const current = await this.ctx.store.get('qrcodes', stored.id);
       return { qr: current ? this.view(current) : stored, replayed: true };
     }
-    const work = (async () => {
-      const record = (qr: QrView): IdempotencyRecord => ({ id, workspace_id: workspace.id, request_hash: requestHash, status: 201, body: qr, created_at: iso(this.ctx.clock.now()) });
-      return this.createNow(workspace, plan, body, [], record);
-    })();
-    this.inFlight.set(id, work);
-    try {
-      return { qr: await work, replayed: false };
-    } finally {
-      this.inFlight.delete(id);
-    }
+    const record = (qr: QrView): IdempotencyRecord => ({ id, workspace_id: workspace.id, request_hash: requestHash, status: 201, body: qr, created_at: iso(this.ctx.clock.now()) });
+    return { qr: await this.createNow(workspace, plan, body, [], record), replayed: false };
   }
 
   private async createNow(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, extraOps: Op[], idempotency?: (qr: QrView) => IdempotencyRecord): Promise<QrView> {

@@ -150,6 +150,10 @@ export class Engine {
     return out;
   }
 
+  countMany(collection: CollectionName, field: string, value: string): number {
+    return this.table(collection).multi.get(field)?.get(value)?.size ?? 0;
+  }
+
   all<C extends CollectionName>(collection: C): Collections[C][] {
     return [...this.table(collection).byId.values()] as unknown as Collections[C][];
   }

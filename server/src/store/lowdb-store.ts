@@ -114,6 +114,10 @@ export class LowdbStore implements Store {
     return this.engine.findMany(collection, index, value).map((record) => ({ ...record }));
   }
 
+  async countMany<C extends CollectionName>(collection: C, index: MultiIndex<C>, value: string): Promise<number> {
+    return this.engine.countMany(collection, index, value);
+  }
+
   async all<C extends CollectionName>(collection: C): Promise<Collections[C][]> {
     return this.engine.all(collection).map((record) => ({ ...record }));
   }

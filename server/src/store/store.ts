@@ -53,6 +53,8 @@ export interface Store {
   get<C extends CollectionName>(collection: C, id: string): Promise<Collections[C] | undefined>;
   findUnique<C extends CollectionName>(collection: C, index: UniqueIndex<C>, value: string): Promise<Collections[C] | undefined>;
   findMany<C extends CollectionName>(collection: C, index: MultiIndex<C>, value: string): Promise<Collections[C][]>;
+  /** How many records a multi index holds for the value, without reading them. */
+  countMany<C extends CollectionName>(collection: C, index: MultiIndex<C>, value: string): Promise<number>;
   /** Every record of a small collection (deliveries queue, sweeps). Not for collections that grow with traffic. */
   all<C extends CollectionName>(collection: C): Promise<Collections[C][]>;
   countByWorkspace(collection: OrderedCollection, workspaceId: string): Promise<number>;

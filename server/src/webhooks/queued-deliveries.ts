@@ -22,6 +22,7 @@ export class QueuedDeliveries {
       get: (collection, id) => inner.get(collection, id),
       findUnique: (collection, index, value) => inner.findUnique(collection, index, value),
       findMany: (collection, index, value) => inner.findMany(collection, index, value),
+      countMany: (collection, index, value) => inner.countMany(collection, index, value),
       all: (collection) => inner.all(collection),
       countByWorkspace: (collection, workspaceId) => inner.countByWorkspace(collection, workspaceId),
       listPage: (collection, workspaceId, page) => inner.listPage(collection, workspaceId, page),
