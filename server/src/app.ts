@@ -99,21 +99,15 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   const meter = new UsageMeter(ctx);
   const limiter = perMinuteLimiter(await redisRateLimitStore(ctx.config));
 
-  const recordKeyUse: RequestHandler = (req, res, next) => {
-    const key = req.auth?.key;
-    if (key) {
-      keys.touch(key);
-      res.on('finish', () => {
-        activity.record(key.id, key.workspace_id, {
-          time: new Date(ctx.clock.now()).toISOString(),
-          method: req.method,
-          path: req.path,
-          status: res.statusCode,
-          ip: req.ip ?? '',
-        });
-      });
-    }
+  const recordKeyUse: RequestHandler = (req, _res, next) => {
+    if (req.auth?.key) keys.touch(req.auth.key);
     next();
+  };
+  // each key's activity log, from the request log's 'finish' listener
+  const recordKeyActivity = (req: express.Request, res: express.Response) => {
+    const key = req.auth?.key;
+    if (!key) return;
+    activity.record(key.id, key.workspace_id, { time: new Date(ctx.clock.now()).toISOString(), method: req.method, path: req.path, status: res.statusCode, ip: req.ip ?? '' });
   };
 
   const routes: AnyRoute[] = [
@@ -132,15 +126,13 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   app.set('etag', false);
   app.set('query parser', 'simple');
   if (ctx.config.trustProxy) app.set('trust proxy', ctx.config.trustProxy);
-  app.use(requestLog(logger));
-  app.use(express.json({ limit: '1mb', strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(requestLog(logger, recordKeyActivity));
 
   const registry = new OpenAPIRegistry();
-  const router = express.Router();
-  mountRoutes(router, registry, routes, { authenticator: { keys, sessions, workspaces }, afterAuth: [limiter, meter.middleware(), recordKeyUse] });
+  const bodyParser = express.json({ limit: '1mb', strict: true, type: ['application/json', 'application/*+json'] });
+  app.use(mountRoutes(registry, routes, { authenticator: { keys, sessions, workspaces }, afterAuth: [limiter, meter.middleware(), recordKeyUse], bodyParser }));
   const openapi = () => buildOpenApiDocument(registry, ctx.config.publicUrl);
   app.use(docsRouter(openapi));
-  app.use(router);
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
 

@@ -30,7 +30,8 @@ export type ErrorCategory =
   | 'conflict'
   | 'payload_too_large'
   | 'rate_limit'
-  | 'unavailable';
+  | 'unavailable'
+  | 'method_not_allowed';
 
 /** The one status table: every error category and its HTTP status. */
 export const STATUS_BY_CATEGORY: Record<ErrorCategory, number> = {
@@ -41,6 +42,7 @@ export const STATUS_BY_CATEGORY: Record<ErrorCategory, number> = {
   conflict: 409,
   gone: 410,
   payload_too_large: 413,
+  method_not_allowed: 405,
   rate_limit: 429,
   unavailable: 503,
 };
@@ -91,6 +93,14 @@ export class UnavailableError extends AppError {
 }
 
 /** The HTTP status of an AppError. */
+/** A path that exists, asked with a method it does not take; `Allow` lists the ones it does. */
+export class MethodNotAllowedError extends AppError {
+  readonly category = 'method_not_allowed' as const;
+  constructor(method: string, path: string, allowed: readonly string[]) {
+    super('method_not_allowed', `${path} does not take ${method}; it takes ${allowed.join(', ')}.`, { headers: { Allow: allowed.join(', ') } });
+  }
+}
+
 export function statusOf(error: AppError): number {
   return STATUS_BY_CATEGORY[error.category];
 }

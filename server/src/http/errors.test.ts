@@ -26,13 +26,36 @@ describe('the error model over HTTP', () => {
   it.each([
     ['GET', '/nowhere'],
     ['GET', '/api/v1/nothing-here'],
-    ['POST', '/api/v1/me'],
-    ['DELETE', '/api/v1/auth/login'],
+    ['POST', '/api/v1/qr/qr_x/nothing'],
+    ['DELETE', '/api/v1'],
   ])('answers an unknown route (%s %s) with 404 in the error shape', async (method, path) => {
     const body = await expectError(await server.request(method, path), 404, 'not_found');
     expect(body.error.message).toContain(`${method} ${path}`);
     expect(Object.keys(body).sort()).toEqual(['error', 'request_id']);
     expect(body.error).not.toHaveProperty('details');
+  });
+
+  it.each([
+    ['POST', '/api/v1/me', 'GET, HEAD'],
+    ['DELETE', '/api/v1/auth/login', 'POST'],
+    ['PATCH', '/api/v1/qr', 'GET, HEAD, POST'],
+  ])('answers a known path with a method it does not take (%s %s) with 405 and Allow', async (method, path, allow) => {
+    const response = await server.request(method, path);
+    expect(response.headers.get('allow')).toBe(allow);
+    const body = await expectError(response, 405, 'method_not_allowed');
+    expect(body.error.message).toContain(method);
+  });
+
+  it('answers OPTIONS on a known path with 204 and Allow, and on an unknown one with 404', async () => {
+    const known = await server.request('OPTIONS', '/api/v1/qr/qr_anything');
+    expect(known.status).toBe(204);
+    expect(known.headers.get('allow')).toBe('GET, HEAD, PUT, PATCH, DELETE');
+    await expectError(await server.request('OPTIONS', '/api/v1/nothing-here'), 404, 'not_found');
+  });
+
+  it('matches paths as Express does: any case, an optional trailing slash, percent-decoded params', async () => {
+    expect((await server.request('GET', '/API/V1/ME/')).status).toBe(401);
+    await expectError(await server.request('GET', '/api/v1/qr/%E0%A4%A'), 400, 'invalid_path');
   });
 
   it('gives every response its own request id, and keeps a safe X-Request-Id sent by the client', async () => {

@@ -1,7 +1,8 @@
-import type { Request, RequestHandler, Response, Router } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { authenticate, requireRole, requireScope, type Authenticator } from '../auth/middleware.js';
+import { MethodNotAllowedError, ValidationError } from '../errors.js';
 import { parse } from '../validation.js';
 import { ErrorBody } from './schemas.js';
 import type { AnyRoute } from './route.js';
@@ -19,16 +20,84 @@ const STANDARD_ERRORS: Record<number, string> = {
   429: 'Per-minute rate limit or monthly allowance exceeded (see Retry-After)',
 };
 
+/**
+ * Runs middleware in order as one Express handler, with Express 5's rules (a throw or a rejected promise goes to
+ * the error handler), so a route's six steps cost one router layer instead of six.
+ */
+export function compose(handlers: readonly RequestHandler[]): RequestHandler {
+  return (req, res, done) => {
+    let index = 0;
+    const next = (error?: unknown): void => {
+      if (error !== undefined && error !== null) {
+        done(error);
+        return;
+      }
+      const handler = handlers[index++];
+      if (!handler) {
+        done();
+        return;
+      }
+      try {
+        const result: unknown = handler(req, res, next);
+        if (result instanceof Promise) result.catch((rejected: unknown) => done(rejected ?? new Error('Rejected promise')));
+      } catch (thrown) {
+        done(thrown);
+      }
+    };
+    next();
+  };
+}
+
 export interface MountOptions {
   authenticator: Authenticator;
   /** Middleware for every authenticated route, after authentication: rate limits, monthly allowance, usage. */
   afterAuth: RequestHandler[];
+  /** Parses JSON bodies; runs first on routes that take a body, and only on those. */
+  bodyParser: RequestHandler;
 }
 
-/** Mounts each route on the router and describes it in the OpenAPI registry. */
-export function mountRoutes(router: Router, registry: OpenAPIRegistry, routes: readonly AnyRoute[], options: MountOptions): void {
+const METHOD_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+interface CompiledRoute {
+  method: string;
+  pattern: RegExp;
+  names: string[];
+  handler: RequestHandler;
+}
+
+/** `/api/v1/qr/:id` -> a regexp with Express 5's defaults: case-insensitive, optional trailing slash, `[^/]+` params. */
+function compilePath(path: string): { pattern: RegExp; names: string[] } {
+  const names: string[] = [];
+  const source = path
+    .split('/')
+    .map((segment) => {
+      if (!segment.startsWith(':')) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      names.push(segment.slice(1));
+      return '([^/]+)';
+    })
+    .join('/');
+  return { pattern: new RegExp(`^${source}/?$`, 'i'), names };
+}
+
+function decodeParam(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new ValidationError(`The path segment "${value.slice(0, 100)}" is not valid percent-encoding.`, undefined, 'invalid_path');
+  }
+}
+
+/**
+ * Mounts the route table as one Express middleware and describes each route in the OpenAPI registry. It matches
+ * method and path itself (the table is ours, and a linear walk of Express's router through ~40 routes, each a
+ * layer, cost a tenth of an API request), then runs the route's steps as one composed handler. HEAD is served by
+ * GET; OPTIONS answers 204 with `Allow`; a known path with another method answers 405 with `Allow`.
+ */
+export function mountRoutes(registry: OpenAPIRegistry, routes: readonly AnyRoute[], options: MountOptions): RequestHandler {
+  const compiled: CompiledRoute[] = [];
   for (const route of routes) {
     const chain: RequestHandler[] = [];
+    if (route.body) chain.push(options.bodyParser);
     if (route.auth !== 'none') {
       chain.push(authenticate(options.authenticator, route.auth), ...options.afterAuth);
       if (route.scope) chain.push(requireScope(route.scope));
@@ -43,36 +112,68 @@ export function mountRoutes(router: Router, registry: OpenAPIRegistry, routes: r
       };
       await route.handler(req, res, input as never);
     });
-    router[route.method](route.path, ...chain);
-
-    const responses: Record<string, unknown> = {};
-    for (const [status, response] of Object.entries(route.responses)) {
-      responses[status] = {
-        description: response.description,
-        ...(response.schema ? { content: { [response.contentType ?? 'application/json']: { schema: response.schema } } } : {}),
-      };
-    }
-    const errorStatuses = route.auth === 'none' ? [400, 404] : [400, 401, 403, 404, 429];
-    for (const status of errorStatuses) {
-      responses[String(status)] ??= { description: STANDARD_ERRORS[status] as string, content: { 'application/json': { schema: ErrorBody } } };
-    }
-    registry.registerPath({
-      method: route.method,
-      path: openApiPath(route.path),
-      tags: [route.tag],
-      summary: route.summary,
-      ...(route.description ? { description: route.description } : {}),
-      ...(route.security ? { security: route.security } : route.auth === 'none' ? { security: [] } : {}),
-      ...(route.scope ? { 'x-required-scope': route.scope } : {}),
-      request: {
-        ...(route.params ? { params: route.params as z.ZodObject } : {}),
-        ...(route.query ? { query: route.query as z.ZodObject } : {}),
-        ...(route.headers ? { headers: route.headers } : {}),
-        ...(route.body ? { body: { content: { 'application/json': { schema: route.body } }, required: true } } : {}),
-      },
-      responses: responses as never,
-    });
+    compiled.push({ method: route.method.toUpperCase(), ...compilePath(route.path), handler: compose(chain) });
+    registerRoute(registry, route);
   }
+
+  return (req, res, next) => {
+    const path = req.path;
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
+    let allowed: string[] | undefined;
+    for (const route of compiled) {
+      const match = route.pattern.exec(path);
+      if (!match) continue;
+      if (route.method !== method) {
+        (allowed ??= []).push(route.method);
+        continue;
+      }
+      const params: Record<string, string> = {};
+      for (let i = 0; i < route.names.length; i++) params[route.names[i] as string] = decodeParam(match[i + 1] as string);
+      req.params = params;
+      route.handler(req, res, next);
+      return;
+    }
+    if (!allowed) return next();
+    if (allowed.includes('GET')) allowed.push('HEAD');
+    allowed.sort((a, b) => METHOD_ORDER.indexOf(a) - METHOD_ORDER.indexOf(b));
+    if (req.method === 'OPTIONS') {
+      res.setHeader('Allow', allowed.join(', '));
+      res.status(204).end();
+      return;
+    }
+    throw new MethodNotAllowedError(req.method, path, allowed);
+  };
+}
+
+/** Adds a route to the OpenAPI registry. */
+function registerRoute(registry: OpenAPIRegistry, route: AnyRoute): void {
+  const responses: Record<string, unknown> = {};
+  for (const [status, response] of Object.entries(route.responses)) {
+    responses[status] = {
+      description: response.description,
+      ...(response.schema ? { content: { [response.contentType ?? 'application/json']: { schema: response.schema } } } : {}),
+    };
+  }
+  const errorStatuses = route.auth === 'none' ? [400, 404] : [400, 401, 403, 404, 429];
+  for (const status of errorStatuses) {
+    responses[String(status)] ??= { description: STANDARD_ERRORS[status] as string, content: { 'application/json': { schema: ErrorBody } } };
+  }
+  registry.registerPath({
+    method: route.method,
+    path: openApiPath(route.path),
+    tags: [route.tag],
+    summary: route.summary,
+    ...(route.description ? { description: route.description } : {}),
+    ...(route.security ? { security: route.security } : route.auth === 'none' ? { security: [] } : {}),
+    ...(route.scope ? { 'x-required-scope': route.scope } : {}),
+    request: {
+      ...(route.params ? { params: route.params as z.ZodObject } : {}),
+      ...(route.query ? { query: route.query as z.ZodObject } : {}),
+      ...(route.headers ? { headers: route.headers } : {}),
+      ...(route.body ? { body: { content: { 'application/json': { schema: route.body } }, required: true } } : {}),
+    },
+    responses: responses as never,
+  });
 }
 
 export { z };

@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { randomFillSync } from 'node:crypto';
 import { BASE62 } from '../random.js';
@@ -30,26 +30,30 @@ function newRequestId(): string {
   return id;
 }
 
-/** Gives every request an id (kept from X-Request-Id when it looks safe) and logs it when it finishes, without secrets. */
-export function requestLog(logger: Logger): RequestHandler {
+/**
+ * Gives every request an id (kept from X-Request-Id when it looks safe) and logs it when it finishes, without
+ * secrets. `afterResponse` runs in the same 'finish' listener (one listener a request, not one per feature).
+ */
+export function requestLog(logger: Logger, afterResponse?: (req: Request, res: Response) => void): RequestHandler {
   return (req, res, next) => {
     const incoming = req.headers['x-request-id'];
     req.requestId = typeof incoming === 'string' && INCOMING_ID.test(incoming) ? incoming : newRequestId();
     res.setHeader('X-Request-Id', req.requestId);
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
+    const started = performance.now();
+    res.once('finish', () => {
       logger.info(
         {
           request_id: req.requestId,
           method: req.method,
           url: redactUrl(req.originalUrl),
           status: res.statusCode,
-          ms: Number(process.hrtime.bigint() - started) / 1e6,
+          ms: Math.round((performance.now() - started) * 1000) / 1000,
           workspace_id: req.auth?.workspace.id,
           key_id: req.auth?.key?.id,
         },
         'request',
       );
+      afterResponse?.(req, res);
     });
     next();
   };

@@ -33,7 +33,7 @@ export class UsageMeter implements ImageCredits {
 
   /** Loads a workspace's counters for the current month (once; later calls are synchronous in effect). */
   async load(workspaceId: string): Promise<UsageRecord> {
-    const id = `${workspaceId}:${monthOf(this.ctx.clock.now())}`;
+    const id = `${workspaceId}:${this.monthAt(this.ctx.clock.now()).name}`;
     let record = this.counters.get(id);
     if (record) return record;
     const stored = await this.ctx.store.get('usage', id);
@@ -42,43 +42,67 @@ export class UsageMeter implements ImageCredits {
     return record;
   }
 
+  /** The current UTC month, recomputed only when the clock leaves it (this runs on every API request). */
+  private month = { name: '', start: 0, end: 0 };
+
+  private monthAt(now: number): { name: string; start: number; end: number } {
+    if (now < this.month.start || now >= this.month.end) this.month = { name: monthOf(now), ...monthBounds(now) };
+    return this.month;
+  }
+
   private current(workspaceId: string): UsageRecord | undefined {
-    return this.counters.get(`${workspaceId}:${monthOf(this.ctx.clock.now())}`);
+    return this.counters.get(`${workspaceId}:${this.monthAt(this.ctx.clock.now()).name}`);
   }
 
   private resetMessage(): { seconds: number; when: string } {
     const now = this.ctx.clock.now();
-    const { end } = monthBounds(now);
+    const { end } = this.monthAt(now);
     return { seconds: (end - now) / 1000, when: new Date(end).toISOString() };
   }
 
-  /** Counts an API-key request against the month, or throws 429 monthly_quota_exceeded. */
+  /**
+   * Counts an API-key request against the month, or throws 429 monthly_quota_exceeded. Synchronous once the
+   * workspace's counters are loaded (every request after its first of the month).
+   */
   middleware(): RequestHandler {
-    return async (req, res, next) => {
+    return (req, res, next) => {
       const auth = req.auth as Auth;
-      const record = await this.load(auth.workspace.id);
-      const limit = auth.plan.monthly_api_calls;
-      if (auth.key) {
-        if (record.api_calls >= limit) {
-          const reset = this.resetMessage();
-          this.setHeaders(res, auth, record);
-          throw new RateLimitError('monthly_quota_exceeded', `This workspace has used all ${limit} API calls of its ${auth.plan.name} plan this month. The allowance resets at ${reset.when}; upgrade the plan to raise it.`, reset.seconds);
-        }
-        record.api_calls++;
-        record.by_key[auth.key.id] = (record.by_key[auth.key.id] ?? 0) + 1;
-        this.dirty.add(record.id);
+      const record = this.current(auth.workspace.id);
+      if (record) {
+        this.count(auth, record, res);
+        next();
+        return;
       }
-      this.setHeaders(res, auth, record);
-      next();
+      this.load(auth.workspace.id).then((loaded) => {
+        this.count(auth, loaded, res);
+        next();
+      }, next).catch(next);
     };
+  }
+
+  private count(auth: Auth, record: UsageRecord, res: Parameters<RequestHandler>[1]): void {
+    const limit = auth.plan.monthly_api_calls;
+    if (auth.key) {
+      if (record.api_calls >= limit) {
+        const reset = this.resetMessage();
+        this.setHeaders(res, auth, record);
+        throw new RateLimitError('monthly_quota_exceeded', `This workspace has used all ${limit} API calls of its ${auth.plan.name} plan this month. The allowance resets at ${reset.when}; upgrade the plan to raise it.`, reset.seconds);
+      }
+      record.api_calls++;
+      record.by_key[auth.key.id] = (record.by_key[auth.key.id] ?? 0) + 1;
+      this.dirty.add(record.id);
+    }
+    this.setHeaders(res, auth, record);
   }
 
   /** Adds the month to the IETF RateLimit headers set by the per-minute limiter, in the same draft-8 style. */
   private setHeaders(res: Parameters<RequestHandler>[1], auth: Auth, record: UsageRecord): void {
     const limit = auth.plan.monthly_api_calls;
     const remaining = Math.max(0, limit - record.api_calls);
-    const reset = Math.ceil(this.resetMessage().seconds);
-    const window = Math.round((monthBounds(this.ctx.clock.now()).end - monthBounds(this.ctx.clock.now()).start) / 1000);
+    const now = this.ctx.clock.now();
+    const month = this.monthAt(now);
+    const reset = Math.ceil((month.end - now) / 1000);
+    const window = Math.round((month.end - month.start) / 1000);
     const policy = res.getHeader('RateLimit-Policy');
     const state = res.getHeader('RateLimit');
     res.setHeader('RateLimit-Policy', [policy, `"month"; q=${limit}; w=${window}`].filter(Boolean).join(', '));
@@ -119,7 +143,7 @@ export class UsageMeter implements ImageCredits {
     });
     this.dirty.clear();
     // forget past months once written
-    const month = monthOf(this.ctx.clock.now());
+    const month = this.monthAt(this.ctx.clock.now()).name;
     for (const [id, record] of this.counters) if (record.month !== month) this.counters.delete(id);
     return this.ctx.store.commit(ops).catch((error: unknown) => {
       this.ctx.logger.error({ err: error }, 'writing usage counters failed');
