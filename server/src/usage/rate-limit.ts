@@ -23,6 +23,8 @@ export function perMinuteLimiter(store?: RateLimitStore): RequestHandler {
     identifier: 'minute',
     standardHeaders: 'draft-8',
     legacyHeaders: false,
+    // the configuration checks run on every request (one of them keeps a Map per request); the tests cover it
+    validate: false,
     ...(store ? { store } : {}),
     handler: (req, res) => {
       const retryAfter = Number(res.getHeader('Retry-After') ?? 60);
