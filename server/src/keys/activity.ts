@@ -33,13 +33,14 @@ export class KeyActivity {
 
   record(keyId: string, workspaceId: string, entry: KeyActivityEntry): void {
     const cached = this.cache.get(keyId);
-    const add = (record: KeyActivityRecord) => {
-      record.entries.push(entry);
-      if (record.entries.length > ACTIVITY_LIMIT) record.entries.splice(0, record.entries.length - ACTIVITY_LIMIT);
-      this.dirty.add(keyId);
-    };
-    if (cached) add(cached);
-    else void this.load(keyId, workspaceId).then(add);
+    if (cached) this.add(cached, entry);
+    else void this.load(keyId, workspaceId).then((record) => this.add(record, entry));
+  }
+
+  private add(record: KeyActivityRecord, entry: KeyActivityEntry): void {
+    record.entries.push(entry);
+    if (record.entries.length > ACTIVITY_LIMIT) record.entries.splice(0, record.entries.length - ACTIVITY_LIMIT);
+    this.dirty.add(record.id);
   }
 
   /** Newest first. */

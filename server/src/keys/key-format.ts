@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { BASE62, randomBase62 } from '../random.js';
 
 export const KEY_PREFIX = 'qr_live_';
@@ -48,7 +48,8 @@ export function isWellFormedKey(text: string): boolean {
 }
 
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+  // the one-shot hash: no Hash object per request (this runs on every API call)
+  return hash('sha256', secret, 'hex');
 }
 
 /** What may be shown of a key: `qr_live_` and its first 4 characters. */

@@ -105,8 +105,10 @@ export class UsageMeter implements ImageCredits {
     const window = Math.round((month.end - month.start) / 1000);
     const policy = res.getHeader('RateLimit-Policy');
     const state = res.getHeader('RateLimit');
-    res.setHeader('RateLimit-Policy', [policy, `"month"; q=${limit}; w=${window}`].filter(Boolean).join(', '));
-    res.setHeader('RateLimit', [state, `"month"; r=${remaining}; t=${reset}`].filter(Boolean).join(', '));
+    const monthPolicy = `"month"; q=${limit}; w=${window}`;
+    const monthState = `"month"; r=${remaining}; t=${reset}`;
+    res.setHeader('RateLimit-Policy', policy ? `${String(policy)}, ${monthPolicy}` : monthPolicy);
+    res.setHeader('RateLimit', state ? `${String(state)}, ${monthState}` : monthState);
   }
 
   assertAvailable(auth: Auth): void {

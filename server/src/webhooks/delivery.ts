@@ -107,12 +107,19 @@ export class DeliveryWorker {
     this.pump();
   }
 
-  /** Stops sending; attempts in flight are cut short and stay queued (they are sent again after a restart). */
-  async stop(): Promise<void> {
+  /**
+   * Stops sending. Attempts in flight get `graceMs` to finish and be recorded (a receiver that already answered
+   * is then not sent the event again after a restart); those still running are cut short and stay queued.
+   */
+  async stop(graceMs = 2000): Promise<void> {
     this.running = false;
     this.unlisten?.();
     clearInterval(this.timer);
     if (this.wake) clearImmediate(this.wake);
+    const settled = Promise.allSettled([...this.inFlight.values()]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([settled, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
     this.abort.abort();
     await Promise.allSettled([...this.inFlight.values()]);
   }
