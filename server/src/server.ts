@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import { createApp, type QrflowApp } from './app.js';
 import { LowdbStore, type LowdbStoreOptions } from './store/lowdb-store.js';
 import { answerClientError } from './http/client-error.js';
+import { serverClasses } from './http/express-compat.js';
 
 export interface RunningServer {
   app: QrflowApp;
@@ -27,7 +28,7 @@ export async function startServer(config: Config, options: { clock?: Clock; logg
     throw error;
   }
   await app.start();
-  const server = http.createServer({ keepAliveTimeout: 65_000 }, app.listener);
+  const server = http.createServer({ ...serverClasses, keepAliveTimeout: 65_000 }, app.listener);
   server.headersTimeout = 66_000;
   server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
