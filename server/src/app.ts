@@ -148,7 +148,16 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   // goes on to Express.
   const api = (incoming: IncomingMessage, outgoing: ServerResponse) => {
     const { req, res } = adopt(app, incoming, outgoing);
-    const fail = (error: unknown) => handleError(error, req, res, ignore);
+    const fail = (error: unknown) => {
+      try {
+        handleError(error, req, res, ignore);
+      } catch (failure) {
+        // what Express's finalhandler would do for a throwing error handler: log, and never take the process down
+        logger.error({ err: failure, request_id: req.requestId }, 'error handler failed');
+        if (res.headersSent) res.destroy();
+        else res.status(500).end();
+      }
+    };
     logRequest(req, res, ignore);
     try {
       dispatch(req, res, (error?: unknown) => {
