@@ -18,7 +18,7 @@ import { keyRoutes } from './keys/routes.js';
 import { mountRoutes } from './http/mount.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { requestLog } from './http/request-log.js';
-import { adopt, fastJson } from './http/express-compat.js';
+import { fastJson, routeTableListener } from './http/express-compat.js';
 import type { AnyRoute } from './http/route.js';
 import { buildOpenApiDocument, docsRouter } from './docs/openapi.js';
 import { ScanStore } from './analytics/scan-store.js';
@@ -113,6 +113,9 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
     activity.record(key.id, key.workspace_id, { time: new Date(ctx.clock.now()).toISOString(), method: req.method, path: req.path, status: res.statusCode, ip: ip ?? '' });
   };
 
+  const authenticator = { keys, sessions, workspaces };
+  // after authentication on every authenticated route: per-minute limit, monthly allowance, key last-used
+  const afterAuth = [limiter, meter.middleware(), recordKeyUse];
   const routes: AnyRoute[] = [
     ...authRoutes(sessions),
     ...meRoutes(),
@@ -120,13 +123,13 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
     ...qrRoutes(qr, renderer, analytics, meter),
     ...eventRoutes(ctx, scans),
     ...usageRoutes(ctx, meter),
-    ...generateRoutes({ authenticator: { keys, sessions, workspaces }, renderer, credits: meter, afterAuth: [limiter, meter.middleware(), recordKeyUse] }),
+    ...generateRoutes({ authenticator, renderer, credits: meter, afterAuth }),
     ...webhookRoutes(webhooks),
   ];
 
   const registry = new OpenAPIRegistry();
   const bodyParser = express.json({ limit: '1mb', strict: true, type: ['application/json', 'application/*+json'] });
-  const dispatch = mountRoutes(registry, routes, { authenticator: { keys, sessions, workspaces }, afterAuth: [limiter, meter.middleware(), recordKeyUse], bodyParser });
+  const dispatch = mountRoutes(registry, routes, { authenticator, afterAuth, bodyParser });
 
   const app = express();
   app.disable('x-powered-by');
@@ -138,36 +141,11 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   const openapi = () => buildOpenApiDocument(registry, ctx.config.publicUrl);
   app.use(docsRouter(openapi));
   app.use(notFoundHandler);
-  app.use(errorHandler(logger));
-
-  const logRequest = requestLog(logger, recordKeyActivity);
   const handleError = errorHandler(logger);
-  const ignore = () => undefined;
-  // The route table runs on the server's own request classes (see express-compat.ts), outside Express's router:
-  // logged, dispatched, and any error answered by the same error handler Express uses. What it does not match
-  // goes on to Express.
-  const api = (incoming: IncomingMessage, outgoing: ServerResponse) => {
-    const { req, res } = adopt(app, incoming, outgoing);
-    const fail = (error: unknown) => {
-      try {
-        handleError(error, req, res, ignore);
-      } catch (failure) {
-        // what Express's finalhandler would do for a throwing error handler: log, and never take the process down
-        logger.error({ err: failure, request_id: req.requestId }, 'error handler failed');
-        if (res.headersSent) res.destroy();
-        else res.status(500).end();
-      }
-    };
-    logRequest(req, res, ignore);
-    try {
-      dispatch(req, res, (error?: unknown) => {
-        if (error !== undefined && error !== null) fail(error);
-        else app(req, res);
-      });
-    } catch (error) {
-      fail(error);
-    }
-  };
+  app.use(handleError);
+
+  // the route table runs on the server's own request classes, outside Express's router (see express-compat.ts)
+  const api = routeTableListener({ app, log: requestLog(logger, recordKeyActivity), dispatch, handleError, logger });
 
   const redirect = redirectHandler(ctx, recorder);
   // opt-in (QRFLOW_DIAGNOSTICS=true, loopback only): the module is not even loaded otherwise

@@ -92,7 +92,6 @@ export class UnavailableError extends AppError {
   readonly category = 'unavailable' as const;
 }
 
-/** The HTTP status of an AppError. */
 /** A path that exists, asked with a method it does not take; `Allow` lists the ones it does. */
 export class MethodNotAllowedError extends AppError {
   readonly category = 'method_not_allowed' as const;
@@ -101,6 +100,7 @@ export class MethodNotAllowedError extends AppError {
   }
 }
 
+/** The HTTP status of an AppError. */
 export function statusOf(error: AppError): number {
   return STATUS_BY_CATEGORY[error.category];
 }

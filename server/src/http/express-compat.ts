@@ -1,7 +1,8 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import express from 'express';
-import type { Express, Request, Response } from 'express';
+import type { ErrorRequestHandler, Express, Request, RequestHandler, Response } from 'express';
+import pino, { type Logger } from 'pino';
 
 /**
  * Express's `res.json` looks up three settings the API never sets (replacer, spaces, escape), negotiates the charset
@@ -64,4 +65,48 @@ export function adopt(app: Express, incoming: http.IncomingMessage, outgoing: ht
   req.originalUrl = req.url;
   req.baseUrl = '';
   return { req, res };
+}
+
+export interface RouteTableParts {
+  /** Answers what `dispatch` does not match (docs, 404). */
+  app: Express;
+  /** The request log; runs first on every request. */
+  log: RequestHandler;
+  /** The route table: answers, or calls `next()` when no route matches, or `next(error)`. */
+  dispatch: RequestHandler;
+  /** The same error handler the Express app ends with. */
+  handleError: ErrorRequestHandler;
+  logger: Logger;
+}
+
+/**
+ * A node:http listener that runs the request log and the route table on Express's terms without Express's router:
+ * a thrown or passed error goes to the error handler, no match goes on to the Express app. If the error handler
+ * itself throws, it does what Express's finalhandler does: logs, answers 500 (or closes the socket when the
+ * headers are out), and never takes the process down.
+ */
+export function routeTableListener(parts: RouteTableParts): (incoming: http.IncomingMessage, outgoing: http.ServerResponse) => void {
+  const { app, log, dispatch, handleError, logger } = parts;
+  const ignore = () => undefined;
+  return (incoming, outgoing) => {
+    const { req, res } = adopt(app, incoming, outgoing);
+    const fail = (error: unknown) => {
+      try {
+        handleError(error, req, res, ignore);
+      } catch (failure) {
+        logger.error({ err: failure, original_err: error instanceof Error ? pino.stdSerializers.err(error) : error, request_id: req.requestId }, 'error handler failed');
+        if (res.headersSent) res.destroy();
+        else res.status(500).end();
+      }
+    };
+    log(req, res, ignore);
+    try {
+      dispatch(req, res, (error?: unknown) => {
+        if (error !== undefined && error !== null) fail(error);
+        else app(req, res);
+      });
+    } catch (error) {
+      fail(error);
+    }
+  };
 }

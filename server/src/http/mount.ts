@@ -91,8 +91,8 @@ function decodeParam(value: string): string {
  * Compiles the route table into one dispatcher with Express's middleware signature and describes each route in the
  * OpenAPI registry. It matches method and path itself (the table is ours, and a linear walk of Express's router
  * through ~40 routes, each a layer, cost a tenth of an API request), then runs the route's steps as one composed
- * handler; `next()` means no route matched. HEAD is served by
- * GET; OPTIONS answers 204 with `Allow`; a known path with another method answers 405 with `Allow`.
+ * handler; `next()` means no route matched. HEAD is served by GET; OPTIONS answers 204 with `Allow`; a known path
+ * with another method answers 405 with `Allow`.
  */
 export function mountRoutes(registry: OpenAPIRegistry, routes: readonly AnyRoute[], options: MountOptions): RequestHandler {
   const compiled: CompiledRoute[] = [];

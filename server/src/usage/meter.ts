@@ -73,10 +73,12 @@ export class UsageMeter implements ImageCredits {
         next();
         return;
       }
-      this.load(auth.workspace.id).then((loaded) => {
-        this.count(auth, loaded, res);
-        next();
-      }, next).catch(next);
+      this.load(auth.workspace.id)
+        .then((loaded) => {
+          this.count(auth, loaded, res);
+          next();
+        })
+        .catch(next);
     };
   }
 
