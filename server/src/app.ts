@@ -21,6 +21,7 @@ import { requestLog } from './http/request-log.js';
 import { fastJson, routeTableListener } from './http/express-compat.js';
 import type { AnyRoute } from './http/route.js';
 import { buildOpenApiDocument, docsRouter } from './docs/openapi.js';
+import { consoleRouter } from './console/static.js';
 import { ScanStore } from './analytics/scan-store.js';
 import { AnalyticsService } from './analytics/service.js';
 import { EventService } from './events/service.js';
@@ -47,7 +48,7 @@ export interface AppOptions {
 }
 
 export interface QrflowApp {
-  /** Node's request listener: the redirect fast path, the route table, then Express (docs, 404). */
+  /** Node's request listener: the redirect fast path, the route table, then Express (docs, console, 404). */
   listener: (req: IncomingMessage, res: ServerResponse) => void;
   express: express.Express;
   ctx: Context;
@@ -140,6 +141,8 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   // Express answers what the route table does not: the API docs, then 404 in the error model
   const openapi = () => buildOpenApiDocument(registry, ctx.config.publicUrl);
   app.use(docsRouter(openapi));
+  // the owners' console (web/dist) for GET/HEAD of pages and its files; the API's unknown paths stay JSON 404s
+  app.use(consoleRouter({ dir: ctx.config.consoleDir, https: ctx.config.publicUrl.startsWith('https:') }));
   app.use(notFoundHandler);
   const handleError = errorHandler(logger);
   app.use(handleError);
