@@ -67,7 +67,7 @@ describe('QR codes and analytics in the console', () => {
     expect(shortUrl).toMatch(new RegExp(`^${h.baseUrl}/r/`));
     await page.getByLabel('Format').selectOption('png');
     await page.getByLabel('Size (pixels)').selectOption('1024');
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download PNG' }).click()]);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download PNG' }).click()]);
     const file = await download.path();
     expect(download.suggestedFilename()).toMatch(/1024\.png$/);
     const png = PNG.sync.read(fs.readFileSync(file));

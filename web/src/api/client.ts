@@ -22,6 +22,16 @@ export class ApiError extends Error {
 }
 
 let csrfToken: string | null = null;
+let onSignedOut: (() => void) | null = null;
+
+/** Called when a request answers 401 because the session is over (idle or absolute expiry, signed out elsewhere). */
+export function setSignedOutHandler(handler: (() => void) | null): void {
+  onSignedOut = handler;
+}
+
+// 401s that are about the request, not the session
+const NOT_A_SESSION_END = new Set(['invalid_password', 'invalid_credentials']);
+const SESSION_PROBES = ['/api/v1/me', '/api/v1/setup', '/api/v1/auth/'];
 
 /** Keeps the newest CSRF token the server handed out (csrf, login and setup answers carry one). */
 export function rememberCsrfToken(token: string | null | undefined): void {
@@ -77,6 +87,10 @@ async function send<T>(method: string, path: string, body?: unknown, retried = f
     if (error.code === 'csrf_failed' && WRITES.has(method) && !retried) {
       csrfToken = null;
       return send<T>(method, path, body, true);
+    }
+    if (response.status === 401 && !NOT_A_SESSION_END.has(error.code) && !SESSION_PROBES.some((probe) => path.startsWith(probe))) {
+      csrfToken = null;
+      onSignedOut?.();
     }
     throw error;
   }

@@ -19,8 +19,8 @@ export function LoginPage() {
     try {
       await api.post('/api/v1/auth/login', { email, password, cookie: true });
       setPassword('');
+      // signed in: the router sends /login on to the codes
       await refresh();
-      if (location.pathname === '/login' || location.pathname === '/setup') history.replaceState(null, '', '/qr');
     } catch (caught) {
       setError(messageOf(caught));
     } finally {

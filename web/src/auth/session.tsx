@@ -1,6 +1,6 @@
 import { createContext, type ComponentChildren } from 'preact';
 import { useCallback, useContext, useEffect, useMemo, useState } from 'preact/hooks';
-import { api, ApiError, forgetCsrfToken, messageOf } from '../api/client';
+import { api, ApiError, forgetCsrfToken, messageOf, setSignedOutHandler } from '../api/client';
 import type { Me, Role, SetupInfo } from '../api/types';
 
 export type SessionState =
@@ -56,6 +56,8 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
 
   useEffect(() => {
     void refresh();
+    setSignedOutHandler(() => void refresh());
+    return () => setSignedOutHandler(null);
   }, [refresh]);
 
   const value = useMemo(() => ({ state, refresh, signOut }), [state, refresh, signOut]);

@@ -9,7 +9,7 @@ import { Loading, Page } from '../ui/Page';
 import { exactTime } from '../ui/time';
 import { useResource } from '../ui/useResource';
 import { TYPE_LABEL } from './content';
-import { imageUrl, qrApi } from './qr-api';
+import { fetchImage, qrApi } from './qr-api';
 import { QrForm } from './QrForm';
 
 const SIZES = [256, 512, 1024, 2048];
@@ -25,10 +25,54 @@ function LazyAnalytics({ qr }: { qr: QrCode }) {
   return Panel ? <Panel qr={qr} /> : <Loading what="analytics" />;
 }
 
+/** The code's current image, fetched as a Blob (so an edited style shows at once). */
+function QrImage({ qr }: { qr: QrCode }) {
+  const [src, setSrc] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let url: string | null = null;
+    let current = true;
+    fetchImage(qr, 'svg', 256).then(
+      (blob) => {
+        if (!current) return;
+        url = URL.createObjectURL(blob);
+        setSrc(url);
+      },
+      (caught) => current && setError(messageOf(caught)),
+    );
+    return () => {
+      current = false;
+      if (url) URL.revokeObjectURL(url);
+    };
+  }, [qr.id, qr.updated_at]);
+  if (error) return <Alert>{error}</Alert>;
+  return src ? <img class="qr-image" src={src} width={192} height={192} alt={`QR code of ${qr.name}`} /> : <div class="qr-placeholder">Loading the image…</div>;
+}
+
 function Download({ qr }: { qr: QrCode }) {
   const [format, setFormat] = useState<'png' | 'svg'>('png');
   const [size, setSize] = useState(512);
-  const safeName = qr.name.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 60) || qr.id;
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const safeName = qr.name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || qr.id;
+  async function download() {
+    setBusy(true);
+    setError(null);
+    try {
+      const url = URL.createObjectURL(await fetchImage(qr, format, size));
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = `${safeName}-${size}.${format}`;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (caught) {
+      setError(messageOf(caught));
+    } finally {
+      setBusy(false);
+    }
+  }
   return (
     <div class="download">
       <div>
@@ -48,9 +92,10 @@ function Download({ qr }: { qr: QrCode }) {
           ))}
         </select>
       </div>
-      <a class="button primary" href={imageUrl(qr, format, size)} download={`${safeName}-${size}.${format}`}>
+      <button type="button" class="button primary" disabled={busy} onClick={() => void download()}>
         Download {format.toUpperCase()}
-      </a>
+      </button>
+      {error ? <Alert>{error}</Alert> : null}
     </div>
   );
 }
@@ -106,7 +151,7 @@ export function QrDetailPage() {
       {error ? <Alert>{error}</Alert> : null}
       {notice ? <Alert kind="info">{notice}</Alert> : null}
       <div class="qr-detail card">
-        <img class="qr-image" src={imageUrl(code, 'svg', 256)} width={192} height={192} alt={`QR code of ${code.name}`} />
+        <QrImage qr={code} />
         <dl class="facts">
           <dt>Status</dt>
           <dd>

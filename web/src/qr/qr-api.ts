@@ -1,4 +1,4 @@
-import { api, withQuery } from '../api/client';
+import { api, describeError, withQuery } from '../api/client';
 import type { Pagination, QrCode } from '../api/types';
 
 export interface QrFilters {
@@ -19,7 +19,25 @@ export const qrApi = {
 
 /** The image URL of a saved code (the session cookie authenticates it). */
 export function imageUrl(qr: QrCode, format: 'png' | 'svg', size: number): string {
-  return withQuery(`/api/v1/qr/${encodeURIComponent(qr.id)}/image`, { format, size, v: qr.updated_at });
+  return withQuery(`/api/v1/qr/${encodeURIComponent(qr.id)}/image`, { format, size });
+}
+
+/**
+ * The image as a Blob, revalidated with the server (its ETag follows the style), so an edit shows at once instead of
+ * the copy the browser may keep for five minutes.
+ */
+export async function fetchImage(qr: QrCode, format: 'png' | 'svg', size: number): Promise<Blob> {
+  const response = await fetch(imageUrl(qr, format, size), { credentials: 'same-origin', cache: 'no-cache' });
+  if (!response.ok) {
+    let body: unknown = null;
+    try {
+      body = await response.json();
+    } catch {
+      body = null;
+    }
+    throw describeError(response.status, body);
+  }
+  return response.blob();
 }
 
 /** Splits "spring, flyer" into tags. */

@@ -22,7 +22,6 @@ export function SetupPage({ setup }: { setup: SetupInfo }) {
     try {
       await api.post('/api/v1/setup', { workspace_name: workspaceName, email, password });
       setPassword('');
-      history.replaceState(null, '', '/qr');
       await refresh();
     } catch (caught) {
       setError(messageOf(caught));

@@ -17,9 +17,13 @@ export function Dialog({ title, onClose, children, alert = false }: DialogProps)
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useRef(`dialog-title-${Math.random().toString(36).slice(2)}`).current;
   useEffect(() => {
-    const dialog = ref.current;
-    if (dialog && !dialog.open) dialog.showModal();
+    // focus goes back to whatever opened the dialog
     const previous = document.activeElement as HTMLElement | null;
+    const dialog = ref.current;
+    if (dialog && !dialog.open) {
+      dialog.showModal();
+      dialog.querySelector<HTMLElement>('.dialog-body input:not([readonly]), .dialog-body select, .dialog-body textarea')?.focus();
+    }
     return () => previous?.focus?.();
   }, []);
   return (
