@@ -51,7 +51,7 @@ export default defineConfig({
     sourcemap: false,
   },
   server: {
-    // `npm run dev -w web` against a server on :3000 (npm start)
-    proxy: { '/api': 'http://127.0.0.1:3000', '/r': 'http://127.0.0.1:3000', '/api-docs': 'http://127.0.0.1:3000' },
+    // `npm run dev -w web` against a server on :8080 (npm start)
+    proxy: { '/api': 'http://127.0.0.1:8080', '/r': 'http://127.0.0.1:8080', '/api-docs': 'http://127.0.0.1:8080' },
   },
 });
