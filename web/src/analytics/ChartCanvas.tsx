@@ -37,7 +37,7 @@ export function BreakdownChart({ title, data, doughnut = false }: { title: strin
     ? { type: 'doughnut', data: { labels: top.map((d) => d.value), datasets: [{ label: 'Scans', data: top.map((d) => d.scans), backgroundColor: PALETTE }] }, options: { plugins: { legend: { position: 'bottom' } } } }
     : {
         type: 'bar',
-        data: { labels: top.map((d) => d.value), datasets: [{ label: 'Scans', data: top.map((d) => d.scans), backgroundColor: PALETTE[0] }] },
+        data: { labels: top.map((d) => d.value), datasets: [{ label: 'Scans', data: top.map((d) => d.scans), backgroundColor: PALETTE[0], maxBarThickness: 28 }] },
         options: { indexAxis: 'y', plugins: { legend: { display: false } }, scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } },
       };
   return (

@@ -52,6 +52,7 @@ export function EventsPage() {
   return (
     <Page title="Events">
       <div class="filters card">
+        <div class="filter-narrow">
         <label for="event-type">Event type</label>
         <select
           id="event-type"
@@ -68,6 +69,7 @@ export function EventsPage() {
             </option>
           ))}
         </select>
+        </div>
       </div>
       {error ? <Alert>{error}</Alert> : null}
       {loading && events.length === 0 ? <Loading what="events" /> : null}

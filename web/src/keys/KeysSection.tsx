@@ -50,14 +50,16 @@ export function KeysSection({ onChange }: { onChange: () => void }) {
       </div>
       <p class="muted">Keys let software act for this workspace. The list shows each key's prefix only; a secret is shown once, when it is made.</p>
       <div class="filters">
-        <label for="key-status-filter">Status</label>
-        <select id="key-status-filter" value={filter} onChange={(e) => setFilter(e.currentTarget.value as KeyStatus | 'all')}>
-          <option value="all">All</option>
-          <option value="active">Active</option>
-          <option value="paused">Paused</option>
-          <option value="revoked">Revoked</option>
-          <option value="expired">Expired</option>
-        </select>
+        <div class="filter-narrow">
+          <label for="key-status-filter">Status</label>
+          <select id="key-status-filter" value={filter} onChange={(e) => setFilter(e.currentTarget.value as KeyStatus | 'all')}>
+            <option value="all">All</option>
+            <option value="active">Active</option>
+            <option value="paused">Paused</option>
+            <option value="revoked">Revoked</option>
+            <option value="expired">Expired</option>
+          </select>
+        </div>
       </div>
       {error ? <Alert>{error}</Alert> : null}
       {notice ? <Alert kind="info">{notice}</Alert> : null}
