@@ -13,6 +13,10 @@ import { KeyService } from './keys/service.js';
 import { KeyActivity } from './keys/activity.js';
 import { SessionService } from './auth/sessions.js';
 import { authRoutes } from './auth/routes.js';
+import { CsrfGuard } from './auth/csrf.js';
+import { SetupService } from './setup/service.js';
+import { setupRoutes } from './setup/routes.js';
+import { ConfigError } from './config.js';
 import { meRoutes } from './workspaces/routes.js';
 import { keyRoutes } from './keys/routes.js';
 import { mountRoutes } from './http/mount.js';
@@ -115,10 +119,16 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   };
 
   const authenticator = { keys, sessions, workspaces };
+  const csrf = new CsrfGuard(ctx.config);
+  if (!ctx.plans[ctx.config.defaultPlan]) {
+    throw new ConfigError(`QRFLOW_DEFAULT_PLAN is "${ctx.config.defaultPlan}", which is not a plan. Known plans: ${Object.keys(ctx.plans).join(', ')}.`);
+  }
+  const setup = new SetupService(ctx, workspaces, sessions);
   // after authentication on every authenticated route: per-minute limit, monthly allowance, key last-used
   const afterAuth = [limiter, meter.middleware(), recordKeyUse];
   const routes: AnyRoute[] = [
-    ...authRoutes(sessions),
+    ...authRoutes({ config: ctx.config, sessions, csrf }),
+    ...setupRoutes({ config: ctx.config, setup, csrf }),
     ...meRoutes(),
     ...keyRoutes(ctx, keys, activity),
     ...qrRoutes(qr, renderer, analytics, meter),
@@ -130,7 +140,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
 
   const registry = new OpenAPIRegistry();
   const bodyParser = express.json({ limit: '1mb', strict: true, type: ['application/json', 'application/*+json'] });
-  const dispatch = mountRoutes(registry, routes, { authenticator, afterAuth, bodyParser });
+  const dispatch = mountRoutes(registry, routes, { authenticator, afterAuth, bodyParser, csrf: csrf.forCookieSessions });
 
   const app = express();
   app.disable('x-powered-by');

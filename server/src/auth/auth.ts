@@ -9,6 +9,8 @@ export interface Auth {
   key: ApiKeyRecord | null;
   session: SessionRecord | null;
   user: { id: string; email: string; role: Role } | null;
+  /** How a session came: the console's cookie (state changes then need the CSRF checks) or a Bearer header. */
+  via?: 'bearer' | 'cookie';
 }
 
 declare module 'express-serve-static-core' {

@@ -80,8 +80,8 @@ describe('the console, served from a built web/dist', () => {
     expect(await response.text()).not.toContain('<div id="root">');
   });
 
-  it('does not answer with the console what does not ask for HTML', async () => {
-    await expectError(await server.request('GET', '/settings/api', { headers: { accept: 'application/json' } }), 404, 'not_found');
+  it.each(['application/json', '*/*', ''])('does not answer with the console what does not prefer HTML (Accept: %s)', async (accept) => {
+    await expectError(await server.request('GET', '/settings/api', { headers: accept ? { accept } : {} }), 404, 'not_found');
   });
 
   it.each(['/api/v1/nothing-here', '/api', '/api/', '/r/', '/api-docs/nothing'])('keeps %s out of the fallback (JSON, not the app)', async (page) => {

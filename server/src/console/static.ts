@@ -38,8 +38,9 @@ function missingBuildPage(dir: string): string {
 `;
 }
 
+/** A browser asking for a page: HTML preferred over JSON (curl's and fetch's bare `*\/*` get the JSON 404). */
 function wantsConsolePage(req: Request): boolean {
-  return (req.method === 'GET' || req.method === 'HEAD') && !NOT_CONSOLE.test(req.path) && !req.path.startsWith('/assets/') && req.accepts('html') === 'html';
+  return (req.method === 'GET' || req.method === 'HEAD') && !NOT_CONSOLE.test(req.path) && !req.path.startsWith('/assets/') && req.accepts(['json', 'html']) === 'html';
 }
 
 /**
