@@ -18,14 +18,22 @@ afterAll(async () => {
 
 /** Nothing wider than the viewport (no sideways scrolling of the page itself on a phone). */
 async function expectNoHorizontalScroll(page: Page, where: string): Promise<void> {
-  const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, viewport: window.innerWidth }));
-  expect(widths.page, `${where} is ${widths.page}px wide in a ${widths.viewport}px viewport`).toBeLessThanOrEqual(widths.viewport);
+  const widths = await page.evaluate(() => ({
+    page: document.documentElement.scrollWidth,
+    viewport: window.innerWidth,
+    // the outermost elements sticking out, to say what is too wide
+    wide: [...document.querySelectorAll('body *')]
+      .filter((element) => element.getBoundingClientRect().right > window.innerWidth + 1 && !element.closest('.table-wrap') && !element.closest('.visually-hidden'))
+      .slice(0, 3)
+      .map((element) => `${element.tagName.toLowerCase()}.${element.className}`),
+  }));
+  expect(widths.page, `${where} is ${widths.page}px wide in a ${widths.viewport}px viewport: ${widths.wide.join(', ')}`).toBeLessThanOrEqual(widths.viewport);
 }
 
 async function check(page: Page, name: string, phone: boolean): Promise<void> {
   await page.waitForLoadState('networkidle');
   await expectAccessible(page, name);
-  if (phone) await expectNoHorizontalScroll(page, name);
+  await expectNoHorizontalScroll(page, `${name} (${phone ? 'phone' : 'desktop'})`);
   await screenshot(page, `${name}-${phone ? 'phone' : 'desktop'}`);
 }
 
@@ -92,7 +100,7 @@ describe('every console page, at desktop width and on a 375 px phone', () => {
       await check(page, 'qr-detail', phone);
 
       await openFromSidebar(page, 'API settings');
-      await page.getByRole('row', { name: /Production-WebApp/ }).waitFor();
+      await page.getByRole('region', { name: 'API key list' }).getByRole('row', { name: /Production-WebApp/ }).waitFor();
       await check(page, 'api-settings', phone);
       await page.getByRole('button', { name: 'Create API key' }).click();
       await page.getByRole('dialog', { name: 'Create API key' }).getByLabel('Name').waitFor();

@@ -15,7 +15,9 @@ export function ChartCanvas({ label, config, rows, height = 240 }: { label: stri
       <div class={`chart-box chart-h${height}`}>
         <canvas ref={ref} role="img" aria-label={label} />
       </div>
-      <table class="visually-hidden">
+      {/* a table cannot be shrunk to 1px itself: it goes in a hidden box */}
+      <div class="visually-hidden">
+      <table>
         <caption>{label}</caption>
         <tbody>
           {rows.map(([name, value]) => (
@@ -26,6 +28,7 @@ export function ChartCanvas({ label, config, rows, height = 240 }: { label: stri
           ))}
         </tbody>
       </table>
+      </div>
     </div>
   );
 }

@@ -67,7 +67,7 @@ export function KeysSection({ onChange }: { onChange: () => void }) {
       {keys.loading && !keys.data ? <Loading what="keys" /> : null}
       {keys.data && list.length === 0 ? <p>{keys.data.length === 0 ? 'No API keys yet. Create one for each integration.' : 'No keys with this status.'}</p> : null}
       {list.length > 0 ? (
-        <div class="table-wrap" tabIndex={0} role="region" aria-label="API keys">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label="API key list">
           <table class="keys-table">
             <thead>
               <tr>

@@ -135,7 +135,8 @@ function WebhookCard({ hook, onDelete }: { hook: Webhook; onDelete: () => void }
       setTestResult({ kind: ok ? 'success' : 'error', text: ok ? `Test event delivered: ${result.status_code} in ${result.duration_ms} ms.` : `Test event failed: ${result.status_code ?? 'no response'}${result.error ? ` (${result.error})` : ''}.` });
       setVersion((v) => v + 1);
     } catch (caught) {
-      const missing = caught instanceof ApiError && caught.status === 404 && caught.code !== 'not_found';
+      // an older server without the test endpoint answers its generic "There is no POST … endpoint" 404
+      const missing = caught instanceof ApiError && caught.status === 404 && /^There is no /.test(caught.message);
       setTestResult({ kind: 'error', text: missing ? 'This server cannot send test events yet.' : messageOf(caught) });
     } finally {
       setBusy(false);
