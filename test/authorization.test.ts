@@ -23,6 +23,9 @@ interface Fixtures {
   keyToPause: string;
   webhook: string;
   webhookToDelete: string;
+  /** Members of A (not used to sign in) whose role may change, and who may be removed. */
+  memberToPatch: string;
+  memberToRemove: string;
   /** A session of A's owner that the logout route may end. */
   throwawaySession: string;
   receiverUrl: string;
@@ -77,6 +80,10 @@ const TABLE: Record<string, Entry> = {
   'GET /api/v1/webhooks': { url: () => '/api/v1/webhooks', lists: (fx) => [fx.webhook, fx.webhookToDelete], safe: true, ok: 200 },
   'GET /api/v1/webhooks/:id': { url: (fx) => `/api/v1/webhooks/${fx.webhook}`, object: true, safe: true, ok: 200 },
   'DELETE /api/v1/webhooks/:id': { url: (fx) => `/api/v1/webhooks/${fx.webhookToDelete}`, object: true, ok: 200 },
+  'GET /api/v1/members': { url: () => '/api/v1/members', lists: (fx) => [fx.memberToPatch, fx.memberToRemove], safe: true, ok: 200 },
+  'POST /api/v1/members': { url: () => '/api/v1/members', body: () => ({ email: 'added-by-owner-a@example.test', role: 'member' }), ok: 201 },
+  'PATCH /api/v1/members/:id': { url: (fx) => `/api/v1/members/${fx.memberToPatch}`, body: () => ({ role: 'admin' }), object: true, ok: 200 },
+  'DELETE /api/v1/members/:id': { url: (fx) => `/api/v1/members/${fx.memberToRemove}`, object: true, ok: 200 },
   'GET /api/v1/webhooks/:id/deliveries': { url: (fx) => `/api/v1/webhooks/${fx.webhook}/deliveries`, object: true, safe: true, ok: 200 },
 };
 
@@ -111,6 +118,8 @@ beforeAll(async () => {
   const workspaceA = srv.workspace;
   await workspaces.addMember(workspaceA, { email: 'admin-a@example.test', password: 'admin-password-1', role: 'admin' });
   await workspaces.addMember(workspaceA, { email: 'member-a@example.test', password: 'member-password-1', role: 'member' });
+  const memberToPatch = (await workspaces.addMember(workspaceA, { email: 'to-patch-a@example.test', password: 'to-patch-password-1', role: 'member' })).member.id;
+  const memberToRemove = (await workspaces.addMember(workspaceA, { email: 'to-remove-a@example.test', password: 'to-remove-password-1', role: 'member' })).member.id;
   const key = async (name: string, scopes?: Scope[]) => {
     const created = await srv.createKey({ name, ...(scopes ? { scopes } : {}) });
     secrets.push(created.secret);
@@ -164,6 +173,8 @@ beforeAll(async () => {
     keyToPause: (await key('To-Pause')).id,
     webhook: webhook.id,
     webhookToDelete: webhookToDelete.id,
+    memberToPatch,
+    memberToRemove,
     throwawaySession,
     receiverUrl,
   };
@@ -321,6 +332,7 @@ describe('isolation and authorization, over the route table', () => {
           : await call(entry, route, token);
       expect(result.status, `${label} with A's ${route.auth === 'session' ? 'owner session' : route.scope ? `key with only ${route.scope}` : 'key'}: ${result.text}`).toBe(entry.ok);
       if (/"secret":"(qr_live_\w+)"/.test(result.text)) secrets.push(/"secret":"(qr_live_\w+)"/.exec(result.text)![1]!);
+      if (/"temporary_password":"(\w+)"/.test(result.text)) secrets.push(/"temporary_password":"(\w+)"/.exec(result.text)![1]!);
       checks++;
     }
     const routes = srv.running.app.routes.length;

@@ -16,6 +16,8 @@ import { authRoutes } from './auth/routes.js';
 import { CsrfGuard } from './auth/csrf.js';
 import { SetupService } from './setup/service.js';
 import { setupRoutes } from './setup/routes.js';
+import { MemberService } from './members/service.js';
+import { memberRoutes } from './members/routes.js';
 import { ConfigError } from './config.js';
 import { meRoutes } from './workspaces/routes.js';
 import { keyRoutes } from './keys/routes.js';
@@ -124,11 +126,13 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
     throw new ConfigError(`QRFLOW_DEFAULT_PLAN is "${ctx.config.defaultPlan}", which is not a plan. Known plans: ${Object.keys(ctx.plans).join(', ')}.`);
   }
   const setup = new SetupService(ctx, workspaces, sessions);
+  const members = new MemberService(ctx, workspaces);
   // after authentication on every authenticated route: per-minute limit, monthly allowance, key last-used
   const afterAuth = [limiter, meter.middleware(), recordKeyUse];
   const routes: AnyRoute[] = [
     ...authRoutes({ config: ctx.config, sessions, csrf }),
     ...setupRoutes({ config: ctx.config, setup, csrf }),
+    ...memberRoutes(members),
     ...meRoutes(),
     ...keyRoutes(ctx, keys, activity),
     ...qrRoutes(qr, renderer, analytics, meter),
