@@ -109,7 +109,8 @@ export async function signIn(page: Page, email: string, password = PASSWORD): Pr
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation', { name: 'Console' }).waitFor();
+  // the sidebar on a desktop, its Menu button on a phone
+  await page.getByRole('navigation', { name: 'Console' }).or(page.getByRole('button', { name: 'Menu' })).waitFor();
 }
 
 /** Opens a console page from the sidebar (the menu button first on a phone). */
