@@ -144,10 +144,11 @@ export async function expectAccessible(page: Page, where: string): Promise<void>
   expect(violations, `${where}: ${JSON.stringify(violations, null, 2)}`).toEqual([]);
 }
 
-/** A full-page screenshot into the git-ignored screenshots folder. */
+/** A screenshot into the git-ignored screenshots folder: the whole page, or what is in view when a dialog is open. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+  const dialogOpen = (await page.locator('dialog[open]').count()) > 0;
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: !dialogOpen });
 }
 
 /** Calls the API from Node with a bearer token (an integration's view of a key). */
