@@ -69,7 +69,7 @@ export function authenticate(services: Authenticator, mode: AuthMode): RequestHa
 export function requireScope(scope: Scope): RequestHandler {
   return (req, _res, next) => {
     if (!req.auth?.scopes.includes(scope)) {
-      throw new PermissionError('insufficient_scope', `This API key lacks the "${scope}" scope. Create a key with that scope in API settings.`);
+      throw new PermissionError('insufficient_scope', `This API key lacks the "${scope}" scope. Create a key with that scope in API settings (/settings/api).`);
     }
     next();
   };
