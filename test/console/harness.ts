@@ -87,7 +87,11 @@ export async function startConsole(env: Record<string, string> = {}): Promise<Co
     addMember: async (workspace, email, role) => {
       await running.app.services.workspaces.addMember(workspace, { email, password: PASSWORD, role });
     },
-    apiKey: async (workspace, name = 'Test-Key') => (await running.app.services.keys.create(workspace, { name }, 'test')).secret,
+    apiKey: async (workspace, name = 'Test-Key') => {
+      // made by the workspace's owner, as the console would
+      const owner = (await running.store.findMany('members', 'workspace_id', workspace.id)).find((member) => member.role === 'owner');
+      return (await running.app.services.keys.create(workspace, { name }, owner?.user_id ?? 'test')).secret;
+    },
     createQr: async (workspace, body) => {
       const secret = (keyOf.get(workspace.id) ?? keyOf.set(workspace.id, (await running.app.services.keys.create(workspace, { name: 'Fixture-Key' }, 'test')).secret).get(workspace.id))!;
       const response = await callApi(running.url, 'POST', '/api/v1/qr', secret, body);

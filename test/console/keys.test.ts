@@ -63,7 +63,7 @@ describe('first run and API keys in the console', () => {
     expect(await row.innerText()).toContain(secret.slice(0, 12));
     expect(await page.content()).not.toContain(secret);
     expect(await row.getByText('Active', { exact: true }).count()).toBe(1);
-    // H2-TODO expect(await row.innerText()).toContain('founder@example.test');
+    expect(await row.innerText()).toContain('founder@example.test');
 
     // the key works on the API
     expect((await callApi(h.baseUrl, 'GET', '/api/v1/qr', secret)).status).toBe(200);
