@@ -218,6 +218,24 @@ describe('test-mode isolation, over the route table', () => {
   });
 });
 
+describe('test mode in the OpenAPI document', () => {
+  it('documents the QR-Mode header on every key-or-session route, and mode on keys, codes and webhooks', () => {
+    const doc = srv.running.app.openapi() as any;
+    for (const route of srv.running.app.routes.filter((r) => r.auth === 'key_or_session')) {
+      const operation = doc.paths[route.path.replace(/:([A-Za-z_]+)/g, '{$1}')][route.method];
+      const header = (operation.parameters ?? []).find((p: { in: string; name: string }) => p.in === 'header' && p.name === 'qr-mode');
+      expect(header, `${routeKey(route)} documents QR-Mode`).toBeDefined();
+      expect(header.schema.enum).toEqual(['live', 'test']);
+    }
+    const schemas = doc.components.schemas;
+    expect(schemas.CreateKeyRequest.properties.mode.enum).toEqual(['live', 'test']);
+    expect(schemas.ApiKey.properties.mode.enum).toEqual(['live', 'test']);
+    expect(schemas.QrCode.properties.livemode.type).toBe('boolean');
+    expect(schemas.Webhook.properties.mode.enum).toEqual(['live', 'test']);
+    expect(schemas.Me.properties.mode.enum).toEqual(['live', 'test']);
+  });
+});
+
 describe('test mode in the redirect, analytics, webhooks and usage', () => {
   it("redirects a test code's short link; its scans count in its own analytics and events, never in live ones", async () => {
     const live = { token: keys.live, headers: {} };

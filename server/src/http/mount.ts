@@ -6,6 +6,7 @@ import { MethodNotAllowedError, ValidationError } from '../errors.js';
 import { parse } from '../validation.js';
 import { ErrorBody } from './schemas.js';
 import type { AnyRoute } from './route.js';
+import { ModeHeaders } from '../test-mode/mode.js';
 
 /** `/api/v1/qr/:id` -> `/api/v1/qr/{id}` */
 export function openApiPath(path: string): string {
@@ -170,7 +171,7 @@ function registerRoute(registry: OpenAPIRegistry, route: AnyRoute): void {
     request: {
       ...(route.params ? { params: route.params as z.ZodObject } : {}),
       ...(route.query ? { query: route.query as z.ZodObject } : {}),
-      ...(route.headers ? { headers: route.headers } : {}),
+      ...(route.headers || route.auth === 'key_or_session' ? { headers: route.auth === 'key_or_session' ? (route.headers ?? z.object({})).extend(ModeHeaders.shape) : route.headers } : {}),
       ...(route.body ? { body: { content: { 'application/json': { schema: route.body } }, required: true } } : {}),
     },
     responses: responses as never,

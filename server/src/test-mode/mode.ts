@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { z } from 'zod';
 import type { Auth } from '../auth/auth.js';
 import { ValidationError } from '../errors.js';
 import type { WorkspaceRecord } from '../store/records.js';
@@ -42,3 +43,11 @@ export function requestedMode(headers: IncomingHttpHeaders): DataMode {
   if (text === 'live' || text === 'test') return text;
   throw new ValidationError(`The ${MODE_HEADER} header must be "live" or "test".`, [{ field: MODE_HEADER, message: 'must be "live" or "test"' }]);
 }
+
+/** The header as documented on every route that takes a key or a session. */
+export const ModeHeaders = z.object({
+  'qr-mode': z
+    .enum(DATA_MODES)
+    .optional()
+    .meta({ description: 'Sessions only: `test` to act on the workspace\'s test-mode data (default `live`). API keys ignore it: a key\'s mode is part of the key.' }),
+});

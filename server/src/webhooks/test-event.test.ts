@@ -114,6 +114,14 @@ describe('POST /api/v1/webhooks/:id/test', () => {
     expect(receiver.received.length).toBe(sent);
   });
 
+  it('is in the OpenAPI document with its scope and the outcome schema', () => {
+    const doc = srv.running.app.openapi() as any;
+    const operation = doc.paths['/api/v1/webhooks/{id}/test'].post;
+    expect(operation['x-required-scope']).toBe('webhooks:write');
+    expect(Object.keys(doc.components.schemas.WebhookTestResult.properties).sort()).toEqual(['delivered', 'duration_ms', 'error', 'status_code']);
+    expect(JSON.stringify(operation.responses['200'])).toContain('WebhookTestResult');
+  });
+
   it('needs the webhooks:write scope', async () => {
     const hook = await subscribe(receiver.url('/scoped'));
     const readOnly = (await srv.createKey({ name: 'Read-Only', scopes: ['qr:read'] })).secret;
