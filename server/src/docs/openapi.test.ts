@@ -129,7 +129,7 @@ describe('/openapi.json', () => {
     const analytics = document.paths['/api/v1/qr/{id}/analytics']?.get as Operation;
     expect(analytics['x-required-scope']).toBe('analytics:read');
     const analyticsParameters = (analytics.parameters ?? []).map((parameter) => parameter.name).sort();
-    expect(analyticsParameters).toEqual(['from', 'id', 'include_bots', 'interval', 'to', 'tz']);
+    expect(analyticsParameters).toEqual(['from', 'id', 'include_bots', 'interval', 'qr-mode', 'to', 'tz']);
   });
 });
 
