@@ -151,4 +151,23 @@ describe('first run and API keys in the console', () => {
     expect(await page.getByText(/Limits reset on/).count()).toBe(1);
     expect(await page.getByText(/requests per minute/).count()).toBe(1);
   });
+
+  it('creates a test-mode key (qr_test_) from the same dialog', async () => {
+    const { email } = await h.createWorkspace('Sandbox');
+    const { page } = await h.newPage();
+    await signIn(page, email);
+    await openFromSidebar(page, 'API settings');
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    const create = page.getByRole('dialog', { name: 'Create API key' });
+    await create.getByLabel('Name').fill('Dev-Testing');
+    await create.getByRole('radio', { name: /Test mode/ }).check();
+    await create.getByLabel('Your password').fill(PASSWORD);
+    await create.getByRole('button', { name: 'Create key' }).click();
+    const secret = await page.getByRole('dialog', { name: 'Your new API key' }).getByLabel('Secret').inputValue();
+    expect(secret).toMatch(/^qr_test_[A-Za-z0-9]{32}$/);
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('region', { name: 'API key list' }).getByRole('row', { name: /Dev-Testing/ }).getByText('Test', { exact: true }).waitFor();
+    const me = await callApi(h.baseUrl, 'GET', '/api/v1/me', secret);
+    expect((me.body.data as { key: { mode: string } }).key.mode).toBe('test');
+  });
 });

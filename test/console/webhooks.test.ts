@@ -59,7 +59,7 @@ describe('webhooks and the events feed in the console', () => {
     await page.getByText('No webhooks yet.').waitFor();
   });
 
-  it('"Send test event" answers with the receiver\'s status (when the server has POST /webhooks/:id/test)', async () => {
+  it('"Send test event" answers with the receiver\'s status', async () => {
     const { email } = await h.createWorkspace('Test events');
     const { page } = await h.newPage();
     await signIn(page, email);
@@ -70,8 +70,7 @@ describe('webhooks and the events feed in the console', () => {
     await add.getByRole('button', { name: 'Add webhook' }).click();
     await page.getByRole('dialog', { name: 'Webhook added' }).getByRole('button', { name: 'Done' }).click();
     await page.getByRole('button', { name: `Send test event to ${receiver.url('/test-event')}` }).click();
-    const result = page.getByText(/Test event delivered: 200|cannot send test events yet/);
-    await result.waitFor();
-    if ((await result.innerText()).includes('delivered')) expect(receiver.received.some((r) => r.path === '/test-event')).toBe(true);
+    await page.getByText(/Test event delivered: 200 in \d+ ms/).waitFor();
+    expect(receiver.received.some((r) => r.path === '/test-event')).toBe(true);
   });
 });
