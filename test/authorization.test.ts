@@ -84,6 +84,7 @@ const TABLE: Record<string, Entry> = {
   'POST /api/v1/members': { url: () => '/api/v1/members', body: () => ({ email: 'added-by-owner-a@example.test', role: 'member' }), ok: 201 },
   'PATCH /api/v1/members/:id': { url: (fx) => `/api/v1/members/${fx.memberToPatch}`, body: () => ({ role: 'admin' }), object: true, ok: 200 },
   'DELETE /api/v1/members/:id': { url: (fx) => `/api/v1/members/${fx.memberToRemove}`, object: true, ok: 200 },
+  'POST /api/v1/webhooks/:id/test': { url: (fx) => `/api/v1/webhooks/${fx.webhook}/test`, object: true, ok: 200 },
   'GET /api/v1/webhooks/:id/deliveries': { url: (fx) => `/api/v1/webhooks/${fx.webhook}/deliveries`, object: true, safe: true, ok: 200 },
 };
 
