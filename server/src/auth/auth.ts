@@ -10,10 +10,10 @@ export interface Auth {
   key: ApiKeyRecord | null;
   session: SessionRecord | null;
   user: { id: string; email: string; role: Role } | null;
-  /** How a session came: the console's cookie (state changes then need the CSRF checks) or a Bearer header. */
-  via?: 'bearer' | 'cookie';
   /** Live or test data: a key's own mode; a session's from the QR-Mode header (default live). */
   mode: DataMode;
+  /** How a session came: the console's cookie (state changes then need the CSRF checks) or a Bearer header. */
+  via?: 'bearer' | 'cookie';
 }
 
 declare module 'express-serve-static-core' {

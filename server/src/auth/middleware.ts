@@ -5,8 +5,8 @@ import type { KeyService } from '../keys/service.js';
 import type { WorkspaceService } from '../workspaces/service.js';
 import { SESSION_PREFIX, type SessionService } from './sessions.js';
 import type { Auth } from './auth.js';
-import { sessionCookie } from './cookies.js';
 import { requestedMode } from '../test-mode/mode.js';
+import { sessionCookie } from './cookies.js';
 
 export type AuthMode = 'key_or_session' | 'session';
 
@@ -29,7 +29,7 @@ export interface Authenticator {
   workspaces: WorkspaceService;
 }
 
-async function sessionAuth(services: Authenticator, token: string, via: 'bearer' | 'cookie', req: Request): Promise<Auth> {
+async function sessionAuth(services: Authenticator, req: Request, token: string, via: 'bearer' | 'cookie'): Promise<Auth> {
   const { session, user, member, workspace } = await services.sessions.authenticate(token);
   return {
     workspace,
@@ -38,8 +38,8 @@ async function sessionAuth(services: Authenticator, token: string, via: 'bearer'
     key: null,
     session,
     user: { id: user.id, email: user.email, role: member.role },
-    via,
     mode: requestedMode(req.headers),
+    via,
   };
 }
 
@@ -51,10 +51,10 @@ export async function resolveAuth(services: Authenticator, req: Request, mode: A
   const header = req.headers.authorization;
   if (header === undefined || header.trim() === '') {
     const cookie = sessionCookie(req);
-    if (cookie !== undefined) return sessionAuth(services, cookie, 'cookie', req);
+    if (cookie !== undefined) return sessionAuth(services, req, cookie, 'cookie');
   }
   const token = bearerToken(req);
-  if (token.startsWith(SESSION_PREFIX)) return sessionAuth(services, token, 'bearer', req);
+  if (token.startsWith(SESSION_PREFIX)) return sessionAuth(services, req, token, 'bearer');
   if (mode === 'session') {
     throw new AuthenticationError('session_required', 'This endpoint needs a management session: log in with POST /api/v1/auth/login and send its qrs_ token. API keys cannot manage keys.');
   }
@@ -66,7 +66,7 @@ export async function resolveAuth(services: Authenticator, req: Request, mode: A
   if (workspace.plan_status !== 'active') {
     throw new PermissionError('subscription_inactive', `The ${plan.name} subscription of this workspace has expired. Reactivate it and this key works again.`);
   }
-  return { workspace, plan, scopes: key.scopes, key, session: null, user: null, via: 'bearer', mode: key.mode ?? 'live' };
+  return { workspace, plan, scopes: key.scopes, key, session: null, user: null, mode: key.mode ?? 'live', via: 'bearer' };
 }
 
 export function authenticate(services: Authenticator, mode: AuthMode): RequestHandler {
