@@ -42,13 +42,6 @@ interface Entry {
 const TABLE: Record<string, Entry> = {
   'POST /api/v1/auth/login': { url: () => '/api/v1/auth/login', ok: 200, shared: 'signs a user in; the mode is chosen per request' },
   'POST /api/v1/auth/logout': { url: () => '/api/v1/auth/logout', ok: 200, shared: 'ends a session' },
-  'GET /api/v1/auth/csrf': { url: () => '/api/v1/auth/csrf', ok: 200, shared: "the console's CSRF token" },
-  'GET /api/v1/setup': { url: () => '/api/v1/setup', ok: 200, shared: 'first-run state of the server' },
-  'POST /api/v1/setup': { url: () => '', ok: 201, shared: 'creates a workspace and its owner' },
-  'GET /api/v1/members': { url: () => '', ok: 200, shared: 'members belong to the workspace, not to a mode' },
-  'POST /api/v1/members': { url: () => '', ok: 201, shared: 'members belong to the workspace, not to a mode' },
-  'PATCH /api/v1/members/:id': { url: () => '', ok: 200, shared: 'members belong to the workspace, not to a mode' },
-  'DELETE /api/v1/members/:id': { url: () => '', ok: 200, shared: 'members belong to the workspace, not to a mode' },
   'GET /api/v1/generate': { url: () => '/api/v1/generate?data=x', ok: 200, shared: 'stateless image; test keys use no image credits (tested below)' },
   'GET /api/v1/me': { url: () => '/api/v1/me', ok: 200, shared: 'says the mode (tested below)' },
   'GET /api/v1/keys': { url: () => '/api/v1/keys', ok: 200, shared: 'keys of both modes are managed together by owners and admins' },
