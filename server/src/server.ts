@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createApp, type QrflowApp } from './app.js';
-import { LowdbStore, type LowdbStoreOptions } from './store/lowdb-store.js';
+import { LowdbStore, type LowdbStoreOptions } from './store/embedded/lowdb-store.js';
 import { answerClientError } from './http/client-error.js';
 import { serverClasses } from './http/express-compat.js';
 

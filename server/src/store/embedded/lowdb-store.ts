@@ -5,8 +5,8 @@ import { Low } from 'lowdb';
 import { DataFile } from 'lowdb/node';
 import { Engine } from './engine.js';
 import { acquireLock } from './lock.js';
-import { COLLECTION_NAMES, type CollectionName, type Collections } from './records.js';
-import type { MultiIndex, Op, OrderedCollection, PageRequest, PageResult, Store, UniqueIndex } from './store.js';
+import { COLLECTION_NAMES, type CollectionName, type Collections } from '../records.js';
+import type { MultiIndex, Op, OrderedCollection, PageRequest, PageResult, Store, UniqueIndex } from '../store.js';
 import { CorruptDataError, readLog, WriteAheadLog } from './wal.js';
 
 interface SnapshotDocument {

@@ -1,5 +1,5 @@
-import { COLLECTION_NAMES, type CollectionName, type Collections } from './records.js';
-import { INDEXES, type Op, type OrderedCollection, type PageRequest, type PageResult } from './store.js';
+import { COLLECTION_NAMES, type CollectionName, type Collections } from '../records.js';
+import { INDEXES, type Op, type OrderedCollection, type PageRequest, type PageResult } from '../store.js';
 
 type AnyRecord = { id: string } & Record<string, unknown>;
 
