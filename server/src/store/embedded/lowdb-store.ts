@@ -134,7 +134,7 @@ export class LowdbStore implements Store {
   async commit(ops: Op[]): Promise<void> {
     this.assertOpen();
     const owned = ops.map(own);
-    for (const op of owned) this.engine.apply(op);
+    this.engine.applyAll(owned);
     await this.wal.append(owned);
     if (this.wal.size > this.options.compactAtBytes) void this.maybeCompact();
   }
@@ -142,7 +142,7 @@ export class LowdbStore implements Store {
   commitSoon(ops: Op[]): void {
     this.assertOpen();
     const owned = ops.map(own);
-    for (const op of owned) this.engine.apply(op);
+    this.engine.applyAll(owned);
     this.wal.appendSoon(owned);
   }
 
