@@ -268,6 +268,19 @@ export function describeStoreContract(adapter: string, makeHarness: () => StoreH
       expect((await again.findUnique('keys', 'hash', 'h3'))?.id).toBe('key_3');
     });
 
+    it('a lookup still running when commitSoon queues a change to its record does not lose the record', async () => {
+      const store = await openStore();
+      await store.commit([{ collection: 'keys', put: apiKey('key_1', 'ws_1', 'h1') }]);
+      // another key's queued change, written since: the collection has had queued changes before
+      store.commitSoon([{ collection: 'keys', put: apiKey('key_2', 'ws_1', 'h2') }]);
+      await store.commit([]);
+      const lookup = store.findUnique('keys', 'hash', 'h1');
+      const byId = store.get('keys', 'key_1');
+      store.commitSoon([{ collection: 'keys', put: { ...apiKey('key_1', 'ws_1', 'h1'), last_used_at: at(3) } }]);
+      expect((await lookup)?.id).toBe('key_1');
+      expect((await byId)?.id).toBe('key_1');
+    });
+
     it('a commit made after commitSoon is applied after it', async () => {
       const store = await openStore();
       await store.commit([{ collection: 'keys', put: apiKey('key_1', 'ws_1', 'h1') }]);

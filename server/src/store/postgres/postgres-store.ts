@@ -90,15 +90,20 @@ export class PostgresStore implements Store {
   }
 
   async get<C extends CollectionName>(collection: C, id: string): Promise<Collections[C] | undefined> {
+    const queued = this.overlay.get(collection)?.get(id);
+    if (queued) return copy(queued.record ?? undefined) as Collections[C] | undefined;
+    const { rows } = await this.pool.query<{ data: Collections[C] }>(`SELECT data FROM ${TABLES[collection].table} WHERE id = $1`, [id]);
+    // the overlay is read after the query too: a change queued while it ran is newer than its answer
     const pending = this.overlay.get(collection)?.get(id);
     if (pending) return copy(pending.record ?? undefined) as Collections[C] | undefined;
-    const { rows } = await this.pool.query<{ data: Collections[C] }>(`SELECT data FROM ${TABLES[collection].table} WHERE id = $1`, [id]);
     return rows[0]?.data;
   }
 
   async findUnique<C extends CollectionName>(collection: C, index: UniqueIndex<C>, value: string): Promise<Collections[C] | undefined> {
     const field = index as string;
     const wanted = normalise(field, value);
+    const { rows } = await this.pool.query<{ id: string; data: Collections[C] }>(`SELECT id, data FROM ${TABLES[collection].table} WHERE "${field}" = $1`, [wanted]);
+    // read after the query, so a change queued while it ran wins over its answer
     const overlay = this.overlay.get(collection);
     if (overlay) {
       for (const pending of overlay.values()) {
@@ -106,7 +111,6 @@ export class PostgresStore implements Store {
         if (typeof held === 'string' && normalise(field, held) === wanted) return copy(pending.record) as unknown as Collections[C];
       }
     }
-    const { rows } = await this.pool.query<{ id: string; data: Collections[C] }>(`SELECT id, data FROM ${TABLES[collection].table} WHERE "${field}" = $1`, [wanted]);
     const row = rows[0];
     // a queued change to that record (deleted, or now holding another value) wins over the database
     if (!row || overlay?.has(row.id)) return undefined;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { describe, it } from 'vitest';
 
 /** The server the PostgreSQL tests use; each test file makes (and drops) a database of its own on it. */
 export const TEST_DATABASE_VARIABLE = 'QRFLOW_TEST_DATABASE_URL';
@@ -67,5 +68,29 @@ function redact(url: string): string {
     return parsed.toString();
   } catch {
     return '(an invalid URL)';
+  }
+}
+
+const probed = probeTestServer();
+
+/**
+ * A describe block that runs against a real PostgreSQL: skipped with a line naming the variable when no server
+ * answers, and failing instead in CI (CI=true), which must run it.
+ */
+export async function describePostgres(name: string, body: (serverUrl: string) => void): Promise<void> {
+  const server = await probed;
+  if ('url' in server) {
+    describe(name, () => body(server.url));
+  } else if (process.env.CI === 'true') {
+    describe(name, () => {
+      it('runs in CI, which must reach PostgreSQL', () => {
+        throw new Error(`The PostgreSQL suite cannot run: ${server.reason}`);
+      });
+    });
+  } else {
+    console.log(`PostgreSQL suite "${name}" skipped: ${server.reason}`);
+    describe.skip(name, () => {
+      it('needs a PostgreSQL server', () => undefined);
+    });
   }
 }
