@@ -305,10 +305,12 @@ export function describeStoreContract(adapter: string, makeHarness: () => StoreH
 
     it('deleting an unknown id is no error, and a closed store refuses writes', async () => {
       const store = await openStore();
+      await store.ping();
       await store.commit([{ collection: 'qrcodes', delete: 'qr_never' }]);
       open.splice(open.indexOf(store), 1);
       await store.close();
       await expect(store.commit([{ collection: 'workspaces', put: workspace('ws_late') }])).rejects.toThrow(/closed/);
+      await expect(store.ping()).rejects.toThrow(/closed/);
     });
   });
 }

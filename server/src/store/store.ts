@@ -81,6 +81,8 @@ export interface Store {
    * unique index (a database adapter can only find out when the batch is written).
    */
   commitSoon(ops: Op[]): void;
+  /** Resolves when the storage answers (for /readyz); rejects saying why otherwise. */
+  ping(): Promise<void>;
   /** Makes everything durable and releases the storage (the data file's lock, the database connections). */
   close(): Promise<void>;
 }

@@ -203,6 +203,10 @@ export class LowdbStore implements Store {
     return this.compacting;
   }
 
+  async ping(): Promise<void> {
+    this.assertOpen();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

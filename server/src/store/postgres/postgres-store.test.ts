@@ -79,6 +79,17 @@ await describePostgres('PostgreSQL store', (serverUrl) => {
     expect(await store.get('keys', 'key_b')).toBeUndefined();
   });
 
+  it('stores NUL and unpaired surrogates, which PostgreSQL text cannot hold, as U+FFFD, and looks them up alike', async () => {
+    const store = await open();
+    const odd = { ...qr('qr_odd', 'ws_1', '2026-03-01T00:00:00.000Z', 'odd\u0000'), name: 'a\u0000b\ud800c\\u0000d' };
+    await store.commit([{ collection: 'qrcodes', put: odd }]);
+    expect((await store.get('qrcodes', 'qr_odd'))?.name).toBe('a\ufffdb\ufffdc\\u0000d');
+    expect((await store.findUnique('qrcodes', 'short_code', 'odd\u0000'))?.id).toBe('qr_odd');
+    expect(await store.get('qrcodes', '\u0000')).toBeUndefined();
+    expect(await store.findMany('keys', 'workspace_id', '\ud800')).toEqual([]);
+    await store.commit([{ collection: 'qrcodes', delete: '\u0000' }]);
+  });
+
   it('refuses to open on a database it cannot reach, saying why', async () => {
     const url = new URL(database.url);
     url.port = '1';

@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { CollectionName, Collections } from '../records.js';
 import { UniqueViolationError, type MultiIndex, type Op, type OrderedCollection, type PageRequest, type PageResult, type Store, type UniqueIndex } from '../store.js';
 import { migrateToLatest } from './migrations.js';
-import { columnValues, normalise, TABLES, type TableSpec } from './schema.js';
+import { columnValues, normalise, storableJson, storableText, TABLES, type TableSpec } from './schema.js';
 
 type AnyRecord = { id: string } & Record<string, unknown>;
 /** A change queued by commitSoon and not yet written; `record` null is a delete. */
@@ -84,15 +84,15 @@ export class PostgresStore implements Store {
     });
   }
 
-  /** Answers once the database does (for readiness checks). */
   async ping(): Promise<void> {
+    this.assertOpen();
     await this.pool.query('SELECT 1');
   }
 
   async get<C extends CollectionName>(collection: C, id: string): Promise<Collections[C] | undefined> {
     const queued = this.overlay.get(collection)?.get(id);
     if (queued) return copy(queued.record ?? undefined) as Collections[C] | undefined;
-    const { rows } = await this.pool.query<{ data: Collections[C] }>(`SELECT data FROM ${TABLES[collection].table} WHERE id = $1`, [id]);
+    const { rows } = await this.pool.query<{ data: Collections[C] }>(`SELECT data FROM ${TABLES[collection].table} WHERE id = $1`, [storableText(id)]);
     // the overlay is read after the query too: a change queued while it ran is newer than its answer
     const pending = this.overlay.get(collection)?.get(id);
     if (pending) return copy(pending.record ?? undefined) as Collections[C] | undefined;
@@ -102,7 +102,7 @@ export class PostgresStore implements Store {
   async findUnique<C extends CollectionName>(collection: C, index: UniqueIndex<C>, value: string): Promise<Collections[C] | undefined> {
     const field = index as string;
     const wanted = normalise(field, value);
-    const { rows } = await this.pool.query<{ id: string; data: Collections[C] }>(`SELECT id, data FROM ${TABLES[collection].table} WHERE "${field}" = $1`, [wanted]);
+    const { rows } = await this.pool.query<{ id: string; data: Collections[C] }>(`SELECT id, data FROM ${TABLES[collection].table} WHERE "${field}" = $1`, [storableText(wanted)]);
     // read after the query, so a change queued while it ran wins over its answer
     const overlay = this.overlay.get(collection);
     if (overlay) {
@@ -119,7 +119,7 @@ export class PostgresStore implements Store {
 
   async findMany<C extends CollectionName>(collection: C, index: MultiIndex<C>, value: string): Promise<Collections[C][]> {
     const field = index as string;
-    const { rows } = await this.pool.query<{ id: string; data: Collections[C] }>(`SELECT id, data FROM ${TABLES[collection].table} WHERE "${field}" = $1 ORDER BY created_at, id`, [value]);
+    const { rows } = await this.pool.query<{ id: string; data: Collections[C] }>(`SELECT id, data FROM ${TABLES[collection].table} WHERE "${field}" = $1 ORDER BY created_at, id`, [storableText(value)]);
     const overlay = this.overlay.get(collection);
     if (!overlay || overlay.size === 0) return rows.map((row) => row.data);
     const out = rows.filter((row) => !overlay.has(row.id)).map((row) => row.data);
@@ -129,7 +129,7 @@ export class PostgresStore implements Store {
 
   async countMany<C extends CollectionName>(collection: C, index: MultiIndex<C>, value: string): Promise<number> {
     await this.settled(collection);
-    const { rows } = await this.pool.query<{ count: string }>(`SELECT count(*) AS count FROM ${TABLES[collection].table} WHERE "${index as string}" = $1`, [value]);
+    const { rows } = await this.pool.query<{ count: string }>(`SELECT count(*) AS count FROM ${TABLES[collection].table} WHERE "${index as string}" = $1`, [storableText(value)]);
     return Number(rows[0]?.count ?? 0);
   }
 
@@ -141,7 +141,7 @@ export class PostgresStore implements Store {
 
   async countByWorkspace(collection: OrderedCollection, workspaceId: string): Promise<number> {
     await this.settled(collection);
-    const { rows } = await this.pool.query<{ count: string }>(`SELECT count(*) AS count FROM ${TABLES[collection].table} WHERE workspace_id = $1`, [workspaceId]);
+    const { rows } = await this.pool.query<{ count: string }>(`SELECT count(*) AS count FROM ${TABLES[collection].table} WHERE workspace_id = $1`, [storableText(workspaceId)]);
     return Number(rows[0]?.count ?? 0);
   }
 
@@ -158,14 +158,14 @@ export class PostgresStore implements Store {
     const items: Collections[C][] = [];
     let cursor = oldest ? undefined : page.before;
     for (;;) {
-      const params: unknown[] = [workspaceId];
+      const params: unknown[] = [storableText(workspaceId)];
       const where = ['workspace_id = $1'];
       if (cursor) {
-        params.push(cursor.created_at, cursor.id);
+        params.push(storableText(cursor.created_at), storableText(cursor.id));
         where.push(oldest ? `(created_at, id) > ($2, $3)` : `(created_at, id) < ($2, $3)`);
       }
       if (!oldest && page.after) {
-        params.push(page.after.created_at, page.after.id);
+        params.push(storableText(page.after.created_at), storableText(page.after.id));
         where.push(`(created_at, id) > ($${params.length - 1}, $${params.length})`);
       }
       params.push(chunk);
@@ -279,9 +279,9 @@ export class PostgresStore implements Store {
         const spec = TABLES[op.collection];
         if ('put' in op) {
           const record = op.put as unknown as AnyRecord;
-          await client.query(UPSERTS.get(op.collection) as string, [record.id, ...columnValues(spec, record), JSON.stringify(record)]);
+          await client.query(UPSERTS.get(op.collection) as string, [storableText(record.id), ...columnValues(spec, record), storableJson(record)]);
         } else {
-          await client.query(`DELETE FROM ${spec.table} WHERE id = $1`, [op.delete]);
+          await client.query(`DELETE FROM ${spec.table} WHERE id = $1`, [storableText(op.delete)]);
         }
       }
       await client.query('COMMIT');

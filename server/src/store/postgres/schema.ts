@@ -41,11 +41,28 @@ function spec(collection: CollectionName): TableSpec {
 
 export const TABLES: Readonly<Record<CollectionName, TableSpec>> = Object.fromEntries(COLLECTION_NAMES.map((name) => [name, spec(name)])) as Record<CollectionName, TableSpec>;
 
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+// in JSON.stringify's output a NUL or an unpaired surrogate is an escape, after an even number of backslashes
+const UNSTORABLE_ESCAPE = /(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/g;
+
+/**
+ * PostgreSQL text (and jsonb) cannot hold NUL or unpaired surrogates, which JavaScript strings can: both become
+ * U+FFFD, in values written and in values looked up alike (as they would in any UTF-8 file).
+ */
+export function storableText(value: string): string {
+  return value.replace(UNSTORABLE, '\ufffd');
+}
+
+/** A record as jsonb text, with what PostgreSQL cannot hold replaced as in storableText. */
+export function storableJson(record: unknown): string {
+  return JSON.stringify(record).replace(UNSTORABLE_ESCAPE, '$1\\ufffd');
+}
+
 /** The column values of a record, in `spec.columns` order: strings only (anything else is NULL), unique ones normalised. */
 export function columnValues(spec: TableSpec, record: Record<string, unknown>): Array<string | null> {
   return spec.columns.map((field) => {
     const value = record[field];
     if (typeof value !== 'string') return null;
-    return spec.unique.some((u) => u.field === field) ? normalise(field, value) : value;
+    return storableText(spec.unique.some((u) => u.field === field) ? normalise(field, value) : value);
   });
 }
