@@ -40,6 +40,7 @@ import { DeliveryWorker } from './webhooks/delivery.js';
 import { QueuedDeliveries } from './webhooks/queued-deliveries.js';
 import { webhookRoutes } from './webhooks/routes.js';
 import { WebhookService } from './webhooks/service.js';
+import { sendTestEvent } from './webhooks/test-event.js';
 
 export interface AppOptions {
   config: Config;
@@ -127,7 +128,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
     ...eventRoutes(ctx, scans),
     ...usageRoutes(ctx, meter),
     ...generateRoutes({ authenticator, renderer, credits: meter, afterAuth }),
-    ...webhookRoutes(webhooks),
+    ...webhookRoutes(webhooks, (hook) => sendTestEvent(ctx, deliveries, hook)),
     ...healthRoutes(ctx, redisHealth),
   ];
 
