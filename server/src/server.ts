@@ -4,13 +4,14 @@ import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createApp, type QrflowApp } from './app.js';
-import { LowdbStore, type LowdbStoreOptions } from './store/lowdb-store.js';
+import { openStore, type OpenStoreOptions } from './store/open-store.js';
+import type { Store } from './store/store.js';
 import { answerClientError } from './http/client-error.js';
 import { serverClasses } from './http/express-compat.js';
 
 export interface RunningServer {
   app: QrflowApp;
-  store: LowdbStore;
+  store: Store;
   server: http.Server;
   url: string;
   /** Stops accepting requests, finishes the ones in flight, writes everything and releases the data file. */
@@ -18,8 +19,8 @@ export interface RunningServer {
 }
 
 /** Opens the store, builds the app and listens. */
-export async function startServer(config: Config, options: { clock?: Clock; logger?: Logger; store?: LowdbStoreOptions } = {}): Promise<RunningServer> {
-  const store = await LowdbStore.open(config.dataFile, options.store);
+export async function startServer(config: Config, options: { clock?: Clock; logger?: Logger; store?: OpenStoreOptions } = {}): Promise<RunningServer> {
+  const store = await openStore(config, options.store);
   let app: QrflowApp;
   try {
     app = await createApp({ config, store, ...(options.clock ? { clock: options.clock } : {}), ...(options.logger ? { logger: options.logger } : {}) });

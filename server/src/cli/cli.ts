@@ -6,9 +6,9 @@ import { loadConfig } from '../config.js';
 import type { Context } from '../context.js';
 import { AppError } from '../errors.js';
 import { KeyService } from '../keys/service.js';
-import { LowdbStore } from '../store/lowdb-store.js';
-import { DataFileLockedError } from '../store/lock.js';
-import { CorruptDataError } from '../store/wal.js';
+import { DataFileLockedError } from '../store/embedded/lock.js';
+import { CorruptDataError } from '../store/embedded/wal.js';
+import { openStore } from '../store/open-store.js';
 import { ALL_SCOPES, type Role, type Scope } from '../store/records.js';
 import { loadPlans } from '../workspaces/plans.js';
 import { WorkspaceService } from '../workspaces/service.js';
@@ -44,7 +44,8 @@ export async function runCli(argv: string[], io: CliIo, env: NodeJS.ProcessEnv =
   async function withServices<T>(task: (services: Services) => Promise<T>): Promise<T> {
     const config = loadConfig(env);
     const dataFile = program.opts().data ? path.resolve(program.opts().data as string) : config.dataFile;
-    const store = await LowdbStore.open(dataFile);
+    // with QRFLOW_DATABASE_URL set the CLI works on PostgreSQL, beside running servers (no lock there)
+    const store = await openStore({ dataFile, databaseUrl: config.databaseUrl });
     const ctx: Context = { store, config: { ...config, dataFile }, clock: systemClock, plans: loadPlans(config.plansFile), logger: pino({ level: 'silent' }) };
     const workspaces = new WorkspaceService(ctx);
     try {
