@@ -102,6 +102,9 @@ describe('every console page, at desktop width and on a 375 px phone', () => {
       await openFromSidebar(page, 'API settings');
       await page.getByRole('region', { name: 'API key list' }).getByRole('row', { name: /Production-WebApp/ }).waitFor();
       await check(page, 'api-settings', phone);
+      // the key list fits its card (every column and action button in view) without scrolling sideways
+      const keyList = await page.getByRole('region', { name: 'API key list' }).evaluate((region) => ({ scroll: region.scrollWidth, client: region.clientWidth }));
+      expect(keyList.scroll, `the API key list is ${keyList.scroll}px wide in a ${keyList.client}px card`).toBeLessThanOrEqual(keyList.client);
       await page.getByRole('button', { name: 'Create API key' }).click();
       await page.getByRole('dialog', { name: 'Create API key' }).getByLabel('Name').waitFor();
       await check(page, 'api-key-create', phone);

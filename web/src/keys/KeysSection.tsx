@@ -10,6 +10,11 @@ import { CreateKeyDialog } from './CreateKeyDialog';
 import { ActivityDialog, RenewKeyDialog, RevokeKeyDialog } from './KeyDialogs';
 import { isStale, keysApi, STATUS_LABEL } from './keys-api';
 
+/** An email address that may wrap after "@" and before each dot (not in the middle of a word). */
+function breakable(email: string) {
+  return email.split(/(?=\.)|(?<=@)/).flatMap((part, index) => (index === 0 ? [part] : [<wbr key={index} />, part]));
+}
+
 type Open = { kind: 'create' } | { kind: 'renew' | 'revoke' | 'activity'; key: ApiKey } | null;
 
 /** The key list with its filter and actions (owners and admins). */
@@ -75,7 +80,6 @@ export function KeysSection({ onChange }: { onChange: () => void }) {
                 <th scope="col">Key prefix</th>
                 <th scope="col">Scopes</th>
                 <th scope="col">Created</th>
-                <th scope="col">Created by</th>
                 <th scope="col">Last used</th>
                 <th scope="col">Expires</th>
                 <th scope="col">Status</th>
@@ -89,30 +93,32 @@ export function KeysSection({ onChange }: { onChange: () => void }) {
                     {key.name}
                     {key.mode === 'test' ? <span class="badge badge-test">Test</span> : null}
                   </th>
-                  <td class="mono">{key.prefix}…</td>
-                  <td>
-                    <ul class="scopes">
+                  <td class="mono prefix" data-label="Key prefix">
+                    {key.prefix}…
+                  </td>
+                  <td data-label="Scopes">
+                    <ul class="scopes" aria-label={`${key.scopes.length} ${key.scopes.length === 1 ? 'scope' : 'scopes'}`}>
                       {key.scopes.map((scope) => (
-                        <li key={scope} class="mono">
+                        <li key={scope} class="mono chip">
                           {scope}
                         </li>
                       ))}
                     </ul>
                   </td>
-                  <td>
+                  <td data-label="Created">
                     <RelativeTime iso={key.created_at} />
+                    {key.created_by_email ? <span class="created-by">by {breakable(key.created_by_email)}</span> : null}
                   </td>
-                  <td class="break">{key.created_by_email ?? <span class="muted">—</span>}</td>
-                  <td>
+                  <td data-label="Last used">
                     <RelativeTime iso={key.last_used_at} />
                     {isStale(key) ? <span class="badge badge-warning">Unused 90+ days: consider revoking</span> : null}
                   </td>
-                  <td>{key.expires_at ? shortDate(key.expires_at) : <span class="muted">Never</span>}</td>
-                  <td>
+                  <td data-label="Expires">{key.expires_at ? shortDate(key.expires_at) : <span class="muted">Never</span>}</td>
+                  <td data-label="Status">
                     <span class={`badge badge-${key.status}`}>{STATUS_LABEL[key.status]}</span>
                   </td>
-                  <td>
-                    <div class="row-actions">
+                  <td data-label="Actions">
+                    <div class="row-actions key-actions">
                       {key.status === 'active' || key.status === 'paused' ? (
                         <button type="button" class="button small" aria-label={`${key.status === 'paused' ? 'Resume' : 'Pause'} ${key.name}`} onClick={() => void toggle(key)}>
                           {key.status === 'paused' ? 'Resume' : 'Pause'}
