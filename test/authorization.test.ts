@@ -73,6 +73,7 @@ const TABLE: Record<string, Entry> = {
   'GET /api/v1/webhooks': { url: () => '/api/v1/webhooks', lists: (fx) => [fx.webhook, fx.webhookToDelete], safe: true, ok: 200 },
   'GET /api/v1/webhooks/:id': { url: (fx) => `/api/v1/webhooks/${fx.webhook}`, object: true, safe: true, ok: 200 },
   'DELETE /api/v1/webhooks/:id': { url: (fx) => `/api/v1/webhooks/${fx.webhookToDelete}`, object: true, ok: 200 },
+  'POST /api/v1/webhooks/:id/test': { url: (fx) => `/api/v1/webhooks/${fx.webhook}/test`, object: true, ok: 200 },
   'GET /api/v1/webhooks/:id/deliveries': { url: (fx) => `/api/v1/webhooks/${fx.webhook}/deliveries`, object: true, safe: true, ok: 200 },
 };
 

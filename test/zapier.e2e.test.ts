@@ -145,7 +145,20 @@ describe.skipIf(!helperExists)('Zapier app against a real qrflow server', () => 
     expect(identity).toMatchObject({ key: { name: 'Zapier-Integration' } });
     const label = await run<string>(app.authentication.connectionLabel, { authData, inputData: identity });
     expect(label).toContain('Zapier-Integration');
+    expect(label).not.toContain('(test mode)');
     expect(label).not.toContain(authData.api_key);
+  });
+
+  it('labels a connection made with a test-mode key "(test mode)", and that key sees only test data', async () => {
+    const { secret } = await srv.running.app.services.keys.create(srv.workspace, { name: 'Zapier-Sandbox', mode: 'test' }, 'test');
+    const testAuth = { ...authData, api_key: secret };
+    const identity = await run<{ mode: string; key: { mode: string } }>(app.authentication.test, { authData: testAuth });
+    expect(identity).toMatchObject({ mode: 'test', key: { name: 'Zapier-Sandbox', mode: 'test' } });
+    const label = await run<string>(app.authentication.connectionLabel, { authData: testAuth, inputData: identity });
+    expect(label).toBe(`${srv.workspace.name} (key: Zapier-Sandbox) (test mode)`);
+    expect(label).not.toContain(secret);
+    // the test partition is empty, whatever the live side holds
+    expect(await run<unknown[]>(app.triggers.qr_code_list.operation.perform, { authData: testAuth, inputData: {} })).toEqual([]);
   });
 
   it('rejects a wrong key with an auth error carrying the server’s message', async () => {

@@ -38,6 +38,7 @@ import { DeliveryWorker } from './webhooks/delivery.js';
 import { QueuedDeliveries } from './webhooks/queued-deliveries.js';
 import { webhookRoutes } from './webhooks/routes.js';
 import { WebhookService } from './webhooks/service.js';
+import { sendTestEvent } from './webhooks/test-event.js';
 
 export interface AppOptions {
   config: Config;
@@ -124,7 +125,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
     ...eventRoutes(ctx, scans),
     ...usageRoutes(ctx, meter),
     ...generateRoutes({ authenticator, renderer, credits: meter, afterAuth }),
-    ...webhookRoutes(webhooks),
+    ...webhookRoutes(webhooks, (hook) => sendTestEvent(ctx, deliveries, hook)),
   ];
 
   const registry = new OpenAPIRegistry();

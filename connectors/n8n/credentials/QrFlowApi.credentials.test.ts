@@ -1,4 +1,5 @@
-import type { IHttpRequestOptions, IN8nHttpFullResponse } from 'n8n-workflow';
+import { NodeHelpers, type IHttpRequestOptions, type IN8nHttpFullResponse, type INodeProperties } from 'n8n-workflow';
+import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { authenticate } from '../test/harness/contexts';
 import { evaluateDeep } from '../test/harness/expressions';
@@ -42,6 +43,26 @@ describe('QRflow API credentials', () => {
 	it('Test connection succeeds with a working key', async () => {
 		api().get('/api/v1/me').reply(200, { data: { workspace: { id: 'ws_1', name: 'Acme', plan: 'team' }, key: null, user: null } });
 		expect((await testConnection(API_KEY)).statusCode).toBe(200);
+	});
+
+	it('shows "Test mode" beside a qr_test_ key, and nothing beside a live key', () => {
+		const notice = credential.properties.find((property) => property.name === 'testModeNotice') as INodeProperties;
+		expect(notice.type).toBe('notice');
+		expect(notice.displayName).toMatch(/^Test mode: /);
+		const shown = (apiKey: string) => NodeHelpers.displayParameter({ apiKey, baseUrl: BASE_URL }, notice, null);
+		expect(shown(`qr_test_${'a'.repeat(32)}`)).toBe(true);
+		expect(shown(API_KEY)).toBe(false);
+		expect(shown('')).toBe(false);
+	});
+
+	it('Test connection succeeds with a test-mode key, whose /me answers mode "test"', async () => {
+		const testKey = `qr_test_${'b'.repeat(32)}`;
+		nock(BASE_URL, { reqheaders: { authorization: `Bearer ${testKey}` } })
+			.get('/api/v1/me')
+			.reply(200, { data: { workspace: { id: 'ws_1', name: 'Acme', plan: 'team' }, key: { id: 'key_1', name: 'n8n', prefix: 'qr_test_bbbb', scopes: [], mode: 'test' }, user: null, mode: 'test' } });
+		const response = await testConnection(testKey);
+		expect(response.statusCode).toBe(200);
+		expect((response.body as { data: { mode: string } }).data.mode).toBe('test');
 	});
 
 	it('Test connection reports a revoked key as 401', async () => {

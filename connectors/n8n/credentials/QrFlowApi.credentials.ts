@@ -25,7 +25,17 @@ export class QrFlowApi implements ICredentialType {
 			required: true,
 			placeholder: 'qr_live_...',
 			description:
-				'An API key from your qrflow workspace (Settings, API keys). It needs the scopes of the operations you use: qr:read, qr:write, analytics:read, webhooks:write.',
+				'An API key from your qrflow workspace (Settings, API keys): qr_live_… for real data, qr_test_… for test mode. It needs the scopes of the operations you use: qr:read, qr:write, analytics:read, webhooks:write.',
+		},
+		{
+			// n8n's declarative credential test can only fail, never annotate a success, so the mode is shown here,
+			// beside the key it describes; GET /api/v1/me (the test below) answers "mode" too
+			displayName:
+				'Test mode: this key (qr_test_…) sees only the workspace’s test-mode codes, webhooks and events, and uses none of its monthly allowances',
+			name: 'testModeNotice',
+			type: 'notice',
+			default: '',
+			displayOptions: { show: { apiKey: [{ _cnd: { startsWith: 'qr_test_' } }] } },
 		},
 		{
 			displayName: 'Base URL',

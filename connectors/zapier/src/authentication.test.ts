@@ -41,6 +41,14 @@ describe('authentication', () => {
     expect(label).not.toContain('qr_live_');
   });
 
+  it('labels a test-mode connection "(test mode)"', async () => {
+    const testIdentity = { ...identity, key: { ...identity.key, name: 'Zapier-Sandbox', prefix: 'qr_test_AbCd', mode: 'test' }, mode: 'test' };
+    const label = await run(app.authentication.connectionLabel, { authData, inputData: testIdentity });
+    expect(label).toBe('Acme Marketing (key: Zapier-Sandbox) (test mode)');
+    const live = await run(app.authentication.connectionLabel, { authData, inputData: { ...identity, mode: 'live' } });
+    expect(live).toBe('Acme Marketing (key: Zapier-Integration)');
+  });
+
   it('asks for a password-type API key and an https server URL, each with help text', () => {
     const fields = app.authentication.fields ?? [];
     expect(fields.map((field) => field.key).sort()).toEqual(['api_key', 'base_url']);

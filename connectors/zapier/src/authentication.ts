@@ -5,8 +5,10 @@ import { apiUrl, normalizeBaseUrl, type Envelope } from './common/api.js';
 /** What `GET /api/v1/me` answers for an API key. */
 export interface Identity {
   workspace: { id: string; name: string; plan: string; plan_status: string };
-  key: { id: string; name: string; prefix: string; scopes: string[] } | null;
+  key: { id: string; name: string; prefix: string; scopes: string[]; mode?: 'live' | 'test' } | null;
   user: { id: string; email: string; role: string } | null;
+  /** `test` for a test-mode key (`qr_test_…`), which sees only the workspace's test data. */
+  mode?: 'live' | 'test';
 }
 
 const test = async (z: ZObject, bundle: Bundle): Promise<Identity> => {
@@ -23,7 +25,8 @@ const test = async (z: ZObject, bundle: Bundle): Promise<Identity> => {
 const connectionLabel = async (_z: ZObject, bundle: Bundle<Partial<Identity>>): Promise<string> => {
   const workspace = bundle.inputData.workspace?.name ?? 'qrflow';
   const key = bundle.inputData.key?.name;
-  return key ? `${workspace} (key: ${key})` : workspace;
+  const label = key ? `${workspace} (key: ${key})` : workspace;
+  return bundle.inputData.mode === 'test' ? `${label} (test mode)` : label;
 };
 
 export default {
@@ -45,7 +48,7 @@ export default {
       type: 'password',
       required: true,
       helpText:
-        'An API key that starts with `qr_live_`. Create one in qrflow under **API Settings**, ' +
+        'An API key that starts with `qr_live_` (or `qr_test_` for a test-mode key, which sees only test data). Create one in qrflow under **API Settings**, ' +
         'or on the server with `npx qrflow keys create`. Use one key per integration, named for it ' +
         '(for example "Zapier-Integration"), so you can pause or revoke Zapier alone and see its usage.',
     },

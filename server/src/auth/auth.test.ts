@@ -28,7 +28,7 @@ describe('API key authentication on the data plane', () => {
     expect(response.status).toBe(200);
     const body = (await response.json()) as { data: { workspace: { id: string; plan: string }; key: Record<string, unknown>; user: null } };
     expect(body.data.workspace).toMatchObject({ id: server.workspace.id, name: server.workspace.name, plan: 'business' });
-    expect(body.data.key).toEqual({ id, name: 'Zapier-Integration', prefix: secret.slice(0, 12), scopes: ['qr:read'] });
+    expect(body.data.key).toEqual({ id, name: 'Zapier-Integration', prefix: secret.slice(0, 12), scopes: ['qr:read'], mode: 'live' });
     expect(body.data.user).toBeNull();
   });
 
@@ -73,11 +73,15 @@ describe('API key authentication on the data plane', () => {
       const key = generateKeySecret();
       return key.slice(0, 20) + (key[20] === 'a' ? 'b' : 'a') + key.slice(21);
     }],
-    ['the wrong prefix', () => `qr_test_${generateKeySecret().slice(8)}`],
+    ['the wrong prefix', () => `qr_prod_${generateKeySecret().slice(8)}`],
     ['a random word', () => 'hunter2'],
   ])('answers 401 malformed_api_key for %s', async (_case, makeKey) => {
     const body = await expectError(await withKey(makeKey()), 401, 'malformed_api_key');
     expect(body.error.message).toContain('qr_live_');
+  });
+
+  it('answers 401 invalid_api_key for a well-formed test-mode key that does not exist', async () => {
+    await expectError(await withKey(generateKeySecret('test')), 401, 'invalid_api_key');
   });
 
   it('answers 401 invalid_api_key for a well-formed key that does not exist', async () => {

@@ -1,5 +1,6 @@
 import type { ApiKeyRecord, Role, Scope, SessionRecord, WorkspaceRecord } from '../store/records.js';
 import type { Plan } from '../workspaces/plans.js';
+import type { DataMode } from '../test-mode/mode.js';
 
 /** Who is calling, attached to the request by the auth middleware. */
 export interface Auth {
@@ -9,6 +10,8 @@ export interface Auth {
   key: ApiKeyRecord | null;
   session: SessionRecord | null;
   user: { id: string; email: string; role: Role } | null;
+  /** Live or test data: a key's own mode; a session's from the QR-Mode header (default live). */
+  mode: DataMode;
 }
 
 declare module 'express-serve-static-core' {

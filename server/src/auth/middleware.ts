@@ -5,6 +5,7 @@ import type { KeyService } from '../keys/service.js';
 import type { WorkspaceService } from '../workspaces/service.js';
 import { SESSION_PREFIX, type SessionService } from './sessions.js';
 import type { Auth } from './auth.js';
+import { requestedMode } from '../test-mode/mode.js';
 
 export type AuthMode = 'key_or_session' | 'session';
 
@@ -36,7 +37,7 @@ export async function resolveAuth(services: Authenticator, req: Request, mode: A
   const token = bearerToken(req);
   if (token.startsWith(SESSION_PREFIX)) {
     const { session, user, member, workspace } = await services.sessions.authenticate(token);
-    return { workspace, plan: services.workspaces.planOf(workspace), scopes: ALL_SCOPES, key: null, session, user: { id: user.id, email: user.email, role: member.role } };
+    return { workspace, plan: services.workspaces.planOf(workspace), scopes: ALL_SCOPES, key: null, session, user: { id: user.id, email: user.email, role: member.role }, mode: requestedMode(req.headers) };
   }
   if (mode === 'session') {
     throw new AuthenticationError('session_required', 'This endpoint needs a management session: log in with POST /api/v1/auth/login and send its qrs_ token. API keys cannot manage keys.');
@@ -49,7 +50,7 @@ export async function resolveAuth(services: Authenticator, req: Request, mode: A
   if (workspace.plan_status !== 'active') {
     throw new PermissionError('subscription_inactive', `The ${plan.name} subscription of this workspace has expired. Reactivate it and this key works again.`);
   }
-  return { workspace, plan, scopes: key.scopes, key, session: null, user: null };
+  return { workspace, plan, scopes: key.scopes, key, session: null, user: null, mode: key.mode ?? 'live' };
 }
 
 export function authenticate(services: Authenticator, mode: AuthMode): RequestHandler {

@@ -113,6 +113,28 @@ describe('qrflow CLI', () => {
     expect(result.out).toMatch(/shown once/);
   });
 
+  it('keys create --test and --mode test make test-mode keys (qr_test_…), listed as test mode; renewing keeps the mode', async () => {
+    const dataFile = tempDataFile();
+    await initWorkspace(dataFile);
+    const byFlag = await cliJson<KeyJson & { key: { mode: string } }>(dataFile, 'keys', 'create', '--workspace', 'Acme', '--name', 'Sandbox', '--test');
+    expect(byFlag.code).toBe(0);
+    expect(byFlag.json.secret).toMatch(/^qr_test_[0-9A-Za-z]{32}$/);
+    expect(isWellFormedKey(byFlag.json.secret)).toBe(true);
+    expect(byFlag.json.key).toMatchObject({ mode: 'test', prefix: byFlag.json.secret.slice(0, 12) });
+    const byOption = await cliJson<KeyJson & { key: { mode: string } }>(dataFile, 'keys', 'create', '--workspace', 'Acme', '--name', 'Sandbox-2', '--mode', 'test');
+    expect(byOption.json.key.mode).toBe('test');
+    const live = await cliJson<KeyJson & { key: { mode: string } }>(dataFile, 'keys', 'create', '--workspace', 'Acme', '--name', 'Real');
+    expect(live.json.key.mode).toBe('live');
+    expect(live.json.secret).toMatch(/^qr_live_/);
+    const renewed = await cliJson<KeyJson>(dataFile, 'keys', 'renew', byFlag.json.key.id, '--workspace', 'Acme');
+    expect(renewed.json.secret).toMatch(/^qr_test_/);
+    const listed = await cli(dataFile, 'keys', 'list', '--workspace', 'Acme');
+    expect(listed.out).toMatch(/Sandbox \(test mode\)/);
+    expect(listed.out).not.toMatch(/Real \(test mode\)/);
+    expect((await cli(dataFile, 'keys', 'create', '--workspace', 'Acme', '--name', 'Both', '--test', '--mode', 'live')).code).toBe(2);
+    expect((await cli(dataFile, 'keys', 'create', '--workspace', 'Acme', '--name', 'Bad', '--mode', 'sandbox')).code).toBe(2);
+  });
+
   it('keys list, pause, resume, renew and revoke manage a key, never listing its secret', async () => {
     const dataFile = tempDataFile();
     await initWorkspace(dataFile);

@@ -127,12 +127,16 @@ export async function runCli(argv: string[], io: CliIo, env: NodeJS.ProcessEnv =
     .requiredOption('--name <name>', 'a name saying where the key is used, e.g. Zapier-Integration')
     .option('--scopes <list>', `comma-separated scopes (default: all of ${ALL_SCOPES.join(',')})`)
     .option('--expires-at <iso>', 'expiry as an ISO-8601 date-time')
-    .action(async (opts: { workspace: string; name: string; scopes?: string; expiresAt?: string }) => {
+    .addOption(new Option('--mode <mode>', 'live, or test for a test-mode key (qr_test_…) that sees only test data').choices(['live', 'test']))
+    .option('--test', 'same as --mode test')
+    .action(async (opts: { workspace: string; name: string; scopes?: string; expiresAt?: string; mode?: 'live' | 'test'; test?: boolean }) => {
       const scopes = parseScopes(opts.scopes);
+      if (opts.test && opts.mode === 'live') throw new UsageError('--test and --mode live contradict each other; give one.');
+      const mode = opts.test ? 'test' : (opts.mode ?? 'live');
       await withServices(async ({ workspaces, keys: keyService }) => {
         const workspace = await workspaces.find(opts.workspace);
-        const { key, secret } = await keyService.create(workspace, { name: opts.name, scopes, expires_at: opts.expiresAt }, 'cli');
-        print(`Created key ${key.name} (${key.id}).\nSecret (shown once, store it now):\n${secret}`, { key, secret });
+        const { key, secret } = await keyService.create(workspace, { name: opts.name, scopes, expires_at: opts.expiresAt, mode }, 'cli');
+        print(`Created ${mode === 'test' ? 'test-mode ' : ''}key ${key.name} (${key.id}).\nSecret (shown once, store it now):\n${secret}`, { key, secret });
       });
     });
   keys
@@ -142,7 +146,7 @@ export async function runCli(argv: string[], io: CliIo, env: NodeJS.ProcessEnv =
     .action(async (opts: { workspace: string }) => {
       await withServices(async ({ workspaces, keys: keyService }) => {
         const list = await keyService.list(await workspaces.find(opts.workspace));
-        const lines = list.map((k) => `${k.id}  ${k.prefix}…  ${k.status.padEnd(8)}  ${k.name}  last used ${k.last_used_at ?? 'never'}`);
+        const lines = list.map((k) => `${k.id}  ${k.prefix}…  ${k.status.padEnd(8)}  ${k.name}${k.mode === 'test' ? ' (test mode)' : ''}  last used ${k.last_used_at ?? 'never'}`);
         print(lines.length ? lines.join('\n') : 'No keys.', { keys: list });
       });
     });

@@ -119,7 +119,7 @@ describe('/openapi.json', () => {
 
     const list = document.paths['/api/v1/qr']?.get as Operation;
     const parameters = Object.fromEntries((list.parameters ?? []).map((parameter) => [parameter.name, parameter]));
-    expect(Object.keys(parameters).sort()).toEqual(['cursor', 'limit', 'mode', 'search', 'status', 'tag']);
+    expect(Object.keys(parameters).sort()).toEqual(['cursor', 'limit', 'mode', 'qr-mode', 'search', 'status', 'tag']);
     expect(parameters.limit?.schema).toMatchObject({ minimum: 1, maximum: 100, default: 20 });
 
     const imageParameters = (document.paths['/api/v1/qr/{id}/image']?.get as Operation).parameters ?? [];
@@ -129,7 +129,7 @@ describe('/openapi.json', () => {
     const analytics = document.paths['/api/v1/qr/{id}/analytics']?.get as Operation;
     expect(analytics['x-required-scope']).toBe('analytics:read');
     const analyticsParameters = (analytics.parameters ?? []).map((parameter) => parameter.name).sort();
-    expect(analyticsParameters).toEqual(['from', 'id', 'include_bots', 'interval', 'to', 'tz']);
+    expect(analyticsParameters).toEqual(['from', 'id', 'include_bots', 'interval', 'qr-mode', 'to', 'tz']);
   });
 });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dataWorkspace } from '../test-mode/mode.js';
 import { defineRoute, type AnyRoute } from '../http/route.js';
 import { envelope, Pagination } from '../http/schemas.js';
 import { decodeCursor, encodeCursor, type Position } from '../http/cursor.js';
@@ -89,7 +90,7 @@ export function eventRoutes(ctx: Context, scans: ScanStore): AnyRoute[] {
       query: FeedQuery,
       responses: { 200: { description: 'A page of events', schema: z.object({ data: z.array(EventSchema), pagination: Pagination }).meta({ id: 'EventPage' }) } },
       handler: async (req, res, { query }) => {
-        const workspace = req.auth!.workspace;
+        const workspace = dataWorkspace(req.auth!);
         const before = query.cursor ? decodeCursor(query.cursor) : undefined;
         const after = query.after ? await positionOf(workspace.id, query.after) : undefined;
         const want = query.limit + 1;

@@ -3,6 +3,7 @@ import type { Context } from '../context.js';
 import { newId } from '../random.js';
 import type { DeliveryRecord, EventPayload, EventRecord } from '../store/records.js';
 import type { Op } from '../store/store.js';
+import { DATA_MODES, partitionId } from '../test-mode/mode.js';
 
 export const EVENT_TYPES = ['qr.created', 'qr.updated', 'qr.deleted', 'qr.scanned'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -52,11 +53,13 @@ export class EventService {
   async sweep(): Promise<number> {
     const cutoff = iso(this.ctx.clock.now() - EVENT_RETENTION_MS);
     let dropped = 0;
-    for (const workspace of await this.ctx.store.all('workspaces')) {
-      const count = await this.ctx.store.countByWorkspace('events', workspace.id);
+    // the test partition of each workspace keeps its own events (see test-mode/mode.ts)
+    const partitions = (await this.ctx.store.all('workspaces')).flatMap((workspace) => DATA_MODES.map((mode) => partitionId(workspace.id, mode)));
+    for (const partition of partitions) {
+      const count = await this.ctx.store.countByWorkspace('events', partition);
       if (count === 0) continue;
       const excess = Math.max(0, count - EVENTS_PER_WORKSPACE);
-      const oldest = await this.ctx.store.listPage('events', workspace.id, { order: 'oldest', limit: Math.min(count, excess + 1000) });
+      const oldest = await this.ctx.store.listPage('events', partition, { order: 'oldest', limit: Math.min(count, excess + 1000) });
       const doomed = oldest.items.filter((event, i) => i < excess || event.created_at < cutoff);
       if (doomed.length === 0) continue;
       dropped += doomed.length;

@@ -6,6 +6,7 @@ import { MethodNotAllowedError, ValidationError } from '../errors.js';
 import { parse } from '../validation.js';
 import { ErrorBody } from './schemas.js';
 import type { AnyRoute } from './route.js';
+import { ModeHeaders } from '../test-mode/mode.js';
 
 /** `/api/v1/qr/:id` -> `/api/v1/qr/{id}` */
 export function openApiPath(path: string): string {
@@ -159,6 +160,8 @@ function registerRoute(registry: OpenAPIRegistry, route: AnyRoute): void {
   for (const status of errorStatuses) {
     responses[String(status)] ??= { description: STANDARD_ERRORS[status] as string, content: { 'application/json': { schema: ErrorBody } } };
   }
+  // sessions choose live or test data per request (see test-mode/mode.ts)
+  const headers = route.auth === 'key_or_session' ? (route.headers ?? z.object({})).extend(ModeHeaders.shape) : route.headers;
   registry.registerPath({
     method: route.method,
     path: openApiPath(route.path),
@@ -170,7 +173,7 @@ function registerRoute(registry: OpenAPIRegistry, route: AnyRoute): void {
     request: {
       ...(route.params ? { params: route.params as z.ZodObject } : {}),
       ...(route.query ? { query: route.query as z.ZodObject } : {}),
-      ...(route.headers ? { headers: route.headers } : {}),
+      ...(headers ? { headers } : {}),
       ...(route.body ? { body: { content: { 'application/json': { schema: route.body } }, required: true } } : {}),
     },
     responses: responses as never,

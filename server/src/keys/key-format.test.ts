@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { BASE62 } from '../random.js';
-import { checksum, crc32, displayPrefix, generateKeySecret, hashSecret, isWellFormedKey, KEY_PREFIX } from './key-format.js';
+import { checksum, crc32, displayPrefix, generateKeySecret, hashSecret, isWellFormedKey, KEY_PREFIX, modeOfSecret, TEST_KEY_PREFIX } from './key-format.js';
 
 /** Every key that differs from `key` in exactly one character of its 32-character body. */
 function singleCharacterChanges(key: string): string[] {
@@ -58,7 +58,7 @@ describe('API key format', () => {
 
   it('rejects a key with the wrong prefix even when its body and checksum are right', () => {
     const body = generateKeySecret().slice(KEY_PREFIX.length);
-    for (const prefix of ['qr_test_', 'QR_LIVE_', 'qr-live-', 'qr_live', 'xx_live_', '']) {
+    for (const prefix of ['QR_LIVE_', 'QR_TEST_', 'qr-live-', 'qr-test-', 'qr_live', 'qr_test', 'qr_sandbox_', 'qr_tes_', 'xx_live_', '']) {
       expect(isWellFormedKey(`${prefix}${body}`)).toBe(false);
     }
   });
@@ -89,6 +89,36 @@ describe('API key format', () => {
     const prefix = displayPrefix(key);
     expect(prefix).toBe(key.slice(0, 12));
     expect(prefix).toMatch(/^qr_live_[0-9A-Za-z]{4}$/);
+  });
+
+  it('makes test-mode keys as qr_test_ followed by 32 base62 characters with the same checksum rule', () => {
+    for (let i = 0; i < 200; i++) {
+      const key = generateKeySecret('test');
+      expect(key).toMatch(/^qr_test_[0-9A-Za-z]{32}$/);
+      expect(isWellFormedKey(key)).toBe(true);
+      expect(modeOfSecret(key)).toBe('test');
+      const body = key.slice(TEST_KEY_PREFIX.length);
+      expect(body.slice(26)).toBe(checksum(body.slice(0, 26)));
+    }
+    expect(modeOfSecret(generateKeySecret())).toBe('live');
+    expect(modeOfSecret(generateKeySecret('live'))).toBe('live');
+  });
+
+  it('rejects every single-character change of a test-mode key, and its body under a mangled prefix', () => {
+    const key = generateKeySecret('test');
+    expect(singleCharacterChanges(key).filter(isWellFormedKey)).toEqual([]);
+    expect(isWellFormedKey(key.slice(0, -1))).toBe(false);
+    expect(isWellFormedKey(`${key}A`)).toBe(false);
+    // the checksum covers the body only, so the same body is valid under both prefixes, and under no other
+    const body = key.slice(TEST_KEY_PREFIX.length);
+    expect(isWellFormedKey(`${KEY_PREFIX}${body}`)).toBe(true);
+    expect(isWellFormedKey(`qr_tset_${body}`)).toBe(false);
+  });
+
+  it('shows qr_test_ and the first 4 characters as the display prefix of a test-mode key', () => {
+    const key = generateKeySecret('test');
+    expect(displayPrefix(key)).toBe(key.slice(0, 12));
+    expect(displayPrefix(key)).toMatch(/^qr_test_[0-9A-Za-z]{4}$/);
   });
 
   it('generates 20,000 distinct keys, using every base62 character', () => {

@@ -1,11 +1,15 @@
 import { hash } from 'node:crypto';
 import { BASE62, randomBase62 } from '../random.js';
+import type { DataMode } from '../test-mode/mode.js';
 
 export const KEY_PREFIX = 'qr_live_';
+/** Test-mode keys: the same shape and checksum, another prefix of the same length. */
+export const TEST_KEY_PREFIX = 'qr_test_';
+const PREFIXES: Record<DataMode, string> = { live: KEY_PREFIX, test: TEST_KEY_PREFIX };
 const BODY_LENGTH = 32;
 const CHECKSUM_LENGTH = 6;
 const RANDOM_LENGTH = BODY_LENGTH - CHECKSUM_LENGTH;
-const KEY_PATTERN = /^qr_live_[0-9A-Za-z]{32}$/;
+const KEY_PATTERN = /^qr_(?:live|test)_[0-9A-Za-z]{32}$/;
 
 const CRC_TABLE = (() => {
   const table = new Uint32Array(256);
@@ -34,10 +38,15 @@ export function checksum(randomPart: string): string {
   return out;
 }
 
-/** A new API key secret: `qr_live_` + 26 random base62 characters + a 6-character checksum. */
-export function generateKeySecret(): string {
+/** A new API key secret: `qr_live_` (or `qr_test_`) + 26 random base62 characters + a 6-character checksum. */
+export function generateKeySecret(mode: DataMode = 'live'): string {
   const randomPart = randomBase62(RANDOM_LENGTH);
-  return `${KEY_PREFIX}${randomPart}${checksum(randomPart)}`;
+  return `${PREFIXES[mode]}${randomPart}${checksum(randomPart)}`;
+}
+
+/** The mode a well-formed secret's prefix names. */
+export function modeOfSecret(secret: string): DataMode {
+  return secret.startsWith(TEST_KEY_PREFIX) ? 'test' : 'live';
 }
 
 /** True when the text has the key shape and its checksum matches; no lookup needed to reject typos. */
@@ -52,7 +61,7 @@ export function hashSecret(secret: string): string {
   return hash('sha256', secret, 'hex');
 }
 
-/** What may be shown of a key: `qr_live_` and its first 4 characters. */
+/** What may be shown of a key: `qr_live_` (or `qr_test_`) and its first 4 characters. */
 export function displayPrefix(secret: string): string {
   return secret.slice(0, KEY_PREFIX.length + 4);
 }

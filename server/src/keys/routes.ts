@@ -38,7 +38,7 @@ export function keyRoutes(ctx: Context, keys: KeyService, activity: KeyActivity)
         if (!user || !(await verifyPassword(body.password, user.password_hash))) {
           throw new AuthenticationError('invalid_password', 'The password is incorrect; creating a key needs your current password.');
         }
-        const { key, secret } = await keys.create(req.auth!.workspace, { name: body.name, scopes: body.scopes as Scope[] | undefined, expires_at: body.expires_at }, user.id);
+        const { key, secret } = await keys.create(req.auth!.workspace, { name: body.name, scopes: body.scopes as Scope[] | undefined, expires_at: body.expires_at, mode: body.mode }, user.id);
         res.status(201).json({ data: { ...key, secret } });
       },
     }),

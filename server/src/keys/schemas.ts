@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ALL_SCOPES } from '../store/records.js';
+import { DATA_MODES } from '../test-mode/mode.js';
 
 export const ScopeSchema = z.enum(ALL_SCOPES as [string, ...string[]]).meta({ id: 'Scope' });
 
@@ -16,6 +17,7 @@ export const KeySchema = z
     last_used_at: z.string().nullable(),
     revoked_at: z.string().nullable(),
     renewals_last_24h: z.number().int(),
+    mode: z.enum(DATA_MODES).meta({ description: 'live keys see the real data; test keys (`qr_test_…`) only the test-mode data' }),
   })
   .meta({ id: 'ApiKey' });
 
@@ -27,6 +29,7 @@ export const CreateKeyBody = z
     scopes: z.array(ScopeSchema).min(1).max(4).optional(),
     expires_at: z.iso.datetime({ offset: true }).nullable().optional(),
     password: z.string().min(1).max(256).meta({ description: 'Your password again, to confirm.' }),
+    mode: z.enum(DATA_MODES).default('live').meta({ description: '`test` makes a test-mode key (`qr_test_…`) that sees only test-mode codes, webhooks and events' }),
   })
   .strict()
   .meta({ id: 'CreateKeyRequest' });

@@ -4,7 +4,8 @@ import { AuthenticationError, ConflictError, NotFoundError, PermissionError, Rat
 import { newId } from '../random.js';
 import { ALL_SCOPES, type ApiKeyRecord, type Scope, type WorkspaceRecord } from '../store/records.js';
 import type { WorkspaceService } from '../workspaces/service.js';
-import { displayPrefix, generateKeySecret, hashSecret, isWellFormedKey, KEY_PREFIX } from './key-format.js';
+import { displayPrefix, generateKeySecret, hashSecret, isWellFormedKey, KEY_PREFIX, TEST_KEY_PREFIX } from './key-format.js';
+import type { DataMode } from '../test-mode/mode.js';
 
 const DAY_MS = 24 * 3600_000;
 export const MAX_RENEWALS_PER_DAY = 5;
@@ -26,12 +27,15 @@ export interface KeyView {
   last_used_at: string | null;
   revoked_at: string | null;
   renewals_last_24h: number;
+  mode: DataMode;
 }
 
 export interface NewKeyInput {
   name: string;
   scopes?: Scope[] | undefined;
   expires_at?: string | null | undefined;
+  /** `test` for a test-mode key (`qr_test_…`); default live. */
+  mode?: DataMode | undefined;
 }
 
 /** API keys: creation, renewal, pausing, revocation, and authentication of a presented secret. */
@@ -58,6 +62,7 @@ export class KeyService {
       last_used_at: key.last_used_at,
       revoked_at: key.revoked_at,
       renewals_last_24h: key.renewals.filter((t) => now - t < DAY_MS).length,
+      mode: key.mode ?? 'live',
     };
   }
 
@@ -83,7 +88,8 @@ export class KeyService {
     if (live.length >= plan.max_api_keys) {
       throw new PermissionError('key_limit_reached', `The ${plan.name} plan allows ${plan.max_api_keys} API keys and this workspace has ${live.length}. Revoke a key you no longer use, or upgrade the plan.`);
     }
-    const secret = generateKeySecret();
+    const mode = input.mode ?? 'live';
+    const secret = generateKeySecret(mode);
     const now = this.ctx.clock.now();
     const key: ApiKeyRecord = {
       id: newId('key'),
@@ -99,6 +105,7 @@ export class KeyService {
       last_used_at: null,
       revoked_at: null,
       renewals: [],
+      ...(mode === 'test' ? { mode } : {}),
     };
     await this.ctx.store.commit([{ collection: 'keys', put: key }]);
     return { key: this.view(key), secret };
@@ -159,7 +166,7 @@ export class KeyService {
     else if (this.statusOf(key) === 'expired') {
       throw new ValidationError('This key has expired; renew it with a new expires_at (or null for no expiry).', [{ field: 'expires_at', message: 'required for an expired key' }]);
     }
-    const secret = generateKeySecret();
+    const secret = generateKeySecret(key.mode ?? 'live');
     const updated: ApiKeyRecord = { ...key, hash: hashSecret(secret), prefix: displayPrefix(secret), expires_at: expiresAt, renewals: [...recent, now] };
     await this.ctx.store.commit([{ collection: 'keys', put: updated }]);
     return { key: this.view(updated), secret };
@@ -171,7 +178,7 @@ export class KeyService {
    */
   async authenticate(secret: string): Promise<{ key: ApiKeyRecord; workspace: WorkspaceRecord }> {
     if (!isWellFormedKey(secret)) {
-      throw new AuthenticationError('malformed_api_key', `This is not a valid qrflow API key: keys are "${KEY_PREFIX}" followed by 32 letters and digits. Check for missing characters or extra spaces.`);
+      throw new AuthenticationError('malformed_api_key', `This is not a valid qrflow API key: keys are "${KEY_PREFIX}" (or "${TEST_KEY_PREFIX}" in test mode) followed by 32 letters and digits. Check for missing characters or extra spaces.`);
     }
     const key = await this.ctx.store.findUnique('keys', 'hash', hashSecret(secret));
     if (!key) throw new AuthenticationError('invalid_api_key', 'This API key is not recognised. It may have been renewed or mistyped; create a new key in API settings if you lost it.');

@@ -5,6 +5,7 @@ import type { AnalyticsService } from '../analytics/service.js';
 import type { ImageRenderer } from '../images/renderer.js';
 import type { ImageCredits } from '../images/credits.js';
 import { encodedPayload } from './payload.js';
+import { dataWorkspace } from '../test-mode/mode.js';
 import type { QrService } from './service.js';
 import { CreateQrBody, IdempotencyHeaders, ImageQuery, ListQrQuery, QrPage, QrSchema, UpdateQrBody } from './schemas.js';
 import { AnalyticsQuerySchema, AnalyticsSchema } from '../analytics/schemas.js';
@@ -24,7 +25,7 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
       body: UpdateQrBody,
       responses: { 200: { description: 'The updated code', schema: envelope(QrSchema) } },
       handler: async (req, res, { params, body }) => {
-        res.json({ data: await qr.update(req.auth!.workspace, params.id, body) });
+        res.json({ data: await qr.update(dataWorkspace(req.auth!), params.id, body) });
       },
     });
   return [
@@ -39,7 +40,7 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
       query: ListQrQuery,
       responses: { 200: { description: 'A page of codes', schema: QrPage } },
       handler: async (req, res, { query }) => {
-        const page = await qr.list(req.auth!.workspace, query);
+        const page = await qr.list(dataWorkspace(req.auth!), query);
         res.json({ data: page.items, pagination: { limit: query.limit, has_more: page.hasMore, next_cursor: page.nextCursor } });
       },
     }),
@@ -60,7 +61,7 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
           res.status(400).json({ error: { code: 'validation_error', message: 'Idempotency-Key must be 1 to 255 characters.', details: [{ field: 'Idempotency-Key', message: '1 to 255 characters' }] }, request_id: req.requestId });
           return;
         }
-        const { qr: created, replayed } = await qr.create(req.auth!.workspace, req.auth!.plan, body, key);
+        const { qr: created, replayed } = await qr.create(dataWorkspace(req.auth!), req.auth!.plan, body, key);
         if (replayed) res.setHeader('Idempotent-Replayed', 'true');
         res.status(201).json({ data: created });
       },
@@ -75,7 +76,7 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
       params: IdParams,
       responses: { 200: { description: 'The code', schema: envelope(QrSchema) } },
       handler: async (req, res, { params }) => {
-        res.json({ data: qr.view(await qr.find(req.auth!.workspace, params.id)) });
+        res.json({ data: qr.view(await qr.find(dataWorkspace(req.auth!), params.id)) });
       },
     }),
     update('put'),
@@ -91,7 +92,7 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
       params: IdParams,
       responses: { 200: { description: 'Deleted', schema: envelope(z.object({ id: z.string(), deleted: z.literal(true) })) } },
       handler: async (req, res, { params }) => {
-        await qr.delete(req.auth!.workspace, params.id);
+        await qr.delete(dataWorkspace(req.auth!), params.id);
         res.json({ data: { id: params.id, deleted: true } });
       },
     }),
@@ -110,7 +111,7 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
         304: { description: 'Not modified (If-None-Match matched)' },
       },
       handler: async (req, res, { params, query }) => {
-        const record = await qr.find(req.auth!.workspace, params.id);
+        const record = await qr.find(dataWorkspace(req.auth!), params.id);
         const options = {
           text: encodedPayload(record, qr.shortUrl(record.short_code)),
           format: query.format,
@@ -151,7 +152,7 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
       query: AnalyticsQuerySchema,
       responses: { 200: { description: 'The analytics', schema: envelope(AnalyticsSchema) } },
       handler: async (req, res, { params, query }) => {
-        const record = await qr.find(req.auth!.workspace, params.id);
+        const record = await qr.find(dataWorkspace(req.auth!), params.id);
         res.json({ data: analytics.compute(record.id, query) });
       },
     }),

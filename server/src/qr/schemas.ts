@@ -140,6 +140,7 @@ export const QrSchema = z
     created_at: z.string().meta({ example: '2026-11-23T10:00:00.000Z' }),
     updated_at: z.string(),
     scan_count: z.number().int(),
+    livemode: z.boolean().meta({ description: 'false for a test-mode code (made with a test key or a session in test mode); `mode` is dynamic/static' }),
   })
   .meta({ id: 'QrCode' });
 export type QrView = z.infer<typeof QrSchema>;

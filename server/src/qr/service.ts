@@ -11,10 +11,16 @@ import type { Plan } from '../workspaces/plans.js';
 import { detailsFromIssues } from '../validation.js';
 import { encodedPayload, fitsInQrCode } from './payload.js';
 import { CONTENT_SCHEMAS, type CreateQrBody, type QrView, type UpdateQrBody } from './schemas.js';
+import { modeOfPartition, type DataMode } from '../test-mode/mode.js';
 
 export const DEFAULT_STYLE: QrStyle = { foreground: '#000000', background: '#ffffff', margin: 4, error_correction: 'M' };
 const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
 const SHORT_CODE_LENGTH = 7;
+/**
+ * Test-mode short codes are `test` + 7 characters: 11 characters where live ones have 7, so the two never collide,
+ * a person sees the mark in the link, and the redirect needs no second path (it looks every code up the same way).
+ */
+export const TEST_SHORT_CODE_PREFIX = 'test';
 
 export interface ListOptions {
   limit: number;
@@ -57,6 +63,7 @@ export class QrService {
       created_at: qr.created_at,
       updated_at: qr.updated_at,
       scan_count: this.scanCount(qr.id),
+      livemode: modeOfPartition(qr.workspace_id) === 'live',
     };
   }
 
@@ -90,9 +97,9 @@ export class QrService {
     );
   }
 
-  private async newShortCode(): Promise<string> {
+  private async newShortCode(mode: DataMode): Promise<string> {
     for (;;) {
-      const code = randomBase62(SHORT_CODE_LENGTH);
+      const code = (mode === 'test' ? TEST_SHORT_CODE_PREFIX : '') + randomBase62(SHORT_CODE_LENGTH);
       if (!(await this.ctx.store.findUnique('qrcodes', 'short_code', code)) && !(await this.ctx.store.get('tombstones', code))) return code;
     }
   }
@@ -149,7 +156,7 @@ export class QrService {
       mode: body.mode,
       destination_url: body.type === 'url' ? (body.destination_url ?? null) : null,
       content,
-      short_code: body.mode === 'dynamic' ? await this.newShortCode() : null,
+      short_code: body.mode === 'dynamic' ? await this.newShortCode(modeOfPartition(workspace.id)) : null,
       status: body.status ?? 'active',
       tags: [...new Set(body.tags ?? [])],
       style: { ...DEFAULT_STYLE, ...body.style },

@@ -1,5 +1,7 @@
 /** The plain records the store keeps. Timestamps are ISO-8601 strings in UTC. */
 
+import type { DataMode } from '../test-mode/mode.js';
+
 export type Role = 'owner' | 'admin' | 'member';
 export type PlanStatus = 'active' | 'expired';
 export type Scope = 'qr:read' | 'qr:write' | 'analytics:read' | 'webhooks:write';
@@ -47,6 +49,8 @@ export interface ApiKeyRecord {
   revoked_at: string | null;
   /** Times (ms) of renewals, pruned to the last 24 hours. */
   renewals: number[];
+  /** `test` keys see only the workspace's test data (absent: live, as every key made before test mode). */
+  mode?: DataMode;
 }
 
 export interface SessionRecord {

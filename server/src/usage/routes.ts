@@ -3,6 +3,7 @@ import { defineRoute, type AnyRoute } from '../http/route.js';
 import { envelope } from '../http/schemas.js';
 import type { Context } from '../context.js';
 import { monthBounds, type UsageMeter } from './meter.js';
+import { DATA_MODES } from '../test-mode/mode.js';
 
 const Usage = z
   .object({
@@ -10,7 +11,7 @@ const Usage = z
     api_calls: z.object({ used: z.number().int(), limit: z.number().int() }),
     image_credits: z.object({ used: z.number().int(), limit: z.number().int() }),
     rate_limit: z.object({ per_minute: z.number().int() }),
-    keys: z.array(z.object({ id: z.string(), name: z.string(), prefix: z.string(), api_calls: z.number().int() })),
+    keys: z.array(z.object({ id: z.string(), name: z.string(), prefix: z.string(), api_calls: z.number().int(), mode: z.enum(DATA_MODES).meta({ description: 'test keys are not metered: their api_calls stay 0' }) })),
   })
   .meta({ id: 'Usage' });
 
@@ -21,7 +22,7 @@ export function usageRoutes(ctx: Context, meter: UsageMeter): AnyRoute[] {
       path: '/api/v1/usage',
       tag: 'Usage',
       summary: "This month's API calls and image credits: used and limit, with the split by key",
-      description: 'Months are calendar months in UTC. Only requests made with API keys count as API calls.',
+      description: 'Months are calendar months in UTC. Only requests made with live API keys count as API calls; test-mode keys (`qr_test_…`) use no API calls or image credits (the per-minute limit still applies).',
       auth: 'key_or_session',
       responses: { 200: { description: 'Usage', schema: envelope(Usage) } },
       handler: async (req, res) => {
@@ -37,7 +38,7 @@ export function usageRoutes(ctx: Context, meter: UsageMeter): AnyRoute[] {
             rate_limit: { per_minute: plan.requests_per_minute },
             keys: keys
               .sort((a, b) => (usage.by_key[b.id] ?? 0) - (usage.by_key[a.id] ?? 0) || (a.created_at < b.created_at ? -1 : 1))
-              .map((key) => ({ id: key.id, name: key.name, prefix: key.prefix, api_calls: usage.by_key[key.id] ?? 0 })),
+              .map((key) => ({ id: key.id, name: key.name, prefix: key.prefix, api_calls: usage.by_key[key.id] ?? 0, mode: key.mode ?? 'live' })),
           },
         });
       },

@@ -262,6 +262,15 @@ export class DeliveryWorker {
     return nextAttemptAt;
   }
 
+  /** Appends one attempt to a subscription's delivery log, serialised with the worker's own writes to it. */
+  recordAttempt(hook: WebhookRecord, entry: DeliveryLogRecord['entries'][number]): Promise<void> {
+    return this.withLock(hook.id, async () => {
+      if (!(await this.ctx.store.get('webhooks', hook.id))) return; // deleted meanwhile: its log went with it
+      const log = (await this.ctx.store.get('delivery_logs', hook.id)) ?? { id: hook.id, workspace_id: hook.workspace_id, entries: [] };
+      await this.ctx.store.commit([{ collection: 'delivery_logs', put: { ...log, entries: [...log.entries, entry].slice(-this.options.logLimit) } }]);
+    });
+  }
+
   private async withLock<T>(key: string, work: () => Promise<T>): Promise<T> {
     const previous = this.locks.get(key) ?? Promise.resolve();
     const result = previous.then(work);

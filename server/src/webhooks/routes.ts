@@ -1,11 +1,14 @@
 import { z } from 'zod';
+import { dataWorkspace } from '../test-mode/mode.js';
 import { defineRoute, type AnyRoute } from '../http/route.js';
 import { envelope, IdParams } from '../http/schemas.js';
+import type { WebhookRecord } from '../store/records.js';
 import type { WebhookService } from './service.js';
-import { CreatedWebhookSchema, CreateWebhookBody, DeliveryAttemptSchema, MAX_WEBHOOKS_PER_WORKSPACE, WebhookSchema } from './schemas.js';
+import { TEST_EVENT_TIMEOUT_MS, type TestEventResult } from './test-event.js';
+import { CreatedWebhookSchema, CreateWebhookBody, DeliveryAttemptSchema, MAX_WEBHOOKS_PER_WORKSPACE, TestDeliverySchema, WebhookSchema } from './schemas.js';
 
 /** Webhook subscriptions and their delivery logs; every route needs the webhooks:write scope. */
-export function webhookRoutes(webhooks: WebhookService): AnyRoute[] {
+export function webhookRoutes(webhooks: WebhookService, sendTest: (hook: WebhookRecord) => Promise<TestEventResult>): AnyRoute[] {
   const tag = 'Webhooks';
   return [
     defineRoute({
@@ -25,7 +28,7 @@ export function webhookRoutes(webhooks: WebhookService): AnyRoute[] {
         403: { description: 'Missing scope, or the workspace already has the maximum number of webhooks (webhook_limit_reached)' },
       },
       handler: async (req, res, { body }) => {
-        res.status(201).json({ data: await webhooks.create(req.auth!.workspace, body) });
+        res.status(201).json({ data: await webhooks.create(dataWorkspace(req.auth!), body) });
       },
     }),
     defineRoute({
@@ -37,7 +40,7 @@ export function webhookRoutes(webhooks: WebhookService): AnyRoute[] {
       scope: 'webhooks:write',
       responses: { 200: { description: 'The subscriptions (without secrets)', schema: envelope(z.array(WebhookSchema)) } },
       handler: async (req, res) => {
-        res.json({ data: await webhooks.list(req.auth!.workspace) });
+        res.json({ data: await webhooks.list(dataWorkspace(req.auth!)) });
       },
     }),
     defineRoute({
@@ -50,7 +53,7 @@ export function webhookRoutes(webhooks: WebhookService): AnyRoute[] {
       params: IdParams,
       responses: { 200: { description: 'The subscription (without its secret)', schema: envelope(WebhookSchema) } },
       handler: async (req, res, { params }) => {
-        res.json({ data: webhooks.view(await webhooks.find(req.auth!.workspace, params.id)) });
+        res.json({ data: webhooks.view(await webhooks.find(dataWorkspace(req.auth!), params.id)) });
       },
     }),
     defineRoute({
@@ -64,8 +67,25 @@ export function webhookRoutes(webhooks: WebhookService): AnyRoute[] {
       params: IdParams,
       responses: { 200: { description: 'Deleted', schema: envelope(z.object({ id: z.string(), deleted: z.literal(true) })) } },
       handler: async (req, res, { params }) => {
-        await webhooks.remove(req.auth!.workspace, params.id);
+        await webhooks.remove(dataWorkspace(req.auth!), params.id);
         res.json({ data: { id: params.id, deleted: true } });
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/webhooks/:id/test',
+      tag,
+      summary: 'Send a test event to the receiver now',
+      description:
+        'POSTs a signed `webhook.test` event (same headers and signature as real deliveries; `data` names the subscription) ' +
+        `and answers with the outcome once the receiver answers, or after at most ${TEST_EVENT_TIMEOUT_MS / 1000} s. The attempt is added to the delivery log; ` +
+        'nothing else changes (no retry, and neither a failure nor a 410 affects the subscription). Disabled subscriptions can be tested too.',
+      auth: 'key_or_session',
+      scope: 'webhooks:write',
+      params: IdParams,
+      responses: { 200: { description: 'The outcome of the test send', schema: envelope(TestDeliverySchema) } },
+      handler: async (req, res, { params }) => {
+        res.json({ data: await sendTest(await webhooks.find(dataWorkspace(req.auth!), params.id)) });
       },
     }),
     defineRoute({
@@ -78,7 +98,7 @@ export function webhookRoutes(webhooks: WebhookService): AnyRoute[] {
       params: IdParams,
       responses: { 200: { description: 'Delivery attempts', schema: envelope(z.array(DeliveryAttemptSchema)) } },
       handler: async (req, res, { params }) => {
-        res.json({ data: await webhooks.deliveries(req.auth!.workspace, params.id) });
+        res.json({ data: await webhooks.deliveries(dataWorkspace(req.auth!), params.id) });
       },
     }),
   ] as AnyRoute[];

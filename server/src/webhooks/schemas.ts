@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EVENT_TYPES } from '../events/service.js';
 import { SafeUrl } from '../qr/schemas.js';
+import { DATA_MODES } from '../test-mode/mode.js';
 
 export const MAX_WEBHOOKS_PER_WORKSPACE = 25;
 
@@ -35,6 +36,7 @@ export const WebhookSchema = z
     status: z.enum(['active', 'disabled']),
     disabled_reason: z.string().nullable().meta({ description: 'Why deliveries stopped (e.g. failing for 3 days), or null' }),
     created_at: z.string(),
+    mode: z.enum(DATA_MODES).meta({ description: 'test for a subscription made in test mode: it gets only test-mode events' }),
   })
   .meta({ id: 'Webhook' });
 export type Webhook = z.infer<typeof WebhookSchema>;
@@ -52,3 +54,12 @@ export const DeliveryAttemptSchema = z
     error: z.string().nullable(),
   })
   .meta({ id: 'DeliveryAttempt' });
+
+export const TestDeliverySchema = z
+  .object({
+    status_code: z.number().int().nullable().meta({ description: 'The receiver’s HTTP status, or null when no response came (timeout, network error, refused address)' }),
+    duration_ms: z.number().int(),
+    error: z.string().nullable().meta({ description: 'Why it was not delivered (e.g. "HTTP 500: …", "timeout: …"), or null' }),
+    delivered: z.boolean().meta({ description: 'true when the receiver answered 2xx' }),
+  })
+  .meta({ id: 'WebhookTestResult' });

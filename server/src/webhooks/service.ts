@@ -6,13 +6,14 @@ import type { WebhookRecord, WorkspaceRecord } from '../store/records.js';
 import type { Op } from '../store/store.js';
 import { MAX_WEBHOOKS_PER_WORKSPACE, type CreateWebhookBody, type Webhook } from './schemas.js';
 import { assertPublicHost, ForbiddenAddressError } from './ssrf.js';
+import { modeOfPartition } from '../test-mode/mode.js';
 
 /** Subscriptions: create (with the one-time secret), list, read, delete, and the delivery log. */
 export class WebhookService {
   constructor(private readonly ctx: Context) {}
 
   view(hook: WebhookRecord): Webhook {
-    return { id: hook.id, url: hook.url, events: hook.events as Webhook['events'], status: hook.status, disabled_reason: hook.disabled_reason, created_at: hook.created_at };
+    return { id: hook.id, url: hook.url, events: hook.events as Webhook['events'], status: hook.status, disabled_reason: hook.disabled_reason, created_at: hook.created_at, mode: modeOfPartition(hook.workspace_id) };
   }
 
   async create(workspace: WorkspaceRecord, body: CreateWebhookBody): Promise<Webhook & { secret: string }> {

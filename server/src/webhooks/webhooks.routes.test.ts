@@ -40,7 +40,7 @@ describe('webhook subscriptions', () => {
     expect(created.secret).toMatch(/^whsec_[A-Za-z0-9]{32}$/);
 
     const one = await json<{ data: Subscription }>(await srv.request('GET', `/api/v1/webhooks/${created.id}`, { token }));
-    expect(one.data).toEqual({ id: created.id, url: created.url, events: created.events, status: 'active', disabled_reason: null, created_at: created.created_at });
+    expect(one.data).toEqual({ id: created.id, url: created.url, events: created.events, status: 'active', disabled_reason: null, created_at: created.created_at, mode: 'live' });
     const list = await json<{ data: Subscription[] }>(await srv.request('GET', '/api/v1/webhooks', { token }));
     expect(list.data.find((hook) => hook.id === created.id)).toEqual(one.data);
     expect(JSON.stringify(list)).not.toContain('whsec_');

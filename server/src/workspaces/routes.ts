@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { defineRoute, type AnyRoute } from '../http/route.js';
 import { envelope } from '../http/schemas.js';
+import { DATA_MODES } from '../test-mode/mode.js';
 
 const Me = z
   .object({
     workspace: z.object({ id: z.string(), name: z.string(), plan: z.string(), plan_status: z.enum(['active', 'expired']) }),
-    key: z.object({ id: z.string(), name: z.string(), prefix: z.string(), scopes: z.array(z.string()) }).nullable(),
+    key: z.object({ id: z.string(), name: z.string(), prefix: z.string(), scopes: z.array(z.string()), mode: z.enum(DATA_MODES) }).nullable(),
     user: z.object({ id: z.string(), email: z.string(), role: z.enum(['owner', 'admin', 'member']) }).nullable(),
+    mode: z.enum(DATA_MODES).meta({ description: 'The data this request sees: a key\'s own mode, or for a session the QR-Mode header (default live)' }),
   })
   .meta({ id: 'Me' });
 
@@ -25,8 +27,9 @@ export function meRoutes(): AnyRoute[] {
         res.json({
           data: {
             workspace: { id: workspace.id, name: workspace.name, plan: workspace.plan, plan_status: workspace.plan_status },
-            key: key ? { id: key.id, name: key.name, prefix: key.prefix, scopes: key.scopes } : null,
+            key: key ? { id: key.id, name: key.name, prefix: key.prefix, scopes: key.scopes, mode: key.mode ?? 'live' } : null,
             user,
+            mode: req.auth!.mode,
           },
         });
       },
