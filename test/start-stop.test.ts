@@ -52,7 +52,7 @@ async function start(command: string, args: string[], dataFile: string, ready: R
   let output = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no start within 60 s:\n${output}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`no start within 120 s:\n${output}`)), 120_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString('utf8');
       const match = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(output);
@@ -126,12 +126,13 @@ async function stopsCleanly(server: Started, dataFile: string, signal: NodeJS.Si
   process.kill(pid, signal);
   const outcome = await Promise.race([server.exited, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), STOP_WITHIN_MS))]);
   expect(outcome, `still running ${STOP_WITHIN_MS} ms after ${signal}:\n${server.output()}`).not.toBe('timeout');
-  expect(await portIsFree(server.url)).toBe(true);
-  expect(fs.existsSync(`${dataFile}.lock`)).toBe(false);
-  expect(fs.existsSync(`${dataFile}.sock`)).toBe(false);
-  // the children are reaped by their parents a moment after the parent's own exit
-  for (let attempt = 0; attempt < 20 && tree.some(isAlive); attempt++) await new Promise((resolve) => setTimeout(resolve, 100));
+  // every process of the tree is gone (a wrapper may exit a moment before or after the server), then nothing is held
+  const started = Date.now();
+  while (tree.some(isAlive) && Date.now() - started < STOP_WITHIN_MS) await new Promise((resolve) => setTimeout(resolve, 100));
   expect(tree.filter(isAlive)).toEqual([]);
+  expect(await portIsFree(server.url)).toBe(true);
+  expect(fs.existsSync(`${dataFile}.lock`), `the lock is still there:\n${server.output()}`).toBe(false);
+  expect(fs.existsSync(`${dataFile}.sock`), `the socket is still there:\n${server.output()}`).toBe(false);
   expect(server.output()).toMatch(new RegExp(`"signal":"${signal}","msg":"shutting down"`));
 }
 
@@ -147,7 +148,7 @@ describe.skipIf(process.platform !== 'linux')('start and stop', () => {
     expect((await started.exited).code).toBe(0);
     // the snapshot written on the way out is owner-only
     expect(fs.statSync(dataFile).mode & 0o777).toBe(0o600);
-  }, 90_000);
+  }, 180_000);
 
   it.skipIf(!fs.existsSync('/usr/bin/script'))('on a terminal, prints one line saying where the API, console and docs are and how to begin', async () => {
     const dataFile = tempDataFile();
@@ -161,7 +162,7 @@ describe.skipIf(process.platform !== 'linux')('start and stop', () => {
     expect(line).toContain('npx qrflow init');
     const serverPid = Number(fs.readFileSync(`${dataFile}.lock`, 'utf8'));
     await stopsCleanly(started, dataFile, 'SIGTERM', serverPid);
-  }, 90_000);
+  }, 180_000);
 
   it('the compiled build runs with plain node, no TypeScript loader, image workers included', async () => {
     const outDir = path.join(ROOT, 'server', `.dist-test-${process.pid}`);
