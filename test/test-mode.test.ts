@@ -41,6 +41,8 @@ interface Entry {
 /** One entry per route; a route without one fails the test, and so does an entry without a route. */
 const TABLE: Record<string, Entry> = {
   'POST /api/v1/auth/login': { url: () => '/api/v1/auth/login', ok: 200, shared: 'signs a user in; the mode is chosen per request' },
+  'GET /healthz': { url: () => '/healthz', ok: 200, shared: 'liveness probe, public' },
+  'GET /readyz': { url: () => '/readyz', ok: 200, shared: 'readiness probe, public' },
   'POST /api/v1/auth/logout': { url: () => '/api/v1/auth/logout', ok: 200, shared: 'ends a session' },
   'GET /api/v1/generate': { url: () => '/api/v1/generate?data=x', ok: 200, shared: 'stateless image; test keys use no image credits (tested below)' },
   'GET /api/v1/me': { url: () => '/api/v1/me', ok: 200, shared: 'says the mode (tested below)' },

@@ -22,6 +22,8 @@ import { fastJson, routeTableListener } from './http/express-compat.js';
 import type { AnyRoute } from './http/route.js';
 import { buildOpenApiDocument, docsRouter } from './docs/openapi.js';
 import { ScanStore } from './analytics/scan-store.js';
+import { redisPinger } from './health/redis.js';
+import { healthRoutes } from './health/routes.js';
 import { AnalyticsService } from './analytics/service.js';
 import { EventService } from './events/service.js';
 import { eventRoutes } from './events/routes.js';
@@ -100,6 +102,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   const renderer = new ImageRenderer();
   const meter = new UsageMeter(ctx);
   const limiter = perMinuteLimiter(await redisRateLimitStore(ctx.config));
+  const redisHealth = ctx.config.rateLimitRedisUrl ? redisPinger(ctx.config.rateLimitRedisUrl) : undefined;
 
   const recordKeyUse: RequestHandler = (req, _res, next) => {
     if (req.auth?.key) keys.touch(req.auth.key);
@@ -126,6 +129,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
     ...usageRoutes(ctx, meter),
     ...generateRoutes({ authenticator, renderer, credits: meter, afterAuth }),
     ...webhookRoutes(webhooks, (hook) => sendTestEvent(ctx, deliveries, hook)),
+    ...healthRoutes(ctx, redisHealth),
   ];
 
   const registry = new OpenAPIRegistry();
@@ -180,6 +184,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
       await recorder.stop();
       await scans.close();
       await renderer.close();
+      await redisHealth?.close();
     },
   };
 }

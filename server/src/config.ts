@@ -6,6 +6,7 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   QRFLOW_DATA_FILE: z.string().min(1).default('./data/qrflow.json'),
+  QRFLOW_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL').optional(),
   QRFLOW_PLANS_FILE: z.string().min(1).optional(),
   QRFLOW_PUBLIC_URL: z.string().url().optional(),
   QRFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -21,6 +22,8 @@ export interface Config {
   host: string;
   port: number;
   dataFile: string;
+  /** PostgreSQL for records instead of the embedded store (scans stay in files beside `dataFile` for now). */
+  databaseUrl: string | undefined;
   plansFile: string | undefined;
   /** The base of short links and of the OpenAPI server; without QRFLOW_PUBLIC_URL, the address the server listens on. */
   publicUrl: string;
@@ -51,6 +54,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     port: e.PORT,
     dataFile: path.resolve(e.QRFLOW_DATA_FILE),
+    databaseUrl: e.QRFLOW_DATABASE_URL || undefined,
     plansFile: e.QRFLOW_PLANS_FILE ? path.resolve(e.QRFLOW_PLANS_FILE) : undefined,
     publicUrl,
     publicUrlFromEnv: e.QRFLOW_PUBLIC_URL !== undefined,

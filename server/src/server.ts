@@ -4,16 +4,17 @@ import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createApp, type QrflowApp } from './app.js';
-import { LowdbStore, type LowdbStoreOptions } from './store/lowdb-store.js';
+import { openStore, type OpenStoreOptions } from './store/open-store.js';
+import type { Store } from './store/store.js';
 import { answerClientError } from './http/client-error.js';
 import { serverClasses } from './http/express-compat.js';
-import { dataDirectoryWarning } from './store/private-file.js';
+import { dataDirectoryWarning } from './store/embedded/private-file.js';
 import { listenAdminSocket, type AdminSocket } from './cli/admin-socket.js';
 import { runCli } from './cli/cli.js';
 
 export interface RunningServer {
   app: QrflowApp;
-  store: LowdbStore;
+  store: Store;
   server: http.Server;
   url: string;
   /** The local socket on which the CLI's commands run against this server's store (undefined if it could not listen). */
@@ -23,8 +24,8 @@ export interface RunningServer {
 }
 
 /** Opens the store, builds the app and listens. */
-export async function startServer(config: Config, options: { clock?: Clock; logger?: Logger; store?: LowdbStoreOptions } = {}): Promise<RunningServer> {
-  const store = await LowdbStore.open(config.dataFile, options.store);
+export async function startServer(config: Config, options: { clock?: Clock; logger?: Logger; store?: OpenStoreOptions } = {}): Promise<RunningServer> {
+  const store = await openStore(config, options.store);
   let app: QrflowApp;
   try {
     app = await createApp({ config, store, ...(options.clock ? { clock: options.clock } : {}), ...(options.logger ? { logger: options.logger } : {}) });
@@ -32,7 +33,8 @@ export async function startServer(config: Config, options: { clock?: Clock; logg
     await store.close();
     throw error;
   }
-  const directoryWarning = dataDirectoryWarning(config.dataFile);
+  // the embedded store's files (PostgreSQL keeps its own)
+  const directoryWarning = config.databaseUrl ? undefined : dataDirectoryWarning(config.dataFile);
   if (directoryWarning) app.ctx.logger.warn({ data_file: config.dataFile }, directoryWarning);
   await app.start();
   const server = http.createServer({ ...serverClasses, keepAliveTimeout: 65_000 }, app.listener);
@@ -46,7 +48,8 @@ export async function startServer(config: Config, options: { clock?: Clock; logg
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   // short links must carry the port really bound (PORT=0 picks a free one), unless QRFLOW_PUBLIC_URL says otherwise
   if (!config.publicUrlFromEnv) config.publicUrl = `http://${host}:${address.port}`;
-  const adminSocket = await openAdminSocket(config.dataFile, app, options.logger);
+  // on PostgreSQL there is no lock to wait for: the CLI works on the database beside running servers
+  const adminSocket = config.databaseUrl ? undefined : await openAdminSocket(config.dataFile, app, options.logger);
   let closing: Promise<void> | undefined;
   return {
     app,

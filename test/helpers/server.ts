@@ -6,6 +6,7 @@ import pino from 'pino';
 import type { Clock } from '../../server/src/clock.js';
 import { loadConfig } from '../../server/src/config.js';
 import { startServer, type RunningServer } from '../../server/src/server.js';
+import { createTestDatabase, type TestDatabase } from '../../server/src/store/postgres/test-database.js';
 import type { Scope, WorkspaceRecord } from '../../server/src/store/records.js';
 
 export interface TestServer {
@@ -40,6 +41,18 @@ export interface TestServerOptions {
 
 let counter = 0;
 
+/**
+ * QRFLOW_TEST_STORE=postgres runs every test server on PostgreSQL (a database of its own per data dir, on
+ * QRFLOW_TEST_DATABASE_URL's server), to check the whole suite against that adapter.
+ */
+const databases = new Map<string, TestDatabase>();
+async function databaseEnv(dataDir: string, env: Record<string, string> | undefined): Promise<Record<string, string>> {
+  if (process.env.QRFLOW_TEST_STORE !== 'postgres' || env?.QRFLOW_DATABASE_URL) return {};
+  let database = databases.get(dataDir);
+  if (!database) databases.set(dataDir, (database = await createTestDatabase(process.env.QRFLOW_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test')));
+  return { QRFLOW_DATABASE_URL: database.url };
+}
+
 /** Starts a real qrflow server on 127.0.0.1 and a free port, with a temp data file and a workspace on plan "business". */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'qrflow-test-'));
@@ -51,7 +64,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       callback();
     },
   });
-  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', QRFLOW_DATA_FILE: dataFile, QRFLOW_WEBHOOK_ALLOW_PRIVATE: 'true', QRFLOW_LOG_LEVEL: 'info', ...options.env });
+  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', QRFLOW_DATA_FILE: dataFile, QRFLOW_WEBHOOK_ALLOW_PRIVATE: 'true', QRFLOW_LOG_LEVEL: 'info', ...(await databaseEnv(dataDir, options.env)), ...options.env });
   const running = await startServer(config, { logger: pino({ level: 'info' }, sink), ...(options.clock ? { clock: options.clock } : {}) });
   const baseUrl = running.url;
   const { workspaces, keys } = running.app.services;
@@ -105,6 +118,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     cleanup: async () => {
       await running.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
+      await databases.get(dataDir)?.drop();
+      databases.delete(dataDir);
     },
   };
   return server;

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../../test/helpers/server.js';
 import { isWellFormedKey } from '../keys/key-format.js';
-import { LowdbStore } from '../store/lowdb-store.js';
+import { LowdbStore } from '../store/embedded/lowdb-store.js';
 import { runCli } from './cli.js';
 
 const BIN = fileURLToPath(new URL('../../bin/qrflow.js', import.meta.url));

@@ -6,11 +6,12 @@ import { loadConfig } from '../config.js';
 import type { Context } from '../context.js';
 import { AppError } from '../errors.js';
 import { KeyService } from '../keys/service.js';
-import { LowdbStore } from '../store/lowdb-store.js';
-import { DataFileLockedError } from '../store/lock.js';
+import { DataFileLockedError } from '../store/embedded/lock.js';
+import { CorruptDataError } from '../store/embedded/wal.js';
+import { openStore } from '../store/open-store.js';
+import type { Store } from '../store/store.js';
 import type { AdminAnswer } from './admin-socket.js';
 import { runOnServer, ServerUnreachableError } from './remote.js';
-import { CorruptDataError } from '../store/wal.js';
 import { ALL_SCOPES, type Role, type Scope } from '../store/records.js';
 import { loadPlans } from '../workspaces/plans.js';
 import { WorkspaceService } from '../workspaces/service.js';
@@ -61,7 +62,8 @@ export async function runCli(argv: string[], io: CliIo, env: NodeJS.ProcessEnv =
     if (services) return task(services);
     const config = loadConfig(env);
     const dataFile = program.opts().data ? path.resolve(program.opts().data as string) : config.dataFile;
-    const store = await openOrForward(dataFile);
+    // with QRFLOW_DATABASE_URL set the CLI works on PostgreSQL, beside running servers (no lock there)
+    const store = await openOrForward(() => openStore({ dataFile, databaseUrl: config.databaseUrl }), dataFile);
     const ctx: Context = { store, config: { ...config, dataFile }, clock: systemClock, plans: loadPlans(config.plansFile), logger: pino({ level: 'silent' }) };
     const workspaces = new WorkspaceService(ctx);
     try {
@@ -71,12 +73,12 @@ export async function runCli(argv: string[], io: CliIo, env: NodeJS.ProcessEnv =
     }
   }
 
-  /** Opens the data file, or has the server holding it run this command (AnsweredByServer). */
-  async function openOrForward(dataFile: string): Promise<LowdbStore> {
+  /** Opens the store, or, when a server holds the data file, has that server run this command (AnsweredByServer). */
+  async function openOrForward(open: () => Promise<Store>, dataFile: string): Promise<Store> {
     const deadline = Date.now() + LOCK_WAIT_MS;
     for (;;) {
       try {
-        return await LowdbStore.open(dataFile);
+        return await open();
       } catch (error) {
         if (!(error instanceof DataFileLockedError)) throw error;
         let answer: AdminAnswer;

@@ -23,6 +23,17 @@ export const INDEXES = {
   delivery_logs: { unique: [], multi: [] },
 } as const satisfies { [C in CollectionName]: { unique: readonly (keyof Collections[C] & string)[]; multi: readonly (keyof Collections[C] & string)[] } };
 
+/**
+ * A commit that would give two records the same value of a unique index (names and emails compared without
+ * regard to case). Nothing of that commit is applied. Callers check first; this is the last line of defence.
+ */
+export class UniqueViolationError extends Error {
+  constructor(readonly collection: CollectionName, readonly index: string) {
+    super(`Another ${collection} record already has this ${index}`);
+    this.name = 'UniqueViolationError';
+  }
+}
+
 /** Collections listed per workspace, newest first, by (created_at, id). */
 export type OrderedCollection = 'qrcodes' | 'events';
 
@@ -59,10 +70,19 @@ export interface Store {
   all<C extends CollectionName>(collection: C): Promise<Collections[C][]>;
   countByWorkspace(collection: OrderedCollection, workspaceId: string): Promise<number>;
   listPage<C extends OrderedCollection>(collection: C, workspaceId: string, page: PageRequest<Collections[C]>): Promise<PageResult<Collections[C]>>;
-  /** Applies the ops atomically and resolves once they are durable on disk. */
+  /**
+   * Applies the ops atomically (all or none) and resolves once they are durable; rejects with
+   * UniqueViolationError, applying nothing, when an op breaks a unique index.
+   */
   commit(ops: Op[]): Promise<void>;
-  /** Applies the ops now and makes them durable within about a second (counters, last-used times). */
+  /**
+   * Queues the ops to be durable within about a second (counters, last-used times, sweeps); `get`, `findUnique`
+   * and `findMany` see them at once, and a later `commit` is applied after them. Not for ops that could break a
+   * unique index (a database adapter can only find out when the batch is written).
+   */
   commitSoon(ops: Op[]): void;
-  /** Makes everything durable and releases the data file. */
+  /** Resolves when the storage answers (for /readyz); rejects saying why otherwise. */
+  ping(): Promise<void>;
+  /** Makes everything durable and releases the storage (the data file's lock, the database connections). */
   close(): Promise<void>;
 }

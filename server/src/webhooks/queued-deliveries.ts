@@ -34,6 +34,7 @@ export class QueuedDeliveries {
         inner.commitSoon(ops);
         notify(ops);
       },
+      ping: () => inner.ping(),
       close: () => inner.close(),
     };
   }

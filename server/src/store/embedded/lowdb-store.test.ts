@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DataFileLockedError } from './lock.js';
 import { LowdbStore, type LowdbStoreOptions } from './lowdb-store.js';
-import type { ApiKeyRecord, QrRecord, WorkspaceRecord } from './records.js';
+import type { ApiKeyRecord, QrRecord, WorkspaceRecord } from '../records.js';
 import { CorruptDataError } from './wal.js';
 
 const directories: string[] = [];

@@ -1,5 +1,5 @@
-import { COLLECTION_NAMES, type CollectionName, type Collections } from './records.js';
-import { INDEXES, type Op, type OrderedCollection, type PageRequest, type PageResult } from './store.js';
+import { COLLECTION_NAMES, type CollectionName, type Collections } from '../records.js';
+import { INDEXES, UniqueViolationError, type Op, type OrderedCollection, type PageRequest, type PageResult } from '../store.js';
 
 type AnyRecord = { id: string } & Record<string, unknown>;
 
@@ -124,6 +124,40 @@ export class Engine {
     return table;
   }
 
+  /**
+   * Applies a transaction in order, all or nothing: if a put would take a unique value another record holds,
+   * the ops applied so far are undone and UniqueViolationError is thrown.
+   */
+  applyAll(ops: Op[]): void {
+    const undo: Array<{ table: Table; id: string; previous: AnyRecord | undefined }> = [];
+    try {
+      for (const op of ops) {
+        const table = this.table(op.collection);
+        if ('put' in op) {
+          const record = op.put as unknown as AnyRecord;
+          for (const [field, map] of table.unique) {
+            const value = record[field];
+            if (typeof value !== 'string') continue;
+            const holder = map.get(normalise(field, value));
+            if (holder !== undefined && holder !== record.id) throw new UniqueViolationError(op.collection, field);
+          }
+          undo.push({ table, id: record.id, previous: table.byId.get(record.id) });
+          table.put(record);
+        } else {
+          undo.push({ table, id: op.delete, previous: table.byId.get(op.delete) });
+          table.delete(op.delete);
+        }
+      }
+    } catch (error) {
+      for (const { table, id, previous } of undo.reverse()) {
+        if (previous) table.put(previous);
+        else table.delete(id);
+      }
+      throw error;
+    }
+  }
+
+  /** Applies one op without checks (replaying what was already committed). */
   apply(op: Op): void {
     const table = this.table(op.collection);
     if ('put' in op) table.put(op.put as unknown as AnyRecord);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LowdbStore } from './lowdb-store.js';
-import type { QrRecord } from './records.js';
+import type { QrRecord } from '../records.js';
 
 const dirs: string[] = [];
 function tempFile(): string {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
-import type { Op } from './store.js';
+import type { Op } from '../store.js';
 
 export class CorruptDataError extends Error {}
 

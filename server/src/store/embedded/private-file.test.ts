@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../../../test/helpers/server.js';
+import { startTestServer, type TestServer } from '../../../../test/helpers/server.js';
 import { LowdbStore } from './lowdb-store.js';
 import { dataDirectoryWarning } from './private-file.js';
-import type { QrRecord } from './records.js';
+import type { QrRecord } from '../records.js';
 
 const directories: string[] = [];
 let server: TestServer | undefined;

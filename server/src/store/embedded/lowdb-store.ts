@@ -5,8 +5,8 @@ import { Low } from 'lowdb';
 import { Engine } from './engine.js';
 import { acquireLock } from './lock.js';
 import { makePrivate, PrivateJsonFile } from './private-file.js';
-import { COLLECTION_NAMES, type CollectionName, type Collections } from './records.js';
-import type { MultiIndex, Op, OrderedCollection, PageRequest, PageResult, Store, UniqueIndex } from './store.js';
+import { COLLECTION_NAMES, type CollectionName, type Collections } from '../records.js';
+import type { MultiIndex, Op, OrderedCollection, PageRequest, PageResult, Store, UniqueIndex } from '../store.js';
 import { CorruptDataError, readLog, WriteAheadLog } from './wal.js';
 
 interface SnapshotDocument {
@@ -135,7 +135,7 @@ export class LowdbStore implements Store {
   async commit(ops: Op[]): Promise<void> {
     this.assertOpen();
     const owned = ops.map(own);
-    for (const op of owned) this.engine.apply(op);
+    this.engine.applyAll(owned);
     await this.wal.append(owned);
     if (this.wal.size > this.options.compactAtBytes) void this.maybeCompact();
   }
@@ -143,7 +143,7 @@ export class LowdbStore implements Store {
   commitSoon(ops: Op[]): void {
     this.assertOpen();
     const owned = ops.map(own);
-    for (const op of owned) this.engine.apply(op);
+    this.engine.applyAll(owned);
     this.wal.appendSoon(owned);
   }
 
@@ -202,6 +202,10 @@ export class LowdbStore implements Store {
         if (folded) void this.maybeCompact();
       });
     return this.compacting;
+  }
+
+  async ping(): Promise<void> {
+    this.assertOpen();
   }
 
   async close(): Promise<void> {

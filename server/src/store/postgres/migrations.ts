@@ -1,0 +1,78 @@
+import { Kysely, type Migration, Migrator, PostgresDialect, sql } from 'kysely';
+import type pg from 'pg';
+
+/**
+ * The versioned schema, applied in name order by Kysely's Migrator and recorded in `qrflow_migrations`.
+ * A migration is never edited once released: a change is a new entry. Records are jsonb, so a new optional
+ * record field needs no migration; a new index or ordering does.
+ */
+const TABLE_0001: ReadonlyArray<{ name: string; columns: string[]; unique: string[]; multi: string[]; ordered?: boolean }> = [
+  { name: 'workspaces', columns: ['name'], unique: ['name'], multi: [] },
+  { name: 'users', columns: ['email'], unique: ['email'], multi: [] },
+  { name: 'members', columns: ['user_id'], unique: [], multi: ['workspace_id', 'user_id'] },
+  { name: 'keys', columns: ['hash'], unique: ['hash'], multi: ['workspace_id'] },
+  { name: 'sessions', columns: ['token_hash', 'user_id'], unique: ['token_hash'], multi: ['user_id'] },
+  { name: 'qrcodes', columns: ['short_code'], unique: ['short_code'], multi: [], ordered: true },
+  { name: 'tombstones', columns: [], unique: [], multi: [] },
+  { name: 'idempotency', columns: [], unique: [], multi: [] },
+  { name: 'usage', columns: [], unique: [], multi: ['workspace_id'] },
+  { name: 'key_activity', columns: [], unique: [], multi: [] },
+  { name: 'webhooks', columns: [], unique: [], multi: ['workspace_id'] },
+  { name: 'events', columns: [], unique: [], multi: [], ordered: true },
+  { name: 'deliveries', columns: ['webhook_id'], unique: [], multi: ['webhook_id'] },
+  { name: 'delivery_logs', columns: [], unique: [], multi: [] },
+];
+
+const MIGRATIONS: Record<string, Migration> = {
+  '0001_records': {
+    async up(db) {
+      for (const table of TABLE_0001) {
+        const extra = table.columns.map((column) => `, "${column}" text COLLATE "C"`).join('');
+        // ids and ISO times compare as the embedded store compares strings: by code point, not by locale
+        await sql.raw(`CREATE TABLE "${table.name}" (id text COLLATE "C" PRIMARY KEY, workspace_id text COLLATE "C", created_at text COLLATE "C"${extra}, data jsonb NOT NULL)`).execute(db);
+        for (const field of table.unique) await sql.raw(`CREATE UNIQUE INDEX "${table.name}_${field}_unique" ON "${table.name}" ("${field}")`).execute(db);
+        for (const field of table.multi) await sql.raw(`CREATE INDEX "${table.name}_${field}_idx" ON "${table.name}" ("${field}")`).execute(db);
+        if (table.ordered) await sql.raw(`CREATE INDEX "${table.name}_workspace_order_idx" ON "${table.name}" (workspace_id, created_at, id)`).execute(db);
+      }
+    },
+    async down(db) {
+      for (const table of [...TABLE_0001].reverse()) await sql.raw(`DROP TABLE "${table.name}"`).execute(db);
+    },
+  },
+};
+
+/** The session-level advisory lock that makes processes starting together migrate one at a time (any 64-bit key). */
+const MIGRATION_LOCK_KEY = String(0x7172666c6f77); // "qrflow" in ASCII
+
+export class MigrationError extends Error {}
+
+/**
+ * Brings the database to the latest schema. Holds a PostgreSQL advisory lock meanwhile, so of several processes
+ * starting at once one migrates and the others wait, then find nothing to do. Returns the migrations applied.
+ */
+export async function migrateToLatest(pool: pg.Pool): Promise<string[]> {
+  const lockHolder = await pool.connect();
+  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await lockHolder.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
+    const migrator = new Migrator({
+      db,
+      provider: { getMigrations: async () => MIGRATIONS },
+      migrationTableName: 'qrflow_migrations',
+      migrationLockTableName: 'qrflow_migrations_lock',
+    });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) {
+      const failed = results?.find((result) => result.status === 'Error')?.migrationName;
+      throw new MigrationError(`Migrating the database failed${failed ? ` at ${failed}` : ''}: ${(error as Error).message ?? String(error)}`);
+    }
+    return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+  } finally {
+    await lockHolder.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    lockHolder.release();
+    // destroying the Kysely instance would end the shared pool; it holds nothing else
+  }
+}
+
+/** Names of every migration this version knows, oldest first (for readiness checks). */
+export const MIGRATION_NAMES: readonly string[] = Object.keys(MIGRATIONS).sort();

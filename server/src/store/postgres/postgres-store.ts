@@ -1,0 +1,310 @@
+import pg from 'pg';
+import type { CollectionName, Collections } from '../records.js';
+import { UniqueViolationError, type MultiIndex, type Op, type OrderedCollection, type PageRequest, type PageResult, type Store, type UniqueIndex } from '../store.js';
+import { migrateToLatest } from './migrations.js';
+import { columnValues, normalise, storableJson, storableText, TABLES, type TableSpec } from './schema.js';
+
+type AnyRecord = { id: string } & Record<string, unknown>;
+/** A change queued by commitSoon and not yet written; `record` null is a delete. */
+interface Pending {
+  record: AnyRecord | null;
+}
+
+export interface PostgresStoreOptions {
+  /** How often `commitSoon` changes are written (ms). */
+  lazyFlushMs?: number;
+  /** Connections in the pool. */
+  poolSize?: number;
+  /** Told when a batch of `commitSoon` changes could not be written (it is retried, or dropped if it breaks a unique index). */
+  onFlushError?: (error: Error) => void;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+function copy<T>(record: T | undefined): T | undefined {
+  return record === undefined ? undefined : { ...record };
+}
+
+function own(op: Op): Op {
+  return 'put' in op ? ({ collection: op.collection, put: { ...op.put } } as Op) : op;
+}
+
+function opId(op: Op): string {
+  return 'put' in op ? op.put.id : op.delete;
+}
+
+/** The SQL of a put (an upsert of the whole record and its indexed columns) for one table, built once. */
+function upsertSql(spec: TableSpec): string {
+  const columns = ['id', ...spec.columns, 'data'];
+  const quoted = columns.map((column) => `"${column}"`);
+  const placeholders = columns.map((_, index) => `$${index + 1}`);
+  placeholders[placeholders.length - 1] += '::jsonb';
+  const updates = quoted.slice(1).map((column) => `${column} = EXCLUDED.${column}`).join(', ');
+  return `INSERT INTO ${spec.table} (${quoted.join(', ')}) VALUES (${placeholders.join(', ')}) ON CONFLICT (id) DO UPDATE SET ${updates}`;
+}
+
+const UPSERTS = new Map<CollectionName, string>(Object.values(TABLES).map((spec) => [spec.collection, upsertSql(spec)]));
+
+/**
+ * The PostgreSQL store: one table per collection, each record kept whole as jsonb beside the columns the store
+ * looks up and orders by (see schema.ts). `commit` is one transaction, durable when it resolves; `commitSoon`
+ * batches are written about once a second and are seen by this process's `get`/`findUnique`/`findMany` meanwhile.
+ * Unique indexes are enforced by the database. Several processes may share one database.
+ */
+export class PostgresStore implements Store {
+  private closed = false;
+  private readonly overlay = new Map<CollectionName, Map<string, Pending>>();
+  private queue: Array<{ op: Op; pending: Pending }> = [];
+  private flushing: Promise<void> | undefined;
+  private readonly timer: NodeJS.Timeout;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly options: Required<PostgresStoreOptions>,
+  ) {
+    this.timer = setInterval(() => void this.flush(), options.lazyFlushMs);
+    this.timer.unref();
+  }
+
+  /** Connects, brings the schema to the latest migration (once, under an advisory lock) and returns the store. */
+  static async open(connectionString: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10 });
+    // an idle connection dropped by the server must not crash the process; the next query reconnects
+    pool.on('error', () => undefined);
+    try {
+      await migrateToLatest(pool);
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
+    }
+    return new PostgresStore(pool, {
+      lazyFlushMs: options.lazyFlushMs ?? 1000,
+      poolSize: options.poolSize ?? 10,
+      onFlushError: options.onFlushError ?? ((error) => console.error(`qrflow: writing queued changes to PostgreSQL failed (${error.message})`)),
+    });
+  }
+
+  async ping(): Promise<void> {
+    this.assertOpen();
+    await this.pool.query('SELECT 1');
+  }
+
+  async get<C extends CollectionName>(collection: C, id: string): Promise<Collections[C] | undefined> {
+    const queued = this.overlay.get(collection)?.get(id);
+    if (queued) return copy(queued.record ?? undefined) as Collections[C] | undefined;
+    const { rows } = await this.pool.query<{ data: Collections[C] }>(`SELECT data FROM ${TABLES[collection].table} WHERE id = $1`, [storableText(id)]);
+    // the overlay is read after the query too: a change queued while it ran is newer than its answer
+    const pending = this.overlay.get(collection)?.get(id);
+    if (pending) return copy(pending.record ?? undefined) as Collections[C] | undefined;
+    return rows[0]?.data;
+  }
+
+  async findUnique<C extends CollectionName>(collection: C, index: UniqueIndex<C>, value: string): Promise<Collections[C] | undefined> {
+    const field = index as string;
+    const wanted = normalise(field, value);
+    const { rows } = await this.pool.query<{ id: string; data: Collections[C] }>(`SELECT id, data FROM ${TABLES[collection].table} WHERE "${field}" = $1`, [storableText(wanted)]);
+    // read after the query, so a change queued while it ran wins over its answer
+    const overlay = this.overlay.get(collection);
+    if (overlay) {
+      for (const pending of overlay.values()) {
+        const held = pending.record?.[field];
+        if (typeof held === 'string' && normalise(field, held) === wanted) return copy(pending.record) as unknown as Collections[C];
+      }
+    }
+    const row = rows[0];
+    // a queued change to that record (deleted, or now holding another value) wins over the database
+    if (!row || overlay?.has(row.id)) return undefined;
+    return row.data;
+  }
+
+  async findMany<C extends CollectionName>(collection: C, index: MultiIndex<C>, value: string): Promise<Collections[C][]> {
+    const field = index as string;
+    const { rows } = await this.pool.query<{ id: string; data: Collections[C] }>(`SELECT id, data FROM ${TABLES[collection].table} WHERE "${field}" = $1 ORDER BY created_at, id`, [storableText(value)]);
+    const overlay = this.overlay.get(collection);
+    if (!overlay || overlay.size === 0) return rows.map((row) => row.data);
+    const out = rows.filter((row) => !overlay.has(row.id)).map((row) => row.data);
+    for (const pending of overlay.values()) if (pending.record && pending.record[field] === value) out.push({ ...pending.record } as unknown as Collections[C]);
+    return out;
+  }
+
+  async countMany<C extends CollectionName>(collection: C, index: MultiIndex<C>, value: string): Promise<number> {
+    await this.settled(collection);
+    const { rows } = await this.pool.query<{ count: string }>(`SELECT count(*) AS count FROM ${TABLES[collection].table} WHERE "${index as string}" = $1`, [storableText(value)]);
+    return Number(rows[0]?.count ?? 0);
+  }
+
+  async all<C extends CollectionName>(collection: C): Promise<Collections[C][]> {
+    await this.settled(collection);
+    const { rows } = await this.pool.query<{ data: Collections[C] }>(`SELECT data FROM ${TABLES[collection].table} ORDER BY created_at, id`);
+    return rows.map((row) => row.data);
+  }
+
+  async countByWorkspace(collection: OrderedCollection, workspaceId: string): Promise<number> {
+    await this.settled(collection);
+    const { rows } = await this.pool.query<{ count: string }>(`SELECT count(*) AS count FROM ${TABLES[collection].table} WHERE workspace_id = $1`, [storableText(workspaceId)]);
+    return Number(rows[0]?.count ?? 0);
+  }
+
+  /**
+   * Keyset pages on (created_at, id), as the embedded store: newest first strictly before `before` and strictly
+   * after `after`, or oldest first from the start. The filter is a function, so rows are read in chunks and
+   * filtered here until the page is full or the workspace has no more.
+   */
+  async listPage<C extends OrderedCollection>(collection: C, workspaceId: string, page: PageRequest<Collections[C]>): Promise<PageResult<Collections[C]>> {
+    await this.settled(collection);
+    const table = TABLES[collection].table;
+    const oldest = page.order === 'oldest';
+    const chunk = page.filter ? Math.min(Math.max((page.limit + 1) * 2, 100), 1000) : page.limit + 1;
+    const items: Collections[C][] = [];
+    let cursor = oldest ? undefined : page.before;
+    for (;;) {
+      const params: unknown[] = [storableText(workspaceId)];
+      const where = ['workspace_id = $1'];
+      if (cursor) {
+        params.push(storableText(cursor.created_at), storableText(cursor.id));
+        where.push(oldest ? `(created_at, id) > ($2, $3)` : `(created_at, id) < ($2, $3)`);
+      }
+      if (!oldest && page.after) {
+        params.push(storableText(page.after.created_at), storableText(page.after.id));
+        where.push(`(created_at, id) > ($${params.length - 1}, $${params.length})`);
+      }
+      params.push(chunk);
+      const direction = oldest ? 'ASC' : 'DESC';
+      const { rows } = await this.pool.query<{ created_at: string; id: string; data: Collections[C] }>(
+        `SELECT created_at, id, data FROM ${table} WHERE ${where.join(' AND ')} ORDER BY created_at ${direction}, id ${direction} LIMIT $${params.length}`,
+        params,
+      );
+      for (const row of rows) {
+        if (page.filter && !page.filter(row.data)) continue;
+        if (items.length === page.limit) return { items, hasMore: true };
+        items.push(row.data);
+      }
+      if (rows.length < chunk) return { items, hasMore: false };
+      const last = rows[rows.length - 1] as { created_at: string; id: string };
+      cursor = { created_at: last.created_at, id: last.id };
+    }
+  }
+
+  async commit(ops: Op[]): Promise<void> {
+    this.assertOpen();
+    const owned = ops.map(own);
+    // what commitSoon queued before this call is written first, so a later commit is never undone by an earlier change
+    await this.flush();
+    await this.transaction(owned);
+  }
+
+  commitSoon(ops: Op[]): void {
+    this.assertOpen();
+    for (const op of ops.map(own)) {
+      const pending: Pending = { record: 'put' in op ? (op.put as unknown as AnyRecord) : null };
+      let overlay = this.overlay.get(op.collection);
+      if (!overlay) this.overlay.set(op.collection, (overlay = new Map()));
+      overlay.set(opId(op), pending);
+      this.queue.push({ op, pending });
+    }
+  }
+
+  /** Writes whatever commitSoon queued, and waits for it. */
+  flush(): Promise<void> {
+    if (!this.flushing && this.queue.length > 0) this.flushing = this.flushLoop();
+    return this.flushing ?? Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    try {
+      await this.flush();
+      if (this.queue.length > 0) throw new Error(`${this.queue.length} queued changes could not be written to PostgreSQL before closing`);
+    } finally {
+      await this.pool.end();
+    }
+  }
+
+  private async flushLoop(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0);
+        try {
+          await this.transaction(batch.map((entry) => entry.op));
+          this.settle(batch);
+        } catch (error) {
+          if (!(error instanceof UniqueViolationError)) {
+            // the database is unreachable or refused: keep the batch, in order, for the next attempt
+            this.queue.unshift(...batch);
+            this.options.onFlushError(error as Error);
+            return;
+          }
+          // one op breaks a unique index: write the others one by one and drop only the offenders
+          for (const entry of batch) {
+            try {
+              await this.transaction([entry.op]);
+            } catch (single) {
+              this.options.onFlushError(single as Error);
+              if (!(single instanceof UniqueViolationError)) {
+                this.queue.unshift(...batch.slice(batch.indexOf(entry)));
+                return;
+              }
+            }
+            this.settle([entry]);
+          }
+        }
+      }
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  /** Forgets overlay entries once written, unless a newer queued change replaced them meanwhile. */
+  private settle(batch: Array<{ op: Op; pending: Pending }>): void {
+    for (const { op, pending } of batch) {
+      const overlay = this.overlay.get(op.collection);
+      const id = opId(op);
+      if (overlay?.get(id) === pending) overlay.delete(id);
+    }
+  }
+
+  /** Queries the overlay cannot correct (counts, pages, whole collections) first write the collection's queued changes. */
+  private async settled(collection: CollectionName): Promise<void> {
+    if (this.overlay.get(collection)?.size) await this.flush();
+  }
+
+  private async transaction(ops: Op[]): Promise<void> {
+    if (ops.length === 0) return;
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      for (const op of ops) {
+        const spec = TABLES[op.collection];
+        if ('put' in op) {
+          const record = op.put as unknown as AnyRecord;
+          await client.query(UPSERTS.get(op.collection) as string, [storableText(record.id), ...columnValues(spec, record), storableJson(record)]);
+        } else {
+          await client.query(`DELETE FROM ${spec.table} WHERE id = $1`, [storableText(op.delete)]);
+        }
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw translate(error);
+    } finally {
+      client.release();
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('The store is closed');
+  }
+}
+
+/** PostgreSQL's unique violation becomes the store's own error, naming the collection and index. */
+function translate(error: unknown): unknown {
+  const pgError = error as { code?: string; constraint?: string };
+  if (pgError?.code !== UNIQUE_VIOLATION) return error;
+  for (const spec of Object.values(TABLES)) {
+    const unique = spec.unique.find((u) => u.constraint === pgError.constraint);
+    if (unique) return new UniqueViolationError(spec.collection, unique.field);
+  }
+  return error;
+}

@@ -1,0 +1,75 @@
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { createQr, json, scan } from '../../../../test/helpers/qr.js';
+import { startTestServer, type TestServer } from '../../../../test/helpers/server.js';
+import { runCli } from '../../cli/cli.js';
+import { createTestDatabase, describePostgres, type TestDatabase } from './test-database.js';
+
+await describePostgres('qrflow on PostgreSQL, end to end', (serverUrl) => {
+  let database: TestDatabase;
+  const servers: TestServer[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase(serverUrl);
+  });
+
+  afterEach(async () => {
+    for (const server of servers.splice(0)) await server.cleanup();
+  });
+
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  async function start(): Promise<TestServer> {
+    const server = await startTestServer({ env: { QRFLOW_DATABASE_URL: database.url } });
+    servers.push(server);
+    return server;
+  }
+
+  it('creates codes, redirects them, follows changes, authenticates keys and keeps it all across a restart', async () => {
+    let server = await start();
+    const { secret } = await server.createKey();
+    const code = await createQr(server, secret, { name: 'On PostgreSQL', destination_url: 'https://example.com/first' });
+    expect(code.short_code).toMatch(/^[0-9A-Za-z]+$/);
+    const { rows } = await database.pool.query<{ id: string }>('SELECT id FROM qrcodes WHERE short_code = $1', [code.short_code]);
+    expect(rows.map((row) => row.id)).toEqual([code.id]);
+
+    let redirect = await scan(server, code.short_code as string);
+    expect(redirect.status).toBe(302);
+    expect(redirect.headers.get('location')).toBe('https://example.com/first');
+
+    const changed = await server.request('PATCH', `/api/v1/qr/${code.id}`, { token: secret, body: { destination_url: 'https://example.com/second' } });
+    expect(changed.status).toBe(200);
+    redirect = await scan(server, code.short_code as string);
+    expect(redirect.headers.get('location')).toBe('https://example.com/second');
+
+    expect((await server.request('GET', '/api/v1/qr', { token: secret })).status).toBe(200);
+    expect((await server.request('GET', '/api/v1/qr', { token: `${secret.slice(0, -1)}${secret.endsWith('A') ? 'B' : 'A'}` })).status).toBe(401);
+    const ready = await json<{ data: { store: string; checks: { store: { status: string } } } }>(await fetch(`${server.baseUrl}/readyz`));
+    expect(ready.data).toMatchObject({ store: 'postgres', checks: { store: { status: 'ok' } } });
+
+    server = await server.restart();
+    servers.splice(0, servers.length, server);
+    redirect = await scan(server, code.short_code as string);
+    expect(redirect.headers.get('location')).toBe('https://example.com/second');
+    const list = await json<{ data: Array<{ id: string }> }>(await server.request('GET', '/api/v1/qr', { token: secret }));
+    expect(list.data.map((item) => item.id)).toContain(code.id);
+
+    const deleted = await server.request('DELETE', `/api/v1/qr/${code.id}`, { token: secret });
+    expect(deleted.status).toBe(200);
+    expect((await scan(server, code.short_code as string)).status).toBe(410);
+  });
+
+  it('the CLI works on the database while a server runs, and the server authenticates the key it made at once', async () => {
+    const server = await start();
+    let out = '';
+    const code = await runCli(['keys', 'create', '--workspace', server.workspace.id, '--name', 'From-CLI', '--json'], { out: (text) => (out += text), err: () => undefined }, {
+      QRFLOW_DATABASE_URL: database.url,
+      QRFLOW_DATA_FILE: server.dataFile,
+    });
+    expect(code).toBe(0);
+    const { secret } = JSON.parse(out) as { secret: string };
+    const response = await server.request('GET', '/api/v1/me', { token: secret });
+    expect(response.status).toBe(200);
+  });
+});

@@ -1,0 +1,316 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ApiKeyRecord, EventRecord, MemberRecord, QrRecord, UserRecord, WorkspaceRecord } from './records.js';
+import { type Store, UniqueViolationError } from './store.js';
+
+/** How the contract suite reaches one adapter's storage. */
+export interface StoreHarness {
+  /** Opens a store on the current storage; called again after close() it must see what was written. */
+  open(): Promise<Store>;
+  /** Gives the next test empty storage (every store of the last test is closed by then). */
+  reset(): Promise<void>;
+}
+
+const T0 = '2026-03-01T00:00:00.000Z';
+
+export function workspace(id: string, name = `Workspace ${id}`): WorkspaceRecord {
+  return { id, name, plan: 'team', plan_status: 'active', created_at: T0 };
+}
+
+export function user(id: string, email: string): UserRecord {
+  return { id, email, password_hash: 'scrypt$x', created_at: T0 };
+}
+
+export function member(id: string, workspaceId: string, userId: string): MemberRecord {
+  return { id, workspace_id: workspaceId, user_id: userId, role: 'member', created_at: T0 };
+}
+
+export function apiKey(id: string, workspaceId: string, hash: string): ApiKeyRecord {
+  return {
+    id, workspace_id: workspaceId, name: `Key ${id}`, prefix: 'qr_live_abcd', hash, scopes: ['qr:read'], status: 'active', expires_at: null,
+    created_at: T0, created_by: 'test', last_used_at: null, revoked_at: null, renewals: [],
+  };
+}
+
+export function qr(id: string, workspaceId: string, createdAt: string, shortCode: string | null = null, tags: string[] = []): QrRecord {
+  return {
+    id, workspace_id: workspaceId, name: `QR ${id}`, type: 'url', mode: shortCode ? 'dynamic' : 'static', destination_url: 'https://example.com/',
+    content: null, short_code: shortCode, status: 'active', tags, style: { foreground: '#000000', background: '#ffffff', margin: 4, error_correction: 'M' },
+    created_at: createdAt, updated_at: createdAt,
+  };
+}
+
+function event(id: string, workspaceId: string, createdAt: string): EventRecord {
+  return { id, workspace_id: workspaceId, type: 'qr.created', created_at: createdAt, data: { n: id } };
+}
+
+const at = (second: number) => new Date(Date.UTC(2026, 2, 1, 0, 0, second)).toISOString();
+
+/** The behaviour every Store adapter must have, whatever keeps the data. */
+export function describeStoreContract(adapter: string, makeHarness: () => StoreHarness): void {
+  describe(`Store contract: ${adapter}`, () => {
+    const harness = makeHarness();
+    const open: Store[] = [];
+
+    async function openStore(): Promise<Store> {
+      const store = await harness.open();
+      open.push(store);
+      return store;
+    }
+
+    async function reopen(store: Store): Promise<Store> {
+      open.splice(open.indexOf(store), 1);
+      await store.close();
+      return openStore();
+    }
+
+    beforeEach(async () => {
+      await harness.reset();
+    });
+
+    afterEach(async () => {
+      for (const store of open.splice(0)) await store.close().catch(() => undefined);
+    });
+
+    it('get answers a copy of the committed record, and undefined for an unknown id', async () => {
+      const store = await openStore();
+      await store.commit([{ collection: 'workspaces', put: workspace('ws_1') }]);
+      const first = await store.get('workspaces', 'ws_1');
+      expect(first).toEqual(workspace('ws_1'));
+      (first as WorkspaceRecord).name = 'changed';
+      expect((await store.get('workspaces', 'ws_1'))?.name).toBe('Workspace ws_1');
+      expect(await store.get('workspaces', 'ws_missing')).toBeUndefined();
+    });
+
+    it('keeps fields the record type does not list yet (new optional fields need no migration)', async () => {
+      const store = await openStore();
+      const withMode = { ...apiKey('key_1', 'ws_1', 'h1'), mode: 'test', nested: { a: [1, 2, { b: null }] } };
+      await store.commit([{ collection: 'keys', put: withMode as ApiKeyRecord }]);
+      const again = await reopen(store);
+      expect(await again.get('keys', 'key_1')).toEqual(withMode);
+    });
+
+    it('findUnique follows puts and deletes, and compares emails and names without regard to case', async () => {
+      const store = await openStore();
+      await store.commit([
+        { collection: 'users', put: user('u_1', 'Ada@Example.com') },
+        { collection: 'workspaces', put: workspace('ws_1', 'Acme') },
+        { collection: 'qrcodes', put: qr('qr_1', 'ws_1', at(1), 'abc123') },
+      ]);
+      expect((await store.findUnique('users', 'email', 'ada@example.com'))?.id).toBe('u_1');
+      expect((await store.findUnique('workspaces', 'name', 'ACME'))?.id).toBe('ws_1');
+      expect((await store.findUnique('qrcodes', 'short_code', 'abc123'))?.id).toBe('qr_1');
+      expect(await store.findUnique('qrcodes', 'short_code', 'ABC123')).toBeUndefined(); // short codes are case-sensitive
+
+      await store.commit([{ collection: 'qrcodes', put: qr('qr_1', 'ws_1', at(1), 'xyz789') }]);
+      expect(await store.findUnique('qrcodes', 'short_code', 'abc123')).toBeUndefined();
+      expect((await store.findUnique('qrcodes', 'short_code', 'xyz789'))?.id).toBe('qr_1');
+
+      await store.commit([{ collection: 'users', delete: 'u_1' }]);
+      expect(await store.findUnique('users', 'email', 'ada@example.com')).toBeUndefined();
+    });
+
+    it('findMany and countMany answer the records of a multi index, following puts and deletes', async () => {
+      const store = await openStore();
+      await store.commit([
+        { collection: 'members', put: member('m_1', 'ws_1', 'u_1') },
+        { collection: 'members', put: member('m_2', 'ws_1', 'u_2') },
+        { collection: 'members', put: member('m_3', 'ws_2', 'u_1') },
+      ]);
+      expect((await store.findMany('members', 'workspace_id', 'ws_1')).map((m) => m.id).sort()).toEqual(['m_1', 'm_2']);
+      expect((await store.findMany('members', 'user_id', 'u_1')).map((m) => m.id).sort()).toEqual(['m_1', 'm_3']);
+      expect(await store.countMany('members', 'workspace_id', 'ws_1')).toBe(2);
+      await store.commit([{ collection: 'members', delete: 'm_2' }, { collection: 'members', put: { ...member('m_3', 'ws_1', 'u_1') } }]);
+      expect((await store.findMany('members', 'workspace_id', 'ws_1')).map((m) => m.id).sort()).toEqual(['m_1', 'm_3']);
+      expect(await store.countMany('members', 'workspace_id', 'ws_2')).toBe(0);
+      expect(await store.findMany('members', 'workspace_id', 'ws_none')).toEqual([]);
+    });
+
+    it('all answers every record of a collection, and countByWorkspace counts per workspace', async () => {
+      const store = await openStore();
+      await store.commit([
+        { collection: 'qrcodes', put: qr('qr_1', 'ws_1', at(1)) },
+        { collection: 'qrcodes', put: qr('qr_2', 'ws_1', at(2)) },
+        { collection: 'qrcodes', put: qr('qr_3', 'ws_2', at(3)) },
+      ]);
+      expect((await store.all('qrcodes')).map((q) => q.id).sort()).toEqual(['qr_1', 'qr_2', 'qr_3']);
+      expect(await store.countByWorkspace('qrcodes', 'ws_1')).toBe(2);
+      expect(await store.countByWorkspace('qrcodes', 'ws_2')).toBe(1);
+      expect(await store.countByWorkspace('events', 'ws_1')).toBe(0);
+      expect(await store.all('tombstones')).toEqual([]);
+    });
+
+    describe('listPage', () => {
+      // 7 codes in ws_1 (two pairs sharing a created_at, told apart by id) and one in ws_2
+      async function seeded(): Promise<Store> {
+        const store = await openStore();
+        await store.commit([
+          { collection: 'qrcodes', put: qr('qr_a', 'ws_1', at(1), null, ['x']) },
+          { collection: 'qrcodes', put: qr('qr_c', 'ws_1', at(2)) },
+          { collection: 'qrcodes', put: qr('qr_b', 'ws_1', at(2), null, ['x']) },
+          { collection: 'qrcodes', put: qr('qr_d', 'ws_1', at(3), null, ['x']) },
+          { collection: 'qrcodes', put: qr('qr_f', 'ws_1', at(4)) },
+          { collection: 'qrcodes', put: qr('qr_E', 'ws_1', at(4), null, ['x']) },
+          { collection: 'qrcodes', put: qr('qr_g', 'ws_1', at(5)) },
+          { collection: 'qrcodes', put: qr('qr_z', 'ws_2', at(9)) },
+        ]);
+        return store;
+      }
+      const ids = (page: { items: Array<{ id: string }> }) => page.items.map((item) => item.id);
+
+      it('lists a workspace newest first by (created_at, id), comparing ids by code point', async () => {
+        const store = await seeded();
+        const page = await store.listPage('qrcodes', 'ws_1', { limit: 10 });
+        // 'qr_E' sorts before 'qr_f' by code point (an uppercase letter is lower), whatever the database locale
+        expect(ids(page)).toEqual(['qr_g', 'qr_f', 'qr_E', 'qr_d', 'qr_c', 'qr_b', 'qr_a']);
+        expect(page.hasMore).toBe(false);
+      });
+
+      it('pages with before (exclusive) and says whether more follow', async () => {
+        const store = await seeded();
+        const first = await store.listPage('qrcodes', 'ws_1', { limit: 3 });
+        expect(ids(first)).toEqual(['qr_g', 'qr_f', 'qr_E']);
+        expect(first.hasMore).toBe(true);
+        const last = first.items[2] as QrRecord;
+        const second = await store.listPage('qrcodes', 'ws_1', { limit: 3, before: { created_at: last.created_at, id: last.id } });
+        expect(ids(second)).toEqual(['qr_d', 'qr_c', 'qr_b']);
+        expect(second.hasMore).toBe(true);
+        const third = await store.listPage('qrcodes', 'ws_1', { limit: 3, before: { created_at: at(2), id: 'qr_b' } });
+        expect(ids(third)).toEqual(['qr_a']);
+        expect(third.hasMore).toBe(false);
+        // exactly a full page left: no more after it
+        const exact = await store.listPage('qrcodes', 'ws_1', { limit: 2, before: { created_at: at(2), id: 'qr_c' } });
+        expect(ids(exact)).toEqual(['qr_b', 'qr_a']);
+        expect(exact.hasMore).toBe(false);
+      });
+
+      it('stops at after (exclusive) for newer-than queries', async () => {
+        const store = await seeded();
+        const page = await store.listPage('qrcodes', 'ws_1', { limit: 10, after: { created_at: at(2), id: 'qr_c' } });
+        expect(ids(page)).toEqual(['qr_g', 'qr_f', 'qr_E', 'qr_d']);
+        const between = await store.listPage('qrcodes', 'ws_1', { limit: 10, before: { created_at: at(4), id: 'qr_f' }, after: { created_at: at(2), id: 'qr_b' } });
+        expect(ids(between)).toEqual(['qr_E', 'qr_d', 'qr_c']);
+      });
+
+      it('applies the filter before the limit, across many records', async () => {
+        const store = await seeded();
+        const page = await store.listPage('qrcodes', 'ws_1', { limit: 2, filter: (record) => record.tags.includes('x') });
+        expect(ids(page)).toEqual(['qr_E', 'qr_d']);
+        expect(page.hasMore).toBe(true);
+        const rest = await store.listPage('qrcodes', 'ws_1', { limit: 2, before: { created_at: at(3), id: 'qr_d' }, filter: (record) => record.tags.includes('x') });
+        expect(ids(rest)).toEqual(['qr_b', 'qr_a']);
+        expect(rest.hasMore).toBe(false);
+
+        // a match far behind many non-matches is still found
+        const ops = Array.from({ length: 1500 }, (_, i) => ({ collection: 'events' as const, put: event(`ev_${String(i).padStart(5, '0')}`, 'ws_1', at(100 + i)) }));
+        await store.commit(ops);
+        const rare = await store.listPage('events', 'ws_1', { limit: 5, filter: (record) => record.id === 'ev_00003' || record.id === 'ev_00001' });
+        expect(ids(rare)).toEqual(['ev_00003', 'ev_00001']);
+        expect(rare.hasMore).toBe(false);
+      });
+
+      it('lists oldest first, ignoring before and after, and keeps workspaces apart', async () => {
+        const store = await seeded();
+        const page = await store.listPage('qrcodes', 'ws_1', { limit: 4, order: 'oldest', before: { created_at: at(2), id: 'qr_b' } });
+        expect(ids(page)).toEqual(['qr_a', 'qr_b', 'qr_c', 'qr_d']);
+        expect(page.hasMore).toBe(true);
+        expect(ids(await store.listPage('qrcodes', 'ws_2', { limit: 10 }))).toEqual(['qr_z']);
+        expect(ids(await store.listPage('qrcodes', 'ws_none', { limit: 10 }))).toEqual([]);
+      });
+    });
+
+    it('commit applies all of its ops or none: an op breaking a unique index rolls back the others', async () => {
+      const store = await openStore();
+      await store.commit([{ collection: 'users', put: user('u_1', 'ada@example.com') }]);
+      await expect(
+        store.commit([
+          { collection: 'workspaces', put: workspace('ws_new') },
+          { collection: 'users', delete: 'u_1' },
+          { collection: 'users', put: user('u_2', 'grace@example.com') },
+          { collection: 'users', put: user('u_3', 'GRACE@example.com') },
+        ]),
+      ).rejects.toBeInstanceOf(UniqueViolationError);
+      expect(await store.get('workspaces', 'ws_new')).toBeUndefined();
+      expect(await store.get('users', 'u_1')).toBeDefined();
+      expect(await store.findUnique('users', 'email', 'grace@example.com')).toBeUndefined();
+      const again = await reopen(store);
+      expect((await again.all('users')).map((u) => u.id)).toEqual(['u_1']);
+    });
+
+    it('refuses a second record with the same unique value, and allows many without one', async () => {
+      const store = await openStore();
+      await store.commit([{ collection: 'qrcodes', put: qr('qr_1', 'ws_1', at(1), 'same') }]);
+      const refused = await store.commit([{ collection: 'qrcodes', put: qr('qr_2', 'ws_2', at(2), 'same') }]).then(() => undefined, (error: unknown) => error);
+      expect(refused).toBeInstanceOf(UniqueViolationError);
+      expect(refused).toMatchObject({ collection: 'qrcodes', index: 'short_code' });
+      await expect(store.commit([{ collection: 'workspaces', put: workspace('ws_a', 'Acme') }, { collection: 'workspaces', put: workspace('ws_b', 'ACME') }])).rejects.toBeInstanceOf(UniqueViolationError);
+      // static codes have no short code: any number of them
+      await store.commit([{ collection: 'qrcodes', put: qr('qr_3', 'ws_1', at(3)) }, { collection: 'qrcodes', put: qr('qr_4', 'ws_1', at(4)) }]);
+      // a record may keep its own unique value, and a freed value may be taken in the same commit
+      await store.commit([{ collection: 'qrcodes', put: { ...qr('qr_1', 'ws_1', at(1), 'same'), name: 'renamed' } }]);
+      await store.commit([{ collection: 'qrcodes', delete: 'qr_1' }, { collection: 'qrcodes', put: qr('qr_5', 'ws_1', at(5), 'same') }]);
+      expect((await store.findUnique('qrcodes', 'short_code', 'same'))?.id).toBe('qr_5');
+    });
+
+    it('commitSoon is seen at once by get, findUnique and findMany, and is durable after close', async () => {
+      const store = await openStore();
+      await store.commit([{ collection: 'keys', put: apiKey('key_1', 'ws_1', 'h1') }, { collection: 'keys', put: apiKey('key_2', 'ws_1', 'h2') }]);
+      store.commitSoon([{ collection: 'keys', put: { ...apiKey('key_1', 'ws_1', 'h1'), last_used_at: at(7) } }]);
+      store.commitSoon([{ collection: 'keys', delete: 'key_2' }, { collection: 'keys', put: apiKey('key_3', 'ws_1', 'h3') }]);
+      expect((await store.get('keys', 'key_1'))?.last_used_at).toBe(at(7));
+      expect((await store.findUnique('keys', 'hash', 'h1'))?.last_used_at).toBe(at(7));
+      expect(await store.findUnique('keys', 'hash', 'h2')).toBeUndefined();
+      expect(await store.get('keys', 'key_2')).toBeUndefined();
+      expect((await store.findMany('keys', 'workspace_id', 'ws_1')).map((k) => k.id).sort()).toEqual(['key_1', 'key_3']);
+      expect(await store.countMany('keys', 'workspace_id', 'ws_1')).toBe(2);
+      const again = await reopen(store);
+      expect((await again.get('keys', 'key_1'))?.last_used_at).toBe(at(7));
+      expect(await again.get('keys', 'key_2')).toBeUndefined();
+      expect((await again.findUnique('keys', 'hash', 'h3'))?.id).toBe('key_3');
+    });
+
+    it('a lookup still running when commitSoon queues a change to its record does not lose the record', async () => {
+      const store = await openStore();
+      await store.commit([{ collection: 'keys', put: apiKey('key_1', 'ws_1', 'h1') }]);
+      // another key's queued change, written since: the collection has had queued changes before
+      store.commitSoon([{ collection: 'keys', put: apiKey('key_2', 'ws_1', 'h2') }]);
+      await store.commit([]);
+      const lookup = store.findUnique('keys', 'hash', 'h1');
+      const byId = store.get('keys', 'key_1');
+      store.commitSoon([{ collection: 'keys', put: { ...apiKey('key_1', 'ws_1', 'h1'), last_used_at: at(3) } }]);
+      expect((await lookup)?.id).toBe('key_1');
+      expect((await byId)?.id).toBe('key_1');
+    });
+
+    it('a commit made after commitSoon is applied after it', async () => {
+      const store = await openStore();
+      await store.commit([{ collection: 'keys', put: apiKey('key_1', 'ws_1', 'h1') }]);
+      store.commitSoon([{ collection: 'keys', put: { ...apiKey('key_1', 'ws_1', 'h1'), last_used_at: at(1) } }]);
+      await store.commit([{ collection: 'keys', put: { ...apiKey('key_1', 'ws_1', 'h1'), last_used_at: at(1), status: 'paused' } }]);
+      expect((await store.get('keys', 'key_1'))?.status).toBe('paused');
+      const again = await reopen(store);
+      expect((await again.get('keys', 'key_1'))?.status).toBe('paused');
+    });
+
+    it('concurrent commits all land, and of two taking the same unique value exactly one wins', async () => {
+      const store = await openStore();
+      await Promise.all(Array.from({ length: 40 }, (_, i) => store.commit([{ collection: 'qrcodes', put: qr(`qr_${i}`, 'ws_1', at(i), `code${i}`) }])));
+      expect(await store.countByWorkspace('qrcodes', 'ws_1')).toBe(40);
+      const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => store.commit([{ collection: 'users', put: user(`u_${i}`, 'race@example.com') }])));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      expect(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof UniqueViolationError)).toBe(true);
+      const again = await reopen(store);
+      expect(await again.countByWorkspace('qrcodes', 'ws_1')).toBe(40);
+      expect((await again.all('users')).length).toBe(1);
+    });
+
+    it('deleting an unknown id is no error, and a closed store refuses writes', async () => {
+      const store = await openStore();
+      await store.ping();
+      await store.commit([{ collection: 'qrcodes', delete: 'qr_never' }]);
+      open.splice(open.indexOf(store), 1);
+      await store.close();
+      await expect(store.commit([{ collection: 'workspaces', put: workspace('ws_late') }])).rejects.toThrow(/closed/);
+      await expect(store.ping()).rejects.toThrow(/closed/);
+    });
+  });
+}
