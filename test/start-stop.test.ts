@@ -169,7 +169,7 @@ describe.skipIf(process.platform !== 'linux')('start and stop', () => {
     directories.push(outDir);
     await promisify(execFile)(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'server/tsconfig.build.json', '--outDir', outDir], { cwd: ROOT, timeout: 170_000 });
     expect(fs.existsSync(path.join(outDir, 'images/render-worker.mjs'))).toBe(true);
-    expect(fs.existsSync(path.join(outDir, 'store/compact-worker.mjs'))).toBe(true);
+    expect(fs.existsSync(path.join(outDir, 'store/embedded/compact-worker.mjs'))).toBe(true);
     const dataFile = tempDataFile();
     const started = await start(process.execPath, [path.join(outDir, 'index.js')], dataFile);
     const cli = await promisify(execFile)(process.execPath, [path.join(outDir, 'cli/main.js'), '--json', '--data', dataFile, 'init', '--workspace', 'Built', '--email', 'built@example.test', '--password', 'built-password-1'], { cwd: ROOT });
