@@ -204,6 +204,11 @@ describe('hostile input over every route', () => {
               for (const value of Object.values(c.params)) touched.add(decodeURIComponent(value));
               const id = /"id":"([^"]+)"/.exec(response.body)?.[1];
               if (id) touched.add(id);
+              // a member added is a user too
+              const userId = /"user_id":"([^"]+)"/.exec(response.body)?.[1];
+              if (userId) touched.add(userId);
+              const temporaryPassword = /"temporary_password":"([^"]+)"/.exec(response.body)?.[1];
+              if (temporaryPassword) secrets.push(temporaryPassword);
               // webhook signing secrets are stored by design (to sign); API key secrets never are
               const secret = /"secret":"(qr_live_[^"]+)"/.exec(response.body)?.[1];
               if (secret) secrets.push(secret);

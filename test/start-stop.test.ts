@@ -45,7 +45,7 @@ interface Started {
 async function start(command: string, args: string[], dataFile: string, ready: RegExp = /"msg":"qrflow is listening"/): Promise<Started> {
   const child = spawn(command, args, {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), HOST: '127.0.0.1', PORT: '0', QRFLOW_DATA_FILE: dataFile, QRFLOW_LOG_LEVEL: 'info' },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), HOST: '127.0.0.1', PORT: '0', QRFLOW_DATA_FILE: dataFile, QRFLOW_LOG_LEVEL: 'info', QRFLOW_CONSOLE_DIR: path.dirname(dataFile) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);

@@ -13,6 +13,12 @@ import { KeyService } from './keys/service.js';
 import { KeyActivity } from './keys/activity.js';
 import { SessionService } from './auth/sessions.js';
 import { authRoutes } from './auth/routes.js';
+import { CsrfGuard } from './auth/csrf.js';
+import { SetupService } from './setup/service.js';
+import { setupRoutes } from './setup/routes.js';
+import { MemberService } from './members/service.js';
+import { memberRoutes } from './members/routes.js';
+import { ConfigError } from './config.js';
 import { meRoutes } from './workspaces/routes.js';
 import { keyRoutes } from './keys/routes.js';
 import { mountRoutes } from './http/mount.js';
@@ -21,6 +27,7 @@ import { requestLog } from './http/request-log.js';
 import { fastJson, routeTableListener } from './http/express-compat.js';
 import type { AnyRoute } from './http/route.js';
 import { buildOpenApiDocument, docsRouter } from './docs/openapi.js';
+import { consoleRouter } from './console/static.js';
 import { ScanStore } from './analytics/scan-store.js';
 import { redisPinger } from './health/redis.js';
 import { healthRoutes } from './health/routes.js';
@@ -50,7 +57,7 @@ export interface AppOptions {
 }
 
 export interface QrflowApp {
-  /** Node's request listener: the redirect fast path, the route table, then Express (docs, 404). */
+  /** Node's request listener: the redirect fast path, the route table, then Express (docs, console, 404). */
   listener: (req: IncomingMessage, res: ServerResponse) => void;
   express: express.Express;
   ctx: Context;
@@ -118,10 +125,18 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   };
 
   const authenticator = { keys, sessions, workspaces };
+  const csrf = new CsrfGuard(ctx.config);
+  if (!ctx.plans[ctx.config.defaultPlan]) {
+    throw new ConfigError(`QRFLOW_DEFAULT_PLAN is "${ctx.config.defaultPlan}", which is not a plan. Known plans: ${Object.keys(ctx.plans).join(', ')}.`);
+  }
+  const setup = new SetupService(ctx, workspaces, sessions);
+  const members = new MemberService(ctx, workspaces);
   // after authentication on every authenticated route: per-minute limit, monthly allowance, key last-used
   const afterAuth = [limiter, meter.middleware(), recordKeyUse];
   const routes: AnyRoute[] = [
-    ...authRoutes(sessions),
+    ...authRoutes({ config: ctx.config, sessions, csrf }),
+    ...setupRoutes({ config: ctx.config, setup, csrf }),
+    ...memberRoutes(members),
     ...meRoutes(),
     ...keyRoutes(ctx, keys, activity),
     ...qrRoutes(qr, renderer, analytics, meter),
@@ -134,7 +149,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
 
   const registry = new OpenAPIRegistry();
   const bodyParser = express.json({ limit: '1mb', strict: true, type: ['application/json', 'application/*+json'] });
-  const dispatch = mountRoutes(registry, routes, { authenticator, afterAuth, bodyParser });
+  const dispatch = mountRoutes(registry, routes, { authenticator, afterAuth, bodyParser, csrf: csrf.forCookieSessions });
 
   const app = express();
   app.disable('x-powered-by');
@@ -145,6 +160,8 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   // Express answers what the route table does not: the API docs, then 404 in the error model
   const openapi = () => buildOpenApiDocument(registry, ctx.config.publicUrl);
   app.use(docsRouter(openapi));
+  // the owners' console (web/dist) for GET/HEAD of pages and its files; the API's unknown paths stay JSON 404s
+  app.use(consoleRouter({ dir: ctx.config.consoleDir, https: ctx.config.publicUrl.startsWith('https:') }));
   app.use(notFoundHandler);
   const handleError = errorHandler(logger);
   app.use(handleError);

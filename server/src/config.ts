@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { defaultConsoleDir } from './console/dir.js';
 
 /** Environment variables qrflow reads; parsed once, typed, and validated at start-up. */
 const EnvSchema = z.object({
@@ -16,6 +17,11 @@ const EnvSchema = z.object({
   QRFLOW_RATE_LIMIT_REDIS_URL: z.string().url().optional(),
   QRFLOW_SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 90).default(24 * 7),
   QRFLOW_DIAGNOSTICS: z.enum(['true', 'false']).default('false'),
+  QRFLOW_CONSOLE_DIR: z.string().min(1).optional(),
+  QRFLOW_SIGNUP: z.enum(['open', 'closed']).default('closed'),
+  QRFLOW_DEFAULT_PLAN: z.string().min(1).max(64).default('team'),
+  QRFLOW_SESSION_IDLE_MINUTES: z.coerce.number().positive().max(60 * 24 * 90).default(60),
+  QRFLOW_CSRF_SECRET: z.string().min(32).optional(),
 });
 
 export interface Config {
@@ -37,6 +43,16 @@ export interface Config {
   sessionTtlMs: number;
   /** Serves event-loop delay figures on /__diagnostics/eventloop to loopback clients (for bench/); off by default. */
   diagnostics: boolean;
+  /** The built console (web/dist), served at `/`. */
+  consoleDir: string;
+  /** `open` lets anyone create a workspace with POST /api/v1/setup; `closed` only while none exists. */
+  signup: 'open' | 'closed';
+  /** The plan of workspaces created by POST /api/v1/setup. */
+  defaultPlan: string;
+  /** A session ends after this long without a request, besides its absolute lifetime. */
+  sessionIdleMs: number;
+  /** Signs CSRF tokens; without QRFLOW_CSRF_SECRET a random one per process (tokens then end with a restart). */
+  csrfSecret: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -65,5 +81,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitRedisUrl: e.QRFLOW_RATE_LIMIT_REDIS_URL,
     sessionTtlMs: e.QRFLOW_SESSION_TTL_HOURS * 3600_000,
     diagnostics: e.QRFLOW_DIAGNOSTICS === 'true',
+    consoleDir: e.QRFLOW_CONSOLE_DIR ? path.resolve(e.QRFLOW_CONSOLE_DIR) : defaultConsoleDir(),
+    signup: e.QRFLOW_SIGNUP,
+    defaultPlan: e.QRFLOW_DEFAULT_PLAN,
+    sessionIdleMs: e.QRFLOW_SESSION_IDLE_MINUTES * 60_000,
+    csrfSecret: e.QRFLOW_CSRF_SECRET,
   };
 }

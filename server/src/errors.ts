@@ -69,6 +69,13 @@ export class NotFoundError extends AppError {
   }
 }
 
+/** A state-changing request on the session cookie without a same-origin Origin and a matching X-CSRF-Token. */
+export class CsrfError extends PermissionError {
+  constructor(message: string) {
+    super('csrf_failed', message);
+  }
+}
+
 export class GoneError extends AppError {
   readonly category = 'gone' as const;
 }

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { loadConfig } from './config.js';
+import { defaultConsoleDir } from './console/dir.js';
 import { startServer } from './server.js';
 import { startLine, terminalStream } from './start-line.js';
 import pino from 'pino';
@@ -22,7 +23,8 @@ async function ensureConsoleBuilt(): Promise<void> {
 /** `npm start`: read the environment, open the store, listen, and shut down cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
   const config = loadConfig();
-  await ensureConsoleBuilt();
+  // a console served from elsewhere (QRFLOW_CONSOLE_DIR) is built by whoever put it there
+  if (config.consoleDir === defaultConsoleDir()) await ensureConsoleBuilt();
   // asynchronous writes: one write(2) per request on the request path cost ~8% of an API request's CPU;
   // lines written while one write is in flight go out together in the next
   const logger = pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false }));

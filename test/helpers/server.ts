@@ -37,6 +37,8 @@ export interface TestServerOptions {
   clock?: Clock;
   plan?: string;
   dataDir?: string;
+  /** Start on an empty store (first run): then `workspace` and the owner's credentials are not usable. */
+  empty?: boolean;
 }
 
 let counter = 0;
@@ -72,7 +74,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   let workspace: WorkspaceRecord;
   let ownerEmail: string;
   const existing = await running.store.all('workspaces');
-  if (existing[0]) {
+  if (options.empty) {
+    workspace = undefined as unknown as WorkspaceRecord;
+    ownerEmail = '';
+  } else if (existing[0]) {
     workspace = existing[0];
     ownerEmail = `owner-${workspace.id}@example.test`;
   } else {

@@ -94,7 +94,7 @@ describe('API key authentication on the data plane', () => {
     const { id, secret } = await server.createKey();
     await server.running.app.services.keys.pause(server.workspace, id);
     const body = await expectError(await withKey(secret), 401, 'api_key_paused');
-    expect(body.error.message).toBe('This API key is paused. Resume it in API settings.');
+    expect(body.error.message).toBe('This API key is paused. Resume it in API settings (/settings/api).');
     await server.running.app.services.keys.resume(server.workspace, id);
     expect((await withKey(secret)).status).toBe(200);
   });

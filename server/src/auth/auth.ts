@@ -12,6 +12,8 @@ export interface Auth {
   user: { id: string; email: string; role: Role } | null;
   /** Live or test data: a key's own mode; a session's from the QR-Mode header (default live). */
   mode: DataMode;
+  /** How a session came: the console's cookie (state changes then need the CSRF checks) or a Bearer header. */
+  via?: 'bearer' | 'cookie';
 }
 
 declare module 'express-serve-static-core' {

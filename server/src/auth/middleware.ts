@@ -6,6 +6,7 @@ import type { WorkspaceService } from '../workspaces/service.js';
 import { SESSION_PREFIX, type SessionService } from './sessions.js';
 import type { Auth } from './auth.js';
 import { requestedMode } from '../test-mode/mode.js';
+import { sessionCookie } from './cookies.js';
 
 export type AuthMode = 'key_or_session' | 'session';
 
@@ -32,13 +33,32 @@ export interface Authenticator {
   workspaces: WorkspaceService;
 }
 
-/** Resolves a key or session into `req.auth`. Plan rules apply to API keys; sessions can always manage their workspace. */
+async function sessionAuth(services: Authenticator, req: Request, token: string, via: 'bearer' | 'cookie'): Promise<Auth> {
+  const { session, user, member, workspace } = await services.sessions.authenticate(token);
+  return {
+    workspace,
+    plan: services.workspaces.planOf(workspace),
+    scopes: ALL_SCOPES,
+    key: null,
+    session,
+    user: { id: user.id, email: user.email, role: member.role },
+    mode: requestedMode(req.headers),
+    via,
+  };
+}
+
+/**
+ * Resolves a key or session into `req.auth`. Plan rules apply to API keys; sessions can always manage their
+ * workspace. A Bearer header wins; without one, the console's session cookie counts as a session.
+ */
 export async function resolveAuth(services: Authenticator, req: Request, mode: AuthMode): Promise<Auth> {
-  const token = bearerToken(req);
-  if (token.startsWith(SESSION_PREFIX)) {
-    const { session, user, member, workspace } = await services.sessions.authenticate(token);
-    return { workspace, plan: services.workspaces.planOf(workspace), scopes: ALL_SCOPES, key: null, session, user: { id: user.id, email: user.email, role: member.role }, mode: requestedMode(req.headers) };
+  const header = req.headers.authorization;
+  if (header === undefined || header.trim() === '') {
+    const cookie = sessionCookie(req);
+    if (cookie !== undefined) return sessionAuth(services, req, cookie, 'cookie');
   }
+  const token = bearerToken(req);
+  if (token.startsWith(SESSION_PREFIX)) return sessionAuth(services, req, token, 'bearer');
   if (mode === 'session') {
     throw new AuthenticationError('session_required', 'This endpoint needs a management session: log in with POST /api/v1/auth/login and send its qrs_ token. API keys cannot manage keys.');
   }
@@ -50,7 +70,7 @@ export async function resolveAuth(services: Authenticator, req: Request, mode: A
   if (workspace.plan_status !== 'active') {
     throw new PermissionError('subscription_inactive', `The ${plan.name} subscription of this workspace has expired. Reactivate it and this key works again.`);
   }
-  return { workspace, plan, scopes: key.scopes, key, session: null, user: null, mode: key.mode ?? 'live' };
+  return { workspace, plan, scopes: key.scopes, key, session: null, user: null, mode: key.mode ?? 'live', via: 'bearer' };
 }
 
 export function authenticate(services: Authenticator, mode: AuthMode): RequestHandler {
@@ -63,7 +83,7 @@ export function authenticate(services: Authenticator, mode: AuthMode): RequestHa
 export function requireScope(scope: Scope): RequestHandler {
   return (req, _res, next) => {
     if (!req.auth?.scopes.includes(scope)) {
-      throw new PermissionError('insufficient_scope', `This API key lacks the "${scope}" scope. Create a key with that scope in API settings.`);
+      throw new PermissionError('insufficient_scope', `This API key lacks the "${scope}" scope. Create a key with that scope in API settings (/settings/api).`);
     }
     next();
   };

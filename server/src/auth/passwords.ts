@@ -1,5 +1,12 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 
+/** The one password rule (owners, members, the CLI and first-run setup), also shown by GET /api/v1/setup. */
+export const PASSWORD_RULES = {
+  min_length: 10,
+  max_length: 256,
+  text: 'At least 10 characters (and at most 256). A phrase of a few words is easy to remember and hard to guess.',
+} as const;
+
 const KEY_LENGTH = 32;
 const COST = 16384;
 

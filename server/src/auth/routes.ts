@@ -4,17 +4,39 @@ import { z } from 'zod';
 import { defineRoute, type AnyRoute } from '../http/route.js';
 import { envelope } from '../http/schemas.js';
 import { RateLimitError } from '../errors.js';
+import type { Config } from '../config.js';
+import { UserSummary, userSummary, WorkspaceSummary, workspaceSummary } from '../workspaces/schemas.js';
 import type { SessionService } from './sessions.js';
+import { clearSessionCookie, sessionCookie, setSessionCookie } from './cookies.js';
+import { CSRF_COOKIE, type CsrfGuard } from './csrf.js';
 
 const LoginBody = z
   .object({
     email: z.string().min(3).max(254).meta({ example: 'owner@example.com' }),
     password: z.string().min(1).max(256),
+    cookie: z.boolean().optional().meta({ description: 'true (the console): the session goes into the HttpOnly cookie `qrflow_session`, not the body, and the request needs the CSRF checks.' }),
   })
   .strict()
   .meta({ id: 'LoginRequest' });
 
 const SessionToken = z.object({ token: z.string().meta({ example: 'qrs_…' }), expires_at: z.string() }).meta({ id: 'Session' });
+
+const CookieSession = z
+  .object({
+    expires_at: z.string().meta({ description: 'The absolute end of the session; it also ends after QRFLOW_SESSION_IDLE_MINUTES without a request.' }),
+    csrf_token: z.string().meta({ description: 'Send it as X-CSRF-Token with every POST, PUT, PATCH and DELETE.' }),
+    user: UserSummary,
+    workspace: WorkspaceSummary,
+  })
+  .meta({ id: 'CookieSession' });
+
+const CsrfToken = z.object({ csrf_token: z.string() }).meta({ id: 'CsrfToken' });
+
+export interface AuthRouteServices {
+  config: Config;
+  sessions: SessionService;
+  csrf: CsrfGuard;
+}
 
 /** Failed logins allowed per window, per IP and per email. */
 export const LOGIN_LIMITS = { windowMs: 15 * 60_000, perIp: 30, perEmail: 5 };
@@ -40,21 +62,57 @@ function loginLimiters(): RequestHandler[] {
   ];
 }
 
-export function authRoutes(sessions: SessionService): AnyRoute[] {
+export function authRoutes({ config, sessions, csrf }: AuthRouteServices): AnyRoute[] {
+  // the console's login needs the CSRF checks (after the rate limits, so refused attempts count); API clients' does not
+  const csrfForCookieLogin: RequestHandler = (req, _res, next) => {
+    if ((req.body as { cookie?: unknown } | undefined)?.cookie === true) csrf.check(req);
+    next();
+  };
   return [
     defineRoute({
       method: 'post',
       path: '/api/v1/auth/login',
       tag: 'Sessions',
       summary: 'Log in with email and password',
-      description: 'Returns a `qrs_` session token for the management endpoints (API keys). Rate-limited per IP and per email.',
+      description:
+        'Returns a `qrs_` session token for the management endpoints (API keys). Rate-limited per IP and per email. ' +
+        'With `"cookie": true` (the console) the token is set as the HttpOnly cookie `qrflow_session` instead, the answer carries a CSRF token, ' +
+        'and the request itself needs `X-CSRF-Token` (from GET /api/v1/auth/csrf) and a same-origin `Origin` (else 403 `csrf_failed`).',
       auth: 'none',
       body: LoginBody,
-      before: loginLimiters(),
-      responses: { 200: { description: 'A session', schema: envelope(SessionToken) }, 401: { description: 'Wrong email or password' } },
-      handler: async (_req, res, { body }) => {
-        const { token, session } = await sessions.login(body.email, body.password);
-        res.json({ data: { token, expires_at: session.expires_at } });
+      before: [...loginLimiters(), csrfForCookieLogin],
+      responses: {
+        200: { description: 'A session: the bearer token, or (cookie mode) the cookie is set and the body has the CSRF token', schema: envelope(z.union([SessionToken, CookieSession])) },
+        401: { description: 'Wrong email or password' },
+        403: { description: 'Cookie mode without the CSRF token or from another origin (`csrf_failed`)' },
+      },
+      handler: async (req, res, { body }) => {
+        const { token, session } = await sessions.login(body.email, body.password, { cookie: body.cookie === true });
+        if (body.cookie !== true) {
+          res.json({ data: { token, expires_at: session.expires_at } });
+          return;
+        }
+        const { user, member, workspace } = await sessions.authenticate(token);
+        setSessionCookie(res, config, token, Date.parse(session.expires_at) - Date.parse(session.created_at));
+        const csrfToken = csrf.issue(req, res, token);
+        res.setHeader('Cache-Control', 'no-store');
+        res.json({ data: { expires_at: session.expires_at, csrf_token: csrfToken, user: userSummary(user, member.role), workspace: workspaceSummary(workspace) } });
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/auth/csrf',
+      tag: 'Sessions',
+      summary: 'A CSRF token for the console',
+      description:
+        'Sets the `qrflow_csrf` cookie and returns the same token: the console sends it as `X-CSRF-Token` on cookie-mode login, setup and every ' +
+        'change made with the session cookie. Bearer-authenticated requests need none.',
+      auth: 'none',
+      responses: { 200: { description: 'A token bound to the current session cookie (or to none)', schema: envelope(CsrfToken) } },
+      handler: (req, res) => {
+        const csrfToken = csrf.issue(req, res);
+        res.setHeader('Cache-Control', 'no-store');
+        res.json({ data: { csrf_token: csrfToken } });
       },
     }),
     defineRoute({
@@ -62,10 +120,15 @@ export function authRoutes(sessions: SessionService): AnyRoute[] {
       path: '/api/v1/auth/logout',
       tag: 'Sessions',
       summary: 'End the current session',
+      description: 'With the session cookie: needs the CSRF checks, and clears the cookie.',
       auth: 'session',
       responses: { 200: { description: 'Logged out', schema: envelope(z.object({ logged_out: z.boolean() })) } },
       handler: async (req, res) => {
         await sessions.logout(req.auth!.session!);
+        if (req.auth!.via === 'cookie' || sessionCookie(req) !== undefined) {
+          clearSessionCookie(res, config);
+          res.clearCookie(CSRF_COOKIE, { path: '/' });
+        }
         res.json({ data: { logged_out: true } });
       },
     }),

@@ -89,24 +89,27 @@ describe('/openapi.json', () => {
   const HEALTH_OPERATIONS = ['get /healthz', 'get /readyz'];
 
   it('describes only operations the server answers (no documented path falls through to "no such endpoint")', async () => {
+    // public reads answer without credentials
+    const publicReads = ['get /api/v1/auth/csrf', 'get /api/v1/setup'];
     for (const operation of documentedOperations()) {
       if (HEALTH_OPERATIONS.includes(operation)) continue; // public and answering 200: server/src/health/health.test.ts
       const [method, path] = operation.split(' ') as [string, string];
       const response = await fetch(`${srv.baseUrl}${path.replace(/\{[^}]+\}/g, 'qr_probe')}`, { method: method.toUpperCase(), redirect: 'manual' });
       const body = (await response.json()) as { error?: { code: string; message: string } };
       expect(body.error?.message ?? '', operation).not.toMatch(/^There is no /);
-      expect([400, 401, 403], operation).toContain(response.status);
+      expect(publicReads.includes(operation) ? [200] : [400, 401, 403], operation).toContain(response.status);
     }
   });
 
-  it('protects every operation but login with the bearer scheme', () => {
+  it('protects every operation but login, the CSRF token and first-run setup with the bearer scheme or the console\'s cookie', () => {
     expect(document.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
-    expect(document.security).toEqual([{ bearerAuth: [] }]);
+    expect(document.components.securitySchemes.cookieAuth).toMatchObject({ type: 'apiKey', in: 'cookie', name: 'qrflow_session' });
+    expect(document.security).toEqual([{ bearerAuth: [] }, { cookieAuth: [] }]);
     const publicOperations = documentedOperations().filter((operation) => {
       const [method, path] = operation.split(' ') as [string, string];
       return (document.paths[path]?.[method] as Operation).security?.length === 0;
     });
-    expect(publicOperations.filter((operation) => !HEALTH_OPERATIONS.includes(operation))).toEqual(['post /api/v1/auth/login']);
+    expect(publicOperations.filter((operation) => !HEALTH_OPERATIONS.includes(operation)).sort()).toEqual(['get /api/v1/auth/csrf', 'get /api/v1/setup', 'post /api/v1/auth/login', 'post /api/v1/setup']);
     expect(publicOperations).toEqual(expect.arrayContaining(HEALTH_OPERATIONS));
   });
 

@@ -9,6 +9,14 @@ export function buildOpenApiDocument(registry: OpenAPIRegistry, publicUrl: strin
     scheme: 'bearer',
     description: 'An API key (`qr_live_…`) or, for the key-management endpoints, a session token (`qrs_…`) from /api/v1/auth/login.',
   });
+  registry.registerComponent('securitySchemes', 'cookieAuth', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'qrflow_session',
+    description:
+      'The console\'s session, set by POST /api/v1/auth/login with `"cookie": true` (or by first-run setup). POST, PUT, PATCH and DELETE made with it ' +
+      'also need `X-CSRF-Token` (GET /api/v1/auth/csrf) and a same-origin `Origin`, else 403 `csrf_failed`.',
+  });
   const generator = new OpenApiGeneratorV31(registry.definitions);
   return generator.generateDocument({
     openapi: '3.1.0',
@@ -18,7 +26,7 @@ export function buildOpenApiDocument(registry: OpenAPIRegistry, publicUrl: strin
       description: 'Dynamic QR codes for automation. Authenticate with `Authorization: Bearer qr_live_…`.',
     },
     servers: [{ url: publicUrl }],
-    security: [{ bearerAuth: [] }],
+    security: [{ bearerAuth: [] }, { cookieAuth: [] }],
   }) as unknown as Record<string, unknown>;
 }
 

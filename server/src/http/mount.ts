@@ -55,6 +55,8 @@ export interface MountOptions {
   afterAuth: RequestHandler[];
   /** Parses JSON bodies; runs first on routes that take a body, and only on those. */
   bodyParser: RequestHandler;
+  /** Right after authentication: the CSRF checks for state changes made with the console's session cookie. */
+  csrf?: RequestHandler;
 }
 
 const METHOD_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
@@ -101,7 +103,9 @@ export function mountRoutes(registry: OpenAPIRegistry, routes: readonly AnyRoute
     const chain: RequestHandler[] = [];
     if (route.body) chain.push(options.bodyParser);
     if (route.auth !== 'none') {
-      chain.push(authenticate(options.authenticator, route.auth), ...options.afterAuth);
+      chain.push(authenticate(options.authenticator, route.auth));
+      if (options.csrf) chain.push(options.csrf);
+      chain.push(...options.afterAuth);
       if (route.scope) chain.push(requireScope(route.scope));
       if (route.roles) chain.push(requireRole(...route.roles));
     }

@@ -116,6 +116,31 @@ describe('API key management endpoints', () => {
     });
   });
 
+  describe('who created a key', () => {
+    it('names the creator by email in the answers and the list, and null for a key made with the CLI', async () => {
+      const key = await createKey({ name: 'Created-By-Owner' });
+      expect(key.created_by_email).toBe(server.ownerEmail);
+      const cli = await server.running.app.services.keys.create(server.workspace, { name: 'Made-By-CLI' }, 'cli');
+      expect(cli.key.created_by_email).toBeNull();
+      const listed = await listKeys();
+      expect(listed.find((k) => k.id === key.id)?.created_by_email).toBe(server.ownerEmail);
+      expect(listed.find((k) => k.id === cli.key.id)?.created_by_email).toBeNull();
+      const paused = await server.request('POST', `/api/v1/keys/${key.id}/pause`, { token: owner });
+      expect(((await paused.json()) as { data: KeyView }).data.created_by_email).toBe(server.ownerEmail);
+      const renewed = await server.request('POST', `/api/v1/keys/${key.id}/renew`, { token: owner, body: {} });
+      expect(((await renewed.json()) as { data: KeyView }).data.created_by_email).toBe(server.ownerEmail);
+    });
+
+    it('points the key errors to the console page that exists: API settings (/settings/api)', async () => {
+      const key = await createKey({ name: 'Paused-For-Message' });
+      await server.request('POST', `/api/v1/keys/${key.id}/pause`, { token: owner });
+      const body = await expectError(await me(key.secret), 401, 'api_key_paused');
+      expect(body.error.message).toBe('This API key is paused. Resume it in API settings (/settings/api).');
+      await server.request('DELETE', `/api/v1/keys/${key.id}`, { token: owner });
+      expect((await expectError(await me(key.secret), 401, 'api_key_revoked')).error.message).toContain('API settings (/settings/api)');
+    });
+  });
+
   describe('pausing, resuming and revoking', () => {
     it('pauses a key (401 api_key_paused) and resumes it', async () => {
       const key = await createKey();

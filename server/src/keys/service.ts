@@ -24,6 +24,8 @@ export interface KeyView {
   expires_at: string | null;
   created_at: string;
   created_by: string;
+  /** The email of the user who created the key, or null (made with the CLI, or that user is gone). */
+  created_by_email: string | null;
   last_used_at: string | null;
   revoked_at: string | null;
   renewals_last_24h: number;
@@ -48,7 +50,19 @@ export class KeyService {
     return key.status;
   }
 
-  view(key: ApiKeyRecord): KeyView {
+  /** The email of each creator, by user id (the CLI's `cli` and removed users have none). */
+  private async creatorEmails(keys: readonly ApiKeyRecord[]): Promise<Map<string, string | null>> {
+    const emails = new Map<string, string | null>();
+    for (const id of new Set(keys.map((key) => key.created_by))) emails.set(id, (await this.ctx.store.get('users', id))?.email ?? null);
+    return emails;
+  }
+
+  /** A key as the API shows it, with its creator's email. */
+  async present(key: ApiKeyRecord): Promise<KeyView> {
+    return this.view(key, (await this.creatorEmails([key])).get(key.created_by) ?? null);
+  }
+
+  view(key: ApiKeyRecord, createdByEmail: string | null): KeyView {
     const now = this.ctx.clock.now();
     return {
       id: key.id,
@@ -59,6 +73,7 @@ export class KeyService {
       expires_at: key.expires_at,
       created_at: key.created_at,
       created_by: key.created_by,
+      created_by_email: createdByEmail,
       last_used_at: key.last_used_at,
       revoked_at: key.revoked_at,
       renewals_last_24h: key.renewals.filter((t) => now - t < DAY_MS).length,
@@ -108,12 +123,13 @@ export class KeyService {
       ...(mode === 'test' ? { mode } : {}),
     };
     await this.ctx.store.commit([{ collection: 'keys', put: key }]);
-    return { key: this.view(key), secret };
+    return { key: await this.present(key), secret };
   }
 
   async list(workspace: WorkspaceRecord): Promise<KeyView[]> {
     const keys = await this.ctx.store.findMany('keys', 'workspace_id', workspace.id);
-    return keys.sort((a, b) => (a.created_at !== b.created_at ? (a.created_at < b.created_at ? 1 : -1) : a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).map((k) => this.view(k));
+    const emails = await this.creatorEmails(keys);
+    return keys.sort((a, b) => (a.created_at !== b.created_at ? (a.created_at < b.created_at ? 1 : -1) : a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).map((k) => this.view(k, emails.get(k.created_by) ?? null));
   }
 
   /** A key of this workspace, or 404 (another workspace's key is not found, never forbidden). */
@@ -132,7 +148,7 @@ export class KeyService {
     this.assertNotRevoked(key);
     const updated: ApiKeyRecord = { ...key, status: 'paused' };
     await this.ctx.store.commit([{ collection: 'keys', put: updated }]);
-    return this.view(updated);
+    return this.present(updated);
   }
 
   async resume(workspace: WorkspaceRecord, id: string): Promise<KeyView> {
@@ -140,15 +156,15 @@ export class KeyService {
     this.assertNotRevoked(key);
     const updated: ApiKeyRecord = { ...key, status: 'active' };
     await this.ctx.store.commit([{ collection: 'keys', put: updated }]);
-    return this.view(updated);
+    return this.present(updated);
   }
 
   async revoke(workspace: WorkspaceRecord, id: string): Promise<KeyView> {
     const key = await this.find(workspace, id);
-    if (key.status === 'revoked') return this.view(key);
+    if (key.status === 'revoked') return this.present(key);
     const updated: ApiKeyRecord = { ...key, status: 'revoked', revoked_at: iso(this.ctx.clock.now()) };
     await this.ctx.store.commit([{ collection: 'keys', put: updated }]);
-    return this.view(updated);
+    return this.present(updated);
   }
 
   /** A new secret for the key; the old one stops working at once. At most five renewals per key in 24 hours. */
@@ -169,7 +185,7 @@ export class KeyService {
     const secret = generateKeySecret(key.mode ?? 'live');
     const updated: ApiKeyRecord = { ...key, hash: hashSecret(secret), prefix: displayPrefix(secret), expires_at: expiresAt, renewals: [...recent, now] };
     await this.ctx.store.commit([{ collection: 'keys', put: updated }]);
-    return { key: this.view(updated), secret };
+    return { key: await this.present(updated), secret };
   }
 
   /**
@@ -181,11 +197,11 @@ export class KeyService {
       throw new AuthenticationError('malformed_api_key', `This is not a valid qrflow API key: keys are "${KEY_PREFIX}" (or "${TEST_KEY_PREFIX}" in test mode) followed by 32 letters and digits. Check for missing characters or extra spaces.`);
     }
     const key = await this.ctx.store.findUnique('keys', 'hash', hashSecret(secret));
-    if (!key) throw new AuthenticationError('invalid_api_key', 'This API key is not recognised. It may have been renewed or mistyped; create a new key in API settings if you lost it.');
+    if (!key) throw new AuthenticationError('invalid_api_key', 'This API key is not recognised. It may have been renewed or mistyped; create a new key in API settings (/settings/api) if you lost it.');
     const status = this.statusOf(key);
-    if (status === 'revoked') throw new AuthenticationError('api_key_revoked', 'This API key has been revoked. Create a new key in API settings and update your integration.');
-    if (status === 'paused') throw new AuthenticationError('api_key_paused', 'This API key is paused. Resume it in API settings.');
-    if (status === 'expired') throw new AuthenticationError('api_key_expired', 'This API key has expired. Renew it in API settings or create a new key.');
+    if (status === 'revoked') throw new AuthenticationError('api_key_revoked', 'This API key has been revoked. Create a new key in API settings (/settings/api) and update your integration.');
+    if (status === 'paused') throw new AuthenticationError('api_key_paused', 'This API key is paused. Resume it in API settings (/settings/api).');
+    if (status === 'expired') throw new AuthenticationError('api_key_expired', 'This API key has expired. Renew it in API settings (/settings/api) or create a new key.');
     const workspace = await this.workspaces.get(key.workspace_id);
     if (!workspace) throw new AuthenticationError('invalid_api_key', 'This API key is not recognised.');
     return { key, workspace };

@@ -60,6 +60,10 @@ export interface SessionRecord {
   workspace_id: string;
   created_at: string;
   expires_at: string;
+  /** The last request made with the session, written at most once a minute (absent on sessions from before idle expiry). */
+  last_seen_at?: string;
+  /** `cookie`: a console session, which also ends after QRFLOW_SESSION_IDLE_MINUTES unused; absent: a bearer token for API clients. */
+  kind?: 'cookie';
 }
 
 export type QrType = 'url' | 'text' | 'email' | 'phone' | 'sms' | 'wifi' | 'vcard';

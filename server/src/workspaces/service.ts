@@ -3,10 +3,11 @@ import type { Context } from '../context.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { newId } from '../random.js';
 import type { MemberRecord, PlanStatus, Role, UserRecord, WorkspaceRecord } from '../store/records.js';
-import { hashPassword } from '../auth/passwords.js';
+import { hashPassword, PASSWORD_RULES } from '../auth/passwords.js';
 import type { Plan } from './plans.js';
 
-export const MIN_PASSWORD_LENGTH = 10;
+export const MIN_PASSWORD_LENGTH = PASSWORD_RULES.min_length;
+const MAX_PASSWORD_LENGTH = PASSWORD_RULES.max_length;
 
 /** Workspaces, their plans and their members. */
 export class WorkspaceService {
@@ -45,8 +46,8 @@ export class WorkspaceService {
   private async newUser(email: string, password: string): Promise<UserRecord> {
     const normalised = email.trim().toLowerCase();
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(normalised) || normalised.length > 254) throw new ValidationError('The email address is invalid.', [{ field: 'email', message: 'invalid email address' }]);
-    if (password.length < MIN_PASSWORD_LENGTH || password.length > 256) {
-      throw new ValidationError(`The password must be ${MIN_PASSWORD_LENGTH} to 256 characters.`, [{ field: 'password', message: `${MIN_PASSWORD_LENGTH} to 256 characters` }]);
+    if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
+      throw new ValidationError(`The password must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters.`, [{ field: 'password', message: `${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters` }]);
     }
     if (await this.ctx.store.findUnique('users', 'email', normalised)) throw new ConflictError('user_exists', `A user with the email ${normalised} already exists.`);
     return { id: newId('usr'), email: normalised, password_hash: await hashPassword(password), created_at: iso(this.ctx.clock.now()) };
