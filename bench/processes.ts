@@ -45,6 +45,8 @@ export interface StartOptions {
   name: string;
   /** A TypeScript entry point, run with `node --import tsx`. */
   entry: string;
+  /** Another command instead (e.g. `npm start`, or `node server/dist/index.js`); `entry` is then ignored. */
+  command?: { file: string; args: string[] };
   env?: Record<string, string>;
   /** Where stdout and stderr go (the server's logs). */
   logFile: string;
@@ -60,7 +62,7 @@ export async function startServerProcess(options: StartOptions): Promise<ServerP
   const port = await freePort();
   const out = fs.openSync(options.logFile, 'a');
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', options.entry], {
+  const child = spawn(options.command?.file ?? process.execPath, options.command?.args ?? ['--import', 'tsx', options.entry], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...options.env, HOST: '127.0.0.1', PORT: String(port), NODE_ENV: 'production' },
     stdio: ['ignore', out, out],

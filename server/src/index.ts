@@ -1,21 +1,48 @@
+import fs from 'node:fs';
 import { loadConfig } from './config.js';
+import { defaultConsoleDir } from './console/dir.js';
 import { startServer } from './server.js';
+import { startLine, terminalStream } from './start-line.js';
 import pino from 'pino';
+
+/** Shutdown has this long before the process exits anyway (a process manager usually waits 10 s before SIGKILL). */
+const SHUTDOWN_DEADLINE_MS = 9_000;
+
+/**
+ * `npm start` runs this file from source, and so builds the console first when it is missing or stale;
+ * the compiled build (`npm run build`, `node server/dist/index.js`) has built it already.
+ */
+async function ensureConsoleBuilt(): Promise<void> {
+  if (!import.meta.url.endsWith('.ts')) return;
+  const script = new URL('../../web/scripts/ensure-built.mjs', import.meta.url);
+  if (!fs.existsSync(script)) return;
+  const { ensureConsoleBuilt: build } = (await import(script.href)) as { ensureConsoleBuilt: () => Promise<void> };
+  await build();
+}
 
 /** `npm start`: read the environment, open the store, listen, and shut down cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
   const config = loadConfig();
+  // a console served from elsewhere (QRFLOW_CONSOLE_DIR) is built by whoever put it there
+  if (config.consoleDir === defaultConsoleDir()) await ensureConsoleBuilt();
   // asynchronous writes: one write(2) per request on the request path cost ~8% of an API request's CPU;
   // lines written while one write is in flight go out together in the next
   const logger = pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false }));
   const exit = (code: number) => logger.flush(() => process.exit(code));
   const running = await startServer(config, { logger });
-  logger.info({ url: running.url, data_file: config.dataFile, public_url: config.publicUrl }, 'qrflow is listening');
+  logger.info({ url: running.url, data_file: config.dataFile, public_url: config.publicUrl, admin_socket: running.adminSocket?.path }, 'qrflow is listening');
+  const terminal = terminalStream();
+  if (terminal) terminal.write(startLine({ baseUrl: config.publicUrl, emptyStore: (await running.store.all('workspaces')).length === 0 }) + '\n');
   let stopping = false;
   const stop = (signal: string) => {
+    // npm passes a terminal's Ctrl-C on to the server, which also gets it from the terminal: one shutdown for both
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      logger.error({ deadline_ms: SHUTDOWN_DEADLINE_MS }, 'shutdown did not finish in time; exiting (acknowledged writes are in the log)');
+      exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
     running.close().then(
       () => exit(0),
       (error: unknown) => {

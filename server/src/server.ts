@@ -8,12 +8,17 @@ import { openStore, type OpenStoreOptions } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { answerClientError } from './http/client-error.js';
 import { serverClasses } from './http/express-compat.js';
+import { dataDirectoryWarning } from './store/embedded/private-file.js';
+import { listenAdminSocket, type AdminSocket } from './cli/admin-socket.js';
+import { runCli } from './cli/cli.js';
 
 export interface RunningServer {
   app: QrflowApp;
   store: Store;
   server: http.Server;
   url: string;
+  /** The local socket on which the CLI's commands run against this server's store (undefined if it could not listen). */
+  adminSocket: AdminSocket | undefined;
   /** Stops accepting requests, finishes the ones in flight, writes everything and releases the data file. */
   close: () => Promise<void>;
 }
@@ -28,6 +33,9 @@ export async function startServer(config: Config, options: { clock?: Clock; logg
     await store.close();
     throw error;
   }
+  // the embedded store's files (PostgreSQL keeps its own)
+  const directoryWarning = config.databaseUrl ? undefined : dataDirectoryWarning(config.dataFile);
+  if (directoryWarning) app.ctx.logger.warn({ data_file: config.dataFile }, directoryWarning);
   await app.start();
   const server = http.createServer({ ...serverClasses, keepAliveTimeout: 65_000 }, app.listener);
   server.headersTimeout = 66_000;
@@ -40,14 +48,18 @@ export async function startServer(config: Config, options: { clock?: Clock; logg
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   // short links must carry the port really bound (PORT=0 picks a free one), unless QRFLOW_PUBLIC_URL says otherwise
   if (!config.publicUrlFromEnv) config.publicUrl = `http://${host}:${address.port}`;
+  // on PostgreSQL there is no lock to wait for: the CLI works on the database beside running servers
+  const adminSocket = config.databaseUrl ? undefined : await openAdminSocket(config.dataFile, app, options.logger);
   let closing: Promise<void> | undefined;
   return {
     app,
     store,
     server,
     url: `http://${host}:${address.port}`,
+    adminSocket,
     close: () =>
       (closing ??= (async () => {
+        await adminSocket?.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();
@@ -57,4 +69,25 @@ export async function startServer(config: Config, options: { clock?: Clock; logg
         await store.close();
       })()),
   };
+}
+
+/** The CLI's commands, sent by `qrflow` while this server holds the data file, run here on the live services. */
+async function openAdminSocket(dataFile: string, app: QrflowApp, logger: Logger | undefined): Promise<AdminSocket | undefined> {
+  const log = logger ?? app.ctx.logger;
+  const services = { workspaces: app.services.workspaces, keys: app.services.keys };
+  try {
+    return await listenAdminSocket({
+      dataFile,
+      logger: log,
+      run: async (argv) => {
+        let stdout = '';
+        let stderr = '';
+        const exitCode = await runCli(argv, { out: (text) => (stdout += text), err: (text) => (stderr += text) }, {}, services);
+        return { stdout, stderr, exit_code: exitCode };
+      },
+    });
+  } catch (error) {
+    log.warn({ err: error }, 'the admin socket could not be opened: the qrflow CLI cannot reach this server while it runs');
+    return undefined;
+  }
 }

@@ -48,9 +48,18 @@ describe('API key authentication on the data plane', () => {
   });
 
   it.each([
+    ['Bearer and a space', 'Bearer '],
+    ['Bearer alone', 'Bearer'],
+    ['bearer and spaces', '  bearer    '],
+  ])('answers 401 missing_api_key, saying the key is missing, for %s (an unset shell variable)', async (_case, header) => {
+    const body = await expectError(await me({ authorization: header }), 401, 'missing_api_key');
+    expect(body.error.message).toMatch(/API key is missing/);
+    expect(body.error.message).not.toMatch(/Use the Bearer scheme/);
+  });
+
+  it.each([
     ['Basic', 'Basic dXNlcjpwYXNz'],
     ['a bare key', generateKeySecret()],
-    ['Bearer without a token', 'Bearer'],
     ['Token', `Token ${generateKeySecret()}`],
     ['three words', `Bearer ${generateKeySecret()} extra`],
   ])('answers 401 invalid_authorization_scheme for %s', async (_case, header) => {
@@ -112,13 +121,13 @@ describe('API key authentication on the data plane', () => {
 
   it('gives each 401 its own code', async () => {
     // all the codes above are distinct, so a client can tell the cases apart
-    const codes = ['missing_authorization', 'invalid_authorization_scheme', 'malformed_api_key', 'invalid_api_key', 'api_key_paused', 'api_key_revoked', 'api_key_expired'];
+    const codes = ['missing_authorization', 'missing_api_key', 'invalid_authorization_scheme', 'malformed_api_key', 'invalid_api_key', 'api_key_paused', 'api_key_revoked', 'api_key_expired'];
     expect(new Set(codes).size).toBe(codes.length);
     const { id, secret } = await server.createKey();
     await server.running.app.services.keys.pause(server.workspace, id);
-    const responses = await Promise.all([me(), me({ authorization: 'Basic x' }), withKey('qr_live_short'), withKey(generateKeySecret()), withKey(secret)]);
+    const responses = await Promise.all([me(), me({ authorization: 'Bearer ' }), me({ authorization: 'Basic x' }), withKey('qr_live_short'), withKey(generateKeySecret()), withKey(secret)]);
     const seen = await Promise.all(responses.map(async (r) => ((await r.json()) as { error: { code: string } }).error.code));
-    expect(seen).toEqual(['missing_authorization', 'invalid_authorization_scheme', 'malformed_api_key', 'invalid_api_key', 'api_key_paused']);
+    expect(seen).toEqual(['missing_authorization', 'missing_api_key', 'invalid_authorization_scheme', 'malformed_api_key', 'invalid_api_key', 'api_key_paused']);
   });
 });
 

@@ -16,6 +16,10 @@ export function bearerToken(req: Request): string {
   if (!header || header.trim() === '') {
     throw new AuthenticationError('missing_authorization', 'Send your API key in the Authorization header: "Authorization: Bearer qr_live_…".');
   }
+  // `Bearer` with nothing after it is usually an unset shell variable: `-H "Authorization: Bearer $QRFLOW_KEY"`
+  if (/^bearer$/i.test(header.trim())) {
+    throw new AuthenticationError('missing_api_key', 'The API key is missing after "Bearer" (an unset variable?): send "Authorization: Bearer qr_live_…".');
+  }
   const match = /^(\S+)\s+(\S+)\s*$/.exec(header.trim());
   if (!match || (match[1] as string).toLowerCase() !== 'bearer') {
     throw new AuthenticationError('invalid_authorization_scheme', 'Use the Bearer scheme: "Authorization: Bearer qr_live_…".');

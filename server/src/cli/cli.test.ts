@@ -201,14 +201,14 @@ describe('qrflow CLI', () => {
     expect(upgraded.json.workspace).toMatchObject({ plan: 'enterprise', plan_status: 'expired' });
   });
 
-  it('fails with exit code 1 and a message for an unknown workspace or plan', async () => {
+  it('fails with exit code 1 for an unknown workspace, and 2 (a bad argument) for an unknown plan', async () => {
     const dataFile = tempDataFile();
     await initWorkspace(dataFile);
     const unknownWorkspace = await cli(dataFile, 'keys', 'list', '--workspace', 'Nope');
     expect(unknownWorkspace.code).toBe(1);
     expect(unknownWorkspace.err).toMatch(/workspace "Nope" was not found/);
     const unknownPlan = await cliJson<{ error: { code: string; message: string } }>(dataFile, 'plan', 'set', '--workspace', 'Acme', '--plan', 'platinum');
-    expect(unknownPlan.code).toBe(1);
+    expect(unknownPlan.code).toBe(2);
     expect(unknownPlan.json.error.message).toMatch(/platinum/);
   });
 
@@ -237,22 +237,14 @@ describe('qrflow CLI', () => {
     expect(json.error.message).toMatch(/--name/);
   });
 
-  it('refuses a data file held by a running server, saying so, and leaves the server\'s data intact', async () => {
+  it('runs on a data file held by a running server through its admin socket, and the change is kept', async () => {
     server = await startTestServer();
     const { secret, id } = await server.createKey({ name: 'Before-CLI' });
 
-    const result = await cli(server.dataFile, 'keys', 'create', '--workspace', server.workspace.id, '--name', 'From-CLI');
-    expect(result.code).not.toBe(0);
-    expect(result.err).toContain(server.dataFile);
-    expect(result.err).toMatch(/in use by another qrflow process/);
-    expect(result.err).toMatch(/running server/);
-    const asJson = await cliJson<{ error: { code: string } }>(server.dataFile, 'keys', 'list', '--workspace', server.workspace.id);
-    expect(asJson.code).toBe(1);
-    expect(asJson.json.error.code).toBe('data_file_locked');
-
-    // the server still holds the file and keeps working, with nothing lost
+    const created = await cliJson<KeyJson>(server.dataFile, 'keys', 'create', '--workspace', server.workspace.id, '--name', 'From-CLI');
+    expect(created.code).toBe(0);
+    expect((await server.request('GET', '/api/v1/me', { token: created.json.secret })).status).toBe(200);
     expect((await server.request('GET', '/api/v1/me', { token: secret })).status).toBe(200);
-    const after = await server.createKey({ name: 'After-CLI' });
     const { dataDir } = server;
     const workspaceId = server.workspace.id;
     await server.stop();
@@ -262,8 +254,27 @@ describe('qrflow CLI', () => {
     directories.push(dataDir);
     const listed = await cliJson<{ keys: Array<{ id: string; name: string }> }>(dataFile, 'keys', 'list', '--workspace', workspaceId);
     expect(listed.code).toBe(0);
-    expect(listed.json.keys.map((k) => k.id).sort()).toEqual([id, after.id].sort());
-    expect(listed.json.keys.map((k) => k.name)).not.toContain('From-CLI');
+    expect(listed.json.keys.map((k) => k.id).sort()).toEqual([id, created.json.key.id].sort());
+  });
+
+  it.each([
+    ['init', ['init', '--workspace', 'Short', '--email', 'short@example.test', '--password', 'too-short']],
+    ['members add', ['members', 'add', '--workspace', 'Acme', '--email', 'short@example.test', '--password', 'too-short']],
+  ])('%s with a password under 10 characters exits 2 (a bad argument), saying the rule', async (_case, args) => {
+    const dataFile = tempDataFile();
+    await initWorkspace(dataFile);
+    const human = await cli(dataFile, ...args);
+    expect(human.code).toBe(2);
+    expect(human.err).toMatch(/The password must be 10 to 256 characters/);
+    const json = await cliJson<{ error: { code: string; message: string } }>(dataFile, ...args);
+    expect(json.code).toBe(2);
+    expect(json.json.error.code).toBe('validation_error');
+  });
+
+  it('states the password rule in the help of init', async () => {
+    const result = await cli(tempDataFile(), 'init', '--help');
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/10\+ characters/);
   });
 
   it('runs as the real qrflow bin', async () => {

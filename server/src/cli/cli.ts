@@ -9,6 +9,9 @@ import { KeyService } from '../keys/service.js';
 import { DataFileLockedError } from '../store/embedded/lock.js';
 import { CorruptDataError } from '../store/embedded/wal.js';
 import { openStore } from '../store/open-store.js';
+import type { Store } from '../store/store.js';
+import type { AdminAnswer } from './admin-socket.js';
+import { runOnServer, ServerUnreachableError } from './remote.js';
 import { ALL_SCOPES, type Role, type Scope } from '../store/records.js';
 import { loadPlans } from '../workspaces/plans.js';
 import { WorkspaceService } from '../workspaces/service.js';
@@ -20,13 +23,27 @@ export interface CliIo {
 
 class UsageError extends Error {}
 
-interface Services {
+/** Thrown out of a command that the running server ran instead: its answer is the command's output. */
+class AnsweredByServer extends Error {
+  constructor(readonly answer: AdminAnswer) {
+    super('answered by the server');
+  }
+}
+
+/** The services the commands use: the server's own when it runs a command sent on its admin socket. */
+export interface CliServices {
   workspaces: WorkspaceService;
   keys: KeyService;
 }
 
-/** Runs the admin CLI against the data file and returns the exit code (0 ok, 1 failure, 2 bad arguments). */
-export async function runCli(argv: string[], io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+/** How long the CLI waits for a data file held by a process that does not answer on the admin socket (another CLI command, a server starting). */
+const LOCK_WAIT_MS = 5000;
+
+/**
+ * Runs the admin CLI and returns the exit code (0 ok, 1 failure, 2 bad arguments). Without `services` it opens the
+ * data file, or, when a running server holds it, sends the command to that server's admin socket.
+ */
+export async function runCli(argv: string[], io: CliIo, env: NodeJS.ProcessEnv = process.env, services?: CliServices): Promise<number> {
   let exitCode = 0;
   const program = new Command('qrflow')
     .description('qrflow admin CLI: workspaces, members, plans and API keys')
@@ -41,17 +58,40 @@ export async function runCli(argv: string[], io: CliIo, env: NodeJS.ProcessEnv =
     else io.out(human + '\n');
   };
 
-  async function withServices<T>(task: (services: Services) => Promise<T>): Promise<T> {
+  async function withServices<T>(task: (services: CliServices) => Promise<T>): Promise<T> {
+    if (services) return task(services);
     const config = loadConfig(env);
     const dataFile = program.opts().data ? path.resolve(program.opts().data as string) : config.dataFile;
     // with QRFLOW_DATABASE_URL set the CLI works on PostgreSQL, beside running servers (no lock there)
-    const store = await openStore({ dataFile, databaseUrl: config.databaseUrl });
+    const store = await openOrForward(() => openStore({ dataFile, databaseUrl: config.databaseUrl }), dataFile);
     const ctx: Context = { store, config: { ...config, dataFile }, clock: systemClock, plans: loadPlans(config.plansFile), logger: pino({ level: 'silent' }) };
     const workspaces = new WorkspaceService(ctx);
     try {
       return await task({ workspaces, keys: new KeyService(ctx, workspaces) });
     } finally {
       await store.close();
+    }
+  }
+
+  /** Opens the store, or, when a server holds the data file, has that server run this command (AnsweredByServer). */
+  async function openOrForward(open: () => Promise<Store>, dataFile: string): Promise<Store> {
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (;;) {
+      try {
+        return await open();
+      } catch (error) {
+        if (!(error instanceof DataFileLockedError)) throw error;
+        let answer: AdminAnswer;
+        try {
+          answer = await runOnServer(dataFile, argv, error.pid);
+        } catch (failure) {
+          // nothing answers: the holder may be another CLI command or a server still starting, so wait a little
+          if (!(failure instanceof ServerUnreachableError) || failure.answered || Date.now() > deadline) throw failure;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          continue;
+        }
+        throw new AnsweredByServer(answer);
+      }
     }
   }
 
@@ -168,6 +208,11 @@ export async function runCli(argv: string[], io: CliIo, env: NodeJS.ProcessEnv =
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
+    if (error instanceof AnsweredByServer) {
+      io.out(error.answer.stdout);
+      io.err(error.answer.stderr);
+      return error.answer.exit_code;
+    }
     const json = program.opts().json === true || argv.includes('--json');
     const fail = (code: number, errorCode: string, message: string) => {
       if (json) io.out(JSON.stringify({ error: { code: errorCode, message } }) + '\n');
@@ -182,7 +227,8 @@ export async function runCli(argv: string[], io: CliIo, env: NodeJS.ProcessEnv =
     if (error instanceof UsageError) {
       fail(2, 'usage', error.message);
       io.err(program.helpInformation());
-    } else if (error instanceof DataFileLockedError) fail(1, 'data_file_locked', `${error.message} (a running server holds it: stop it, run this command, then start it again)`);
+    } else if (error instanceof ServerUnreachableError) fail(1, 'server_unreachable', error.message);
+    else if (error instanceof AppError && error.category === 'validation') fail(2, error.code, error.message);
     else if (error instanceof CorruptDataError) fail(1, 'corrupt_data_file', error.message);
     else if (error instanceof AppError) fail(1, error.code, error.message);
     else fail(1, 'error', (error as Error).message);

@@ -31,6 +31,7 @@ export type PreviewReason = (typeof PREVIEW_REASONS)[number];
 /** The authentication and authorization errors whose codes become preview reasons (the two renamed ones first). */
 const REASON_BY_ERROR_CODE: Record<string, PreviewReason> = {
   missing_authorization: 'missing_key',
+  missing_api_key: 'missing_key',
   invalid_authorization_scheme: 'malformed_api_key',
   invalid_api_key: 'invalid_key',
   malformed_api_key: 'malformed_api_key',

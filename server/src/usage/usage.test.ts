@@ -41,12 +41,12 @@ async function calls(srv: TestServer, token: string, count: number): Promise<voi
 
 /**
  * What a kill -9 right now would leave: the data files as they are on disk, copied while the server keeps running
- * (no close, no final flush), without its lock file.
+ * (no close, no final flush), without its lock file and admin socket.
  */
 function copyDataFiles(srv: TestServer): string {
   const target = fs.mkdtempSync(path.join(os.tmpdir(), 'qrflow-killed-'));
   for (const name of fs.readdirSync(srv.dataDir)) {
-    if (!name.endsWith('.lock')) fs.copyFileSync(path.join(srv.dataDir, name), path.join(target, name));
+    if (!name.endsWith('.lock') && !name.endsWith('.sock')) fs.copyFileSync(path.join(srv.dataDir, name), path.join(target, name));
   }
   return target;
 }

@@ -1,15 +1,13 @@
 // Folds a rotated write-ahead log into the snapshot, off the main thread. Plain JavaScript so it runs in a worker.
 import fs from 'node:fs';
+import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { Low } from 'lowdb';
-import { DataFile } from 'lowdb/node';
 
 const { dataFile, logFile } = workerData;
 try {
-  const db = new Low(new DataFile(dataFile, { parse: JSON.parse, stringify: JSON.stringify }), null);
-  await db.read();
+  const snapshot = fs.existsSync(dataFile) ? JSON.parse(fs.readFileSync(dataFile, 'utf8')) : null;
   const collections = new Map();
-  for (const [name, records] of Object.entries(db.data?.collections ?? {})) {
+  for (const [name, records] of Object.entries(snapshot?.collections ?? {})) {
     collections.set(name, new Map(records.map((record) => [record.id, record])));
   }
   const text = fs.readFileSync(logFile, 'utf8');
@@ -22,11 +20,18 @@ try {
       else table.delete(op.delete);
     }
   }
-  db.data = { format: 'qrflow', version: 1, collections: Object.fromEntries([...collections].map(([name, table]) => [name, [...table.values()]])) };
-  await db.write();
-  const handle = fs.openSync(dataFile, 'r');
-  fs.fsyncSync(handle);
-  fs.closeSync(handle);
+  const document = { format: 'qrflow', version: 1, collections: Object.fromEntries([...collections].map(([name, table]) => [name, [...table.values()]])) };
+  // like PrivateJsonFile (private-file.ts): an owner-only temporary file, fsynced, renamed over the snapshot
+  const temporary = path.join(path.dirname(dataFile), `.${path.basename(dataFile)}.compact.tmp`);
+  const handle = fs.openSync(temporary, 'w', 0o600);
+  try {
+    fs.fchmodSync(handle, 0o600);
+    fs.writeFileSync(handle, JSON.stringify(document));
+    fs.fsyncSync(handle);
+  } finally {
+    fs.closeSync(handle);
+  }
+  fs.renameSync(temporary, dataFile);
   parentPort.postMessage({ ok: true });
 } catch (error) {
   parentPort.postMessage({ ok: false, error: String(error?.message ?? error) });

@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Low } from 'lowdb';
-import { DataFile } from 'lowdb/node';
 import { Engine } from './engine.js';
 import { acquireLock } from './lock.js';
+import { makePrivate, PrivateJsonFile } from './private-file.js';
 import { COLLECTION_NAMES, type CollectionName, type Collections } from '../records.js';
 import type { MultiIndex, Op, OrderedCollection, PageRequest, PageResult, Store, UniqueIndex } from '../store.js';
 import { CorruptDataError, readLog, WriteAheadLog } from './wal.js';
@@ -54,10 +54,11 @@ export class LowdbStore implements Store {
   /** Opens (or creates) the store at `dataFile`, taking its lock. Throws CorruptDataError naming a damaged file. */
   static async open(dataFile: string, options: LowdbStoreOptions = {}): Promise<LowdbStore> {
     const resolved = path.resolve(dataFile);
-    fs.mkdirSync(path.dirname(resolved), { recursive: true });
+    fs.mkdirSync(path.dirname(resolved), { recursive: true, mode: 0o700 });
     const releaseLock = acquireLock(resolved);
     try {
-      const snapshot = new Low<SnapshotDocument | null>(new DataFile(resolved, { parse: JSON.parse, stringify: JSON.stringify }), null);
+      makePrivate(resolved);
+      const snapshot = new Low<SnapshotDocument | null>(new PrivateJsonFile<SnapshotDocument | null>(resolved), null);
       try {
         await snapshot.read();
       } catch (error) {
