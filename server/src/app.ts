@@ -38,6 +38,10 @@ import { ImageRenderer } from './images/renderer.js';
 import { generateRoutes } from './images/generate-routes.js';
 import { QrService } from './qr/service.js';
 import { qrRoutes } from './qr/routes.js';
+import { bulkRoutes } from './qr/bulk-routes.js';
+import { BulkService } from './qr/bulk.js';
+import { DomainService, type TxtResolver } from './domains/service.js';
+import { domainRoutes } from './domains/routes.js';
 import { ScanRecorder } from './redirect/recorder.js';
 import { redirectHandler } from './redirect/handler.js';
 import { UsageMeter } from './usage/meter.js';
@@ -54,6 +58,8 @@ export interface AppOptions {
   store: Store;
   clock?: Clock;
   logger?: Logger;
+  /** Looks up custom domains' TXT records (default: the system's DNS resolvers); tests pass a fake. */
+  resolveTxt?: TxtResolver;
 }
 
 export interface QrflowApp {
@@ -75,6 +81,7 @@ export interface QrflowApp {
     renderer: ImageRenderer;
     webhooks: WebhookService;
     deliveries: DeliveryWorker;
+    domains: DomainService;
   };
   openapi: () => Record<string, unknown>;
   /** Starts background work (webhook delivery, scan flushing). */
@@ -101,7 +108,9 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   const activity = new KeyActivity(ctx);
   const scans = await ScanStore.open(ctx.config.dataFile);
   const events = new EventService(ctx);
-  const qr = new QrService(ctx, events, (id) => scans.humanCount(id));
+  const domains = new DomainService(ctx, options.resolveTxt);
+  await domains.start();
+  const qr = new QrService(ctx, events, (id) => scans.humanCount(id), domains);
   const analytics = new AnalyticsService(scans, ctx.clock);
   const recorder = new ScanRecorder(ctx, scans, events);
   const webhooks = new WebhookService(ctx);
@@ -139,6 +148,9 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
     ...memberRoutes(members),
     ...meRoutes(),
     ...keyRoutes(ctx, keys, activity),
+    ...domainRoutes(domains),
+    // before qrRoutes: /api/v1/qr/bulk is not a code id
+    ...bulkRoutes(new BulkService(ctx, qr, (auth, n) => meter.takeCalls(auth, n))),
     ...qrRoutes(qr, renderer, analytics, meter),
     ...eventRoutes(ctx, scans),
     ...usageRoutes(ctx, meter),
@@ -169,7 +181,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   // the route table runs on the server's own request classes, outside Express's router (see express-compat.ts)
   const api = routeTableListener({ app, log: requestLog(logger, recordKeyActivity), dispatch, handleError, logger });
 
-  const redirect = redirectHandler(ctx, recorder);
+  const redirect = redirectHandler(ctx, recorder, domains);
   // opt-in (QRFLOW_DIAGNOSTICS=true, loopback only): the module is not even loaded otherwise
   const diagnostics = ctx.config.diagnostics ? (await import('./http/diagnostics.js')).eventLoopDiagnostics() : undefined;
   const listener = (req: IncomingMessage, res: ServerResponse) => {
@@ -188,13 +200,14 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
     express: app,
     ctx,
     routes,
-    services: { workspaces, keys, sessions, activity, qr, scans, recorder, meter, events, renderer, webhooks, deliveries },
+    services: { workspaces, keys, sessions, activity, qr, scans, recorder, meter, events, renderer, webhooks, deliveries, domains },
     openapi,
     start: async () => {
       await deliveries.start();
     },
     stop: async () => {
       await deliveries.stop();
+      domains.stop();
       clearInterval(sweeper);
       activity.stop();
       meter.stop();

@@ -22,6 +22,7 @@ const EnvSchema = z.object({
   QRFLOW_DEFAULT_PLAN: z.string().min(1).max(64).default('team'),
   QRFLOW_SESSION_IDLE_MINUTES: z.coerce.number().positive().max(60 * 24 * 90).default(60),
   QRFLOW_CSRF_SECRET: z.string().min(32).optional(),
+  QRFLOW_DOMAIN_VERIFICATION: z.enum(['dns', 'off']).default('dns'),
 });
 
 export interface Config {
@@ -53,6 +54,8 @@ export interface Config {
   sessionIdleMs: number;
   /** Signs CSRF tokens; without QRFLOW_CSRF_SECRET a random one per process (tokens then end with a restart). */
   csrfSecret: string | undefined;
+  /** `dns`: a custom domain is verified by its `_qrflow.` TXT record; `off` (single-tenant servers): at once. */
+  domainVerification: 'dns' | 'off';
 }
 
 export class ConfigError extends Error {}
@@ -86,5 +89,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultPlan: e.QRFLOW_DEFAULT_PLAN,
     sessionIdleMs: e.QRFLOW_SESSION_IDLE_MINUTES * 60_000,
     csrfSecret: e.QRFLOW_CSRF_SECRET,
+    domainVerification: e.QRFLOW_DOMAIN_VERIFICATION,
   };
 }

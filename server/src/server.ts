@@ -1,3 +1,4 @@
+import type { TxtResolver } from './domains/service.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -24,11 +25,11 @@ export interface RunningServer {
 }
 
 /** Opens the store, builds the app and listens. */
-export async function startServer(config: Config, options: { clock?: Clock; logger?: Logger; store?: OpenStoreOptions } = {}): Promise<RunningServer> {
+export async function startServer(config: Config, options: { clock?: Clock; logger?: Logger; store?: OpenStoreOptions; resolveTxt?: TxtResolver } = {}): Promise<RunningServer> {
   const store = await openStore(config, options.store);
   let app: QrflowApp;
   try {
-    app = await createApp({ config, store, ...(options.clock ? { clock: options.clock } : {}), ...(options.logger ? { logger: options.logger } : {}) });
+    app = await createApp({ config, store, ...(options.clock ? { clock: options.clock } : {}), ...(options.logger ? { logger: options.logger } : {}), ...(options.resolveTxt ? { resolveTxt: options.resolveTxt } : {}) });
   } catch (error) {
     await store.close();
     throw error;

@@ -103,7 +103,7 @@ export function writeUnlimitedPlansFile(directory: string): string {
   fs.writeFileSync(
     file,
     JSON.stringify({
-      unlimited: { name: 'Unlimited', api_access: true, requests_per_minute: big, monthly_api_calls: big, monthly_image_credits: big, max_qr_codes: big, max_api_keys: 10_000 },
+      unlimited: { name: 'Unlimited', api_access: true, requests_per_minute: big, monthly_api_calls: big, monthly_image_credits: big, max_qr_codes: big, max_api_keys: 10_000, max_domains: 1_000 },
     }),
   );
   return file;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import type { Clock } from '../../server/src/clock.js';
+import type { TxtResolver } from '../../server/src/domains/service.js';
 import { loadConfig } from '../../server/src/config.js';
 import { startServer, type RunningServer } from '../../server/src/server.js';
 import { createTestDatabase, type TestDatabase } from '../../server/src/store/postgres/test-database.js';
@@ -39,6 +40,8 @@ export interface TestServerOptions {
   dataDir?: string;
   /** Start on an empty store (first run): then `workspace` and the owner's credentials are not usable. */
   empty?: boolean;
+  /** Answers custom domains' TXT lookups instead of DNS. */
+  resolveTxt?: TxtResolver;
 }
 
 let counter = 0;
@@ -67,7 +70,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     },
   });
   const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', QRFLOW_DATA_FILE: dataFile, QRFLOW_WEBHOOK_ALLOW_PRIVATE: 'true', QRFLOW_LOG_LEVEL: 'info', ...(await databaseEnv(dataDir, options.env)), ...options.env });
-  const running = await startServer(config, { logger: pino({ level: 'info' }, sink), ...(options.clock ? { clock: options.clock } : {}) });
+  const running = await startServer(config, { logger: pino({ level: 'info' }, sink), ...(options.clock ? { clock: options.clock } : {}), ...(options.resolveTxt ? { resolveTxt: options.resolveTxt } : {}) });
   const baseUrl = running.url;
   const { workspaces, keys } = running.app.services;
   const ownerPassword = 'test-password-123';

@@ -171,6 +171,7 @@ function registerRoute(registry: OpenAPIRegistry, route: AnyRoute): void {
     path: openApiPath(route.path),
     tags: [route.tag],
     summary: route.summary,
+    ...(route.operationId ? { operationId: route.operationId } : {}),
     ...(route.description ? { description: route.description } : {}),
     ...(route.security ? { security: route.security } : route.auth === 'none' ? { security: [] } : {}),
     ...(route.scope ? { 'x-required-scope': route.scope } : {}),

@@ -22,6 +22,8 @@ export interface Route<Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.
   path: string;
   tag: string;
   summary: string;
+  /** The OpenAPI operationId: camelCase, unique across the API. */
+  operationId?: string;
   description?: string;
   /** `none` for public routes; otherwise the kind of credential accepted. */
   auth: 'none' | AuthMode;

@@ -113,7 +113,7 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
       handler: async (req, res, { params, query }) => {
         const record = await qr.find(dataWorkspace(req.auth!), params.id);
         const options = {
-          text: encodedPayload(record, qr.shortUrl(record.short_code)),
+          text: encodedPayload(record, qr.shortUrl(record.short_code, record.domain)),
           format: query.format,
           size: query.size,
           foreground: record.style.foreground,

@@ -82,6 +82,9 @@ const ContentInput = z.record(z.string(), z.unknown()).meta({
   anyOf: Object.values(CONTENT_SCHEMAS).map((s) => ({ $ref: `#/components/schemas/${(s.meta() as { id: string }).id}` })),
 });
 
+/** A custom domain's hostname as named by a code (checked against the workspace's verified domains). */
+const DomainName = z.string().trim().min(1).max(253);
+
 export const CreateQrBody = z
   .object({
     name: Name.meta({ example: 'Spring flyer' }),
@@ -92,6 +95,7 @@ export const CreateQrBody = z
     tags: Tags.optional(),
     style: StyleInput.optional(),
     status: z.enum(['active', 'paused']).optional(),
+    domain: DomainName.optional().meta({ description: 'A verified custom domain of the workspace (dynamic codes): the short link becomes https://<domain>/<short_code>', example: 'go.acme.com' }),
   })
   .strict()
   .meta({ id: 'CreateQrRequest' });
@@ -105,6 +109,7 @@ export const UpdateQrBody = z
     tags: Tags.optional(),
     style: StyleInput.optional(),
     content: ContentInput.optional(),
+    domain: DomainName.nullable().optional().meta({ description: 'Moves a dynamic code to another verified domain of the workspace (null: the default public URL); the old link stops working' }),
     // accepted only to say clearly that they cannot change
     type: z.unknown().optional(),
     mode: z.unknown().optional(),
@@ -134,6 +139,7 @@ export const QrSchema = z
     content: ContentOutput,
     short_code: z.string().nullable(),
     short_url: z.string().nullable(),
+    domain: z.string().nullable().meta({ description: 'The custom domain the short link is served on; null: the default public URL' }),
     status: z.enum(['active', 'paused']),
     tags: z.array(z.string()),
     style: Style,

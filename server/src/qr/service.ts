@@ -4,7 +4,7 @@ import type { Context } from '../context.js';
 import { ConflictError, NotFoundError, PermissionError, ValidationError, type ErrorDetail } from '../errors.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import { newId, randomBase62 } from '../random.js';
-import type { IdempotencyRecord, QrRecord, QrStyle, TombstoneRecord, WorkspaceRecord } from '../store/records.js';
+import { routeKey, type DomainRecord, type IdempotencyRecord, type QrRecord, type QrStyle, type TombstoneRecord, type WorkspaceRecord } from '../store/records.js';
 import type { Op } from '../store/store.js';
 import type { EventService } from '../events/service.js';
 import type { Plan } from '../workspaces/plans.js';
@@ -31,6 +31,19 @@ export interface ListOptions {
   mode?: 'dynamic' | 'static' | undefined;
 }
 
+/** What the QR service asks of custom domains (domains/service.ts). */
+export interface DomainLookup {
+  /** A verified domain of the workspace (either mode) with this hostname, or undefined. */
+  verifiedOf(workspaceId: string, hostname: string): DomainRecord | undefined;
+}
+
+/** A create prepared but not committed: the record, its view, and the ops that store it (and its event). */
+export interface PreparedWrite {
+  qr: QrRecord;
+  view: QrView;
+  ops: Op[];
+}
+
 /** QR codes: validation of type-specific content, the plan's limit, idempotent creates, cursor paging. */
 export class QrService {
   /** Creates in flight per idempotency key, so concurrent retries wait for the first instead of racing it. */
@@ -40,10 +53,13 @@ export class QrService {
     private readonly ctx: Context,
     private readonly events: EventService,
     private readonly scanCount: (qrId: string) => number,
+    private readonly domains?: DomainLookup,
   ) {}
 
-  shortUrl(code: string | null): string | null {
-    return code ? `${this.ctx.config.publicUrl}/r/${code}` : null;
+  /** The short link: `https://<domain>/<code>` on a custom domain, `<public URL>/r/<code>` otherwise. */
+  shortUrl(code: string | null, domain?: string | null): string | null {
+    if (!code) return null;
+    return domain ? `https://${domain}/${code}` : `${this.ctx.config.publicUrl}/r/${code}`;
   }
 
   view(qr: QrRecord): QrView {
@@ -56,7 +72,8 @@ export class QrService {
       // stored content was parsed by the schema of its type when it was written
       content: qr.content as QrView['content'],
       short_code: qr.short_code,
-      short_url: this.shortUrl(qr.short_code),
+      short_url: this.shortUrl(qr.short_code, qr.domain),
+      domain: qr.domain ?? null,
       status: qr.status,
       tags: qr.tags,
       style: qr.style,
@@ -97,11 +114,23 @@ export class QrService {
     );
   }
 
-  private async newShortCode(mode: DataMode): Promise<string> {
+  /** A short code free on the domain (null: the default public URL): no code holds it there and none held it. */
+  private async newShortCode(mode: DataMode, domain: string | null, reserved?: Set<string>): Promise<string> {
     for (;;) {
       const code = (mode === 'test' ? TEST_SHORT_CODE_PREFIX : '') + randomBase62(SHORT_CODE_LENGTH);
-      if (!(await this.ctx.store.findUnique('qrcodes', 'short_code', code)) && !(await this.ctx.store.get('tombstones', code))) return code;
+      const key = routeKey(domain, code);
+      if (reserved?.has(key)) continue;
+      if (!(await this.ctx.store.findUnique('qrcodes', 'route_key', key)) && !(await this.ctx.store.get('tombstones', key))) return code;
     }
+  }
+
+  /** The hostname of a verified domain of the workspace, or a 400 on the field. */
+  private domainOf(workspace: WorkspaceRecord, hostname: string, field: string): string {
+    const domain = this.domains?.verifiedOf(workspace.id, hostname);
+    if (!domain) {
+      throw new ValidationError(`${hostname} is not a verified domain of this workspace. Add it with POST /api/v1/domains and verify it first.`, [{ field, message: 'not a verified domain of this workspace' }], 'domain_not_available');
+    }
+    return domain.hostname;
   }
 
   /**
@@ -142,8 +171,24 @@ export class QrService {
   }
 
   private async createNow(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, extraOps: Op[], idempotency?: (qr: QrView) => IdempotencyRecord): Promise<QrView> {
+    const { view, ops } = await this.prepareCreate(workspace, plan, body);
+    ops.push(...extraOps);
+    if (idempotency) ops.push({ collection: 'idempotency', put: idempotency(view) });
+    await this.ctx.store.commit(ops);
+    return view;
+  }
+
+  /**
+   * Checks a create and builds its record and ops without committing them (bulk creates commit many at once).
+   * `pending` counts codes prepared but not yet committed (for the plan's limit); `reserved` holds their route keys.
+   */
+  async prepareCreate(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, pending = 0, reserved?: Set<string>): Promise<PreparedWrite> {
     const content = this.checkShape(body.type, body.mode, body.destination_url, body.content);
-    const count = await this.ctx.store.countByWorkspace('qrcodes', workspace.id);
+    if (body.domain !== undefined && body.mode !== 'dynamic') {
+      throw new ValidationError('Only dynamic codes have a short link to serve on a domain.', [{ field: 'domain', message: 'only for dynamic codes' }]);
+    }
+    const domain = body.domain !== undefined ? this.domainOf(workspace, body.domain, 'domain') : null;
+    const count = (await this.ctx.store.countByWorkspace('qrcodes', workspace.id)) + pending;
     if (count >= plan.max_qr_codes) {
       throw new PermissionError('qr_limit_reached', `The ${plan.name} plan allows ${plan.max_qr_codes} QR codes and this workspace has ${count}. Delete codes you no longer need, or upgrade the plan.`);
     }
@@ -156,20 +201,21 @@ export class QrService {
       mode: body.mode,
       destination_url: body.type === 'url' ? (body.destination_url ?? null) : null,
       content,
-      short_code: body.mode === 'dynamic' ? await this.newShortCode(modeOfPartition(workspace.id)) : null,
+      short_code: body.mode === 'dynamic' ? await this.newShortCode(modeOfPartition(workspace.id), domain, reserved) : null,
+      domain,
+      route_key: null,
       status: body.status ?? 'active',
       tags: [...new Set(body.tags ?? [])],
       style: { ...DEFAULT_STYLE, ...body.style },
       created_at: now,
       updated_at: now,
     };
+    qr.route_key = qr.short_code ? routeKey(domain, qr.short_code) : null;
+    if (qr.route_key) reserved?.add(qr.route_key);
     this.assertFits(qr, qr.type === 'url' ? 'destination_url' : 'content');
     const view = this.view(qr);
     const { ops: eventOps } = await this.events.record(workspace.id, 'qr.created', view);
-    const ops: Op[] = [{ collection: 'qrcodes', put: qr }, ...eventOps, ...extraOps];
-    if (idempotency) ops.push({ collection: 'idempotency', put: idempotency(view) });
-    await this.ctx.store.commit(ops);
-    return view;
+    return { qr, view, ops: [{ collection: 'qrcodes', put: qr }, ...eventOps] };
   }
 
   /** A code of this workspace, or 404: another workspace's code is indistinguishable from a missing one. */
@@ -197,6 +243,13 @@ export class QrService {
   }
 
   async update(workspace: WorkspaceRecord, id: string, body: UpdateQrBody): Promise<QrView> {
+    const { view, ops } = await this.prepareUpdate(workspace, id, body);
+    await this.ctx.store.commit(ops);
+    return view;
+  }
+
+  /** Checks an update and builds the changed record and its ops without committing them. */
+  async prepareUpdate(workspace: WorkspaceRecord, id: string, body: UpdateQrBody, reserved?: Set<string>): Promise<PreparedWrite> {
     const immutable = (['type', 'mode', 'id', 'short_code'] as const).filter((field) => body[field] !== undefined);
     const qr = await this.find(workspace, id);
     const changed = immutable.filter((field) => body[field] !== qr[field]);
@@ -214,6 +267,7 @@ export class QrService {
       throw new ValidationError(`A code of type "${qr.type}" has no destination_url.`, [{ field: 'destination_url', message: `not used by type "${qr.type}"` }]);
     }
     const content = body.content !== undefined ? this.checkShape(qr.type, qr.mode, undefined, body.content) : qr.content;
+    const move = body.domain !== undefined ? await this.prepareMove(workspace, qr, body.domain, reserved) : undefined;
     const updated: QrRecord = {
       ...qr,
       name: body.name ?? qr.name,
@@ -222,23 +276,53 @@ export class QrService {
       tags: body.tags ? [...new Set(body.tags)] : qr.tags,
       style: body.style ? { ...qr.style, ...body.style } : qr.style,
       content,
+      ...(move ? move.fields : {}),
       updated_at: iso(this.ctx.clock.now()),
     };
     this.assertFits(updated, body.content !== undefined ? 'content' : body.destination_url !== undefined ? 'destination_url' : 'style.error_correction');
     const view = this.view(updated);
     const { ops } = await this.events.record(workspace.id, 'qr.updated', view);
-    await this.ctx.store.commit([{ collection: 'qrcodes', put: updated }, ...ops]);
-    return view;
+    return { qr: updated, view, ops: [...(move?.ops ?? []), { collection: 'qrcodes', put: updated }, ...ops] };
+  }
+
+  /**
+   * Moving a dynamic code to another domain (null: the default public URL). The old link stops as a deleted one does
+   * (a tombstone answers 410 and keeps it from being reused). The short code is kept when it is free on the new
+   * domain (or was this code's own there before); otherwise the code gets a new one.
+   */
+  private async prepareMove(workspace: WorkspaceRecord, qr: QrRecord, target: string | null, reserved?: Set<string>): Promise<{ fields: Partial<QrRecord>; ops: Op[] } | undefined> {
+    if (qr.mode !== 'dynamic' || !qr.short_code) {
+      throw new ValidationError('Only dynamic codes have a short link to move to a domain.', [{ field: 'domain', message: 'only for dynamic codes' }]);
+    }
+    const domain = target === null ? null : this.domainOf(workspace, target, 'domain');
+    const current = qr.domain ?? null;
+    if (domain === current) return undefined;
+    const ops: Op[] = [];
+    let code = qr.short_code;
+    const wanted = routeKey(domain, code);
+    const holder = await this.ctx.store.findUnique('qrcodes', 'route_key', wanted);
+    const tombstone = await this.ctx.store.get('tombstones', wanted);
+    if (holder || reserved?.has(wanted) || (tombstone && tombstone.qr_id !== qr.id)) code = await this.newShortCode(modeOfPartition(workspace.id), domain, reserved);
+    else if (tombstone) ops.push({ collection: 'tombstones', delete: wanted });
+    const key = routeKey(domain, code);
+    reserved?.add(key);
+    ops.push({ collection: 'tombstones', put: { id: qr.route_key ?? routeKey(current, qr.short_code), workspace_id: workspace.id, qr_id: qr.id, deleted_at: iso(this.ctx.clock.now()) } satisfies TombstoneRecord });
+    return { fields: { domain, short_code: code, route_key: key }, ops };
   }
 
   async delete(workspace: WorkspaceRecord, id: string): Promise<void> {
+    await this.ctx.store.commit((await this.prepareDelete(workspace, id)).ops);
+  }
+
+  /** Builds a delete's ops (the record's removal, its tombstone, its event) without committing them. */
+  async prepareDelete(workspace: WorkspaceRecord, id: string): Promise<PreparedWrite> {
     const qr = await this.find(workspace, id);
     const view = this.view(qr);
     const { ops } = await this.events.record(workspace.id, 'qr.deleted', view);
     const tombstone: Op[] = qr.short_code
-      ? [{ collection: 'tombstones', put: { id: qr.short_code, workspace_id: workspace.id, qr_id: qr.id, deleted_at: iso(this.ctx.clock.now()) } satisfies TombstoneRecord }]
+      ? [{ collection: 'tombstones', put: { id: qr.route_key ?? routeKey(qr.domain, qr.short_code), workspace_id: workspace.id, qr_id: qr.id, deleted_at: iso(this.ctx.clock.now()) } satisfies TombstoneRecord }]
       : [];
-    await this.ctx.store.commit([{ collection: 'qrcodes', delete: qr.id }, ...tombstone, ...ops]);
+    return { qr, view, ops: [{ collection: 'qrcodes', delete: qr.id }, ...tombstone, ...ops] };
   }
 
   /** Drops idempotency records older than 24 hours. */

@@ -3,6 +3,14 @@ import type { Context } from '../context.js';
 import type { ScanRecorder } from './recorder.js';
 
 const CODE = /^\/r\/([0-9A-Za-z]{4,32})\/?(?:\?.*)?$/;
+/** On a custom domain the code is the whole path (no /r/). */
+const BARE_CODE = /^\/([0-9A-Za-z]{4,32})\/?(?:\?.*)?$/;
+
+/** Which custom domain a Host header names (domains/service.ts keeps the table in memory). */
+export interface HostTable {
+  /** A custom domain's hostname and whether it is verified, or undefined for any other host. */
+  resolve(hostHeader: string | undefined): { hostname: string; verified: boolean } | undefined;
+}
 
 function page(res: ServerResponse, status: number, title: string, text: string): void {
   const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex"><title>${title}</title><style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:20vh auto;padding:0 1rem;color:#222;text-align:center}</style></head><body><h1>${title}</h1><p>${text}</p></body></html>`;
@@ -23,13 +31,15 @@ function clientIp(req: IncomingMessage, trustProxy: boolean): string {
  * The public redirect `GET /r/:code`, served by node:http directly (no Express): one in-memory lookup,
  * the 302, and the scan queued for the bulk recorder. Returns false for any other path.
  */
-export function redirectHandler(ctx: Context, recorder: ScanRecorder): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function redirectHandler(ctx: Context, recorder: ScanRecorder, hosts?: HostTable): (req: IncomingMessage, res: ServerResponse) => boolean {
   const countryHeader = ctx.config.countryHeader;
   const trustProxy = Boolean(ctx.config.trustProxy);
   return (req, res) => {
     const url = req.url ?? '';
-    if (url.charCodeAt(1) !== 114 /* r */ || url.charCodeAt(2) !== 47 /* / */ || url.charCodeAt(0) !== 47) return false;
-    const match = CODE.exec(url);
+    // a custom domain serves its codes at /{code} and nothing else (not the API, not /r/); a pending one, a 404 page
+    const custom = hosts?.resolve(req.headers.host);
+    if (!custom && (url.charCodeAt(1) !== 114 /* r */ || url.charCodeAt(2) !== 47 /* / */ || url.charCodeAt(0) !== 47)) return false;
+    const match = custom ? (custom.verified ? BARE_CODE.exec(url) : null) : CODE.exec(url);
     if (!match) {
       page(res, 404, 'QR code not found', 'This QR code does not exist.');
       return true;
@@ -39,9 +49,10 @@ export function redirectHandler(ctx: Context, recorder: ScanRecorder): (req: Inc
       res.end();
       return true;
     }
-    const code = match[1] as string;
+    // the route key: the code on the default host, `hostname/code` on a custom domain (store/records.ts routeKey)
+    const code = custom ? `${custom.hostname}/${match[1] as string}` : (match[1] as string);
     void (async () => {
-      const qr = await ctx.store.findUnique('qrcodes', 'short_code', code);
+      const qr = await ctx.store.findUnique('qrcodes', 'route_key', code);
       if (!qr || !qr.destination_url) {
         if (await ctx.store.get('tombstones', code)) page(res, 410, 'QR code removed', 'This QR code has been deleted by its owner.');
         else page(res, 404, 'QR code not found', 'This QR code does not exist.');

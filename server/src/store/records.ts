@@ -4,8 +4,8 @@ import type { DataMode } from '../test-mode/mode.js';
 
 export type Role = 'owner' | 'admin' | 'member';
 export type PlanStatus = 'active' | 'expired';
-export type Scope = 'qr:read' | 'qr:write' | 'analytics:read' | 'webhooks:write';
-export const ALL_SCOPES: readonly Scope[] = ['qr:read', 'qr:write', 'analytics:read', 'webhooks:write'];
+export type Scope = 'qr:read' | 'qr:write' | 'analytics:read' | 'webhooks:write' | 'domains:write';
+export const ALL_SCOPES: readonly Scope[] = ['qr:read', 'qr:write', 'analytics:read', 'webhooks:write', 'domains:write'];
 
 export interface WorkspaceRecord {
   id: string;
@@ -85,6 +85,14 @@ export interface QrRecord {
   destination_url: string | null;
   content: Record<string, unknown> | null;
   short_code: string | null;
+  /** The verified custom domain (lower-case hostname) the short link is served on; null or absent: the default public URL. */
+  domain?: string | null;
+  /**
+   * Where the redirect finds the code, unique over all codes: the short code on the default public URL, or
+   * `hostname/short_code` on a custom domain (short codes have no `/`). Null for static codes. Written by the store's
+   * migrations for records from before custom domains; use `routeKey()`.
+   */
+  route_key?: string | null;
   status: 'active' | 'paused';
   tags: string[];
   style: QrStyle;
@@ -92,9 +100,14 @@ export interface QrRecord {
   updated_at: string;
 }
 
+/** The redirect's key of a short code on a domain (null: the default public URL), as kept in `QrRecord.route_key` and tombstone ids. */
+export function routeKey(domain: string | null | undefined, shortCode: string): string {
+  return domain ? `${domain}/${shortCode}` : shortCode;
+}
+
 /** A deleted dynamic code keeps its short code reserved so the link answers 410, never someone else's page. */
 export interface TombstoneRecord {
-  id: string; // the short code
+  id: string; // the route key: the short code, or `hostname/short_code` on a custom domain
   workspace_id: string;
   qr_id: string;
   deleted_at: string;
@@ -177,6 +190,20 @@ export interface DeliveryLogRecord {
   entries: Array<{ event_id: string; attempted_at: string; status_code: number | null; duration_ms: number; error: string | null }>;
 }
 
+/** A custom domain of a workspace: its codes' short links are served on it once its DNS TXT record is verified. */
+export interface DomainRecord {
+  id: string;
+  /** The real workspace (domains are shared by live and test mode). */
+  workspace_id: string;
+  /** Lower-case, no trailing dot; unique over all workspaces. */
+  hostname: string;
+  status: 'pending' | 'verified';
+  /** The value the TXT record `_qrflow.<hostname>` must hold. */
+  verification_value: string;
+  created_at: string;
+  verified_at: string | null;
+}
+
 /** Every collection the store keeps, by name. */
 export interface Collections {
   workspaces: WorkspaceRecord;
@@ -193,10 +220,11 @@ export interface Collections {
   events: EventRecord;
   deliveries: DeliveryRecord;
   delivery_logs: DeliveryLogRecord;
+  domains: DomainRecord;
 }
 
 export type CollectionName = keyof Collections;
 export const COLLECTION_NAMES: readonly CollectionName[] = [
   'workspaces', 'users', 'members', 'keys', 'sessions', 'qrcodes', 'tombstones', 'idempotency',
-  'usage', 'key_activity', 'webhooks', 'events', 'deliveries', 'delivery_logs',
+  'usage', 'key_activity', 'webhooks', 'events', 'deliveries', 'delivery_logs', 'domains',
 ];

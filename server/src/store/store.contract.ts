@@ -34,7 +34,7 @@ export function apiKey(id: string, workspaceId: string, hash: string): ApiKeyRec
 export function qr(id: string, workspaceId: string, createdAt: string, shortCode: string | null = null, tags: string[] = []): QrRecord {
   return {
     id, workspace_id: workspaceId, name: `QR ${id}`, type: 'url', mode: shortCode ? 'dynamic' : 'static', destination_url: 'https://example.com/',
-    content: null, short_code: shortCode, status: 'active', tags, style: { foreground: '#000000', background: '#ffffff', margin: 4, error_correction: 'M' },
+    content: null, short_code: shortCode, domain: null, route_key: shortCode, status: 'active', tags, style: { foreground: '#000000', background: '#ffffff', margin: 4, error_correction: 'M' },
     created_at: createdAt, updated_at: createdAt,
   };
 }
@@ -98,12 +98,12 @@ export function describeStoreContract(adapter: string, makeHarness: () => StoreH
       ]);
       expect((await store.findUnique('users', 'email', 'ada@example.com'))?.id).toBe('u_1');
       expect((await store.findUnique('workspaces', 'name', 'ACME'))?.id).toBe('ws_1');
-      expect((await store.findUnique('qrcodes', 'short_code', 'abc123'))?.id).toBe('qr_1');
-      expect(await store.findUnique('qrcodes', 'short_code', 'ABC123')).toBeUndefined(); // short codes are case-sensitive
+      expect((await store.findUnique('qrcodes', 'route_key', 'abc123'))?.id).toBe('qr_1');
+      expect(await store.findUnique('qrcodes', 'route_key', 'ABC123')).toBeUndefined(); // short codes are case-sensitive
 
       await store.commit([{ collection: 'qrcodes', put: qr('qr_1', 'ws_1', at(1), 'xyz789') }]);
-      expect(await store.findUnique('qrcodes', 'short_code', 'abc123')).toBeUndefined();
-      expect((await store.findUnique('qrcodes', 'short_code', 'xyz789'))?.id).toBe('qr_1');
+      expect(await store.findUnique('qrcodes', 'route_key', 'abc123')).toBeUndefined();
+      expect((await store.findUnique('qrcodes', 'route_key', 'xyz789'))?.id).toBe('qr_1');
 
       await store.commit([{ collection: 'users', delete: 'u_1' }]);
       expect(await store.findUnique('users', 'email', 'ada@example.com')).toBeUndefined();
@@ -241,14 +241,14 @@ export function describeStoreContract(adapter: string, makeHarness: () => StoreH
       await store.commit([{ collection: 'qrcodes', put: qr('qr_1', 'ws_1', at(1), 'same') }]);
       const refused = await store.commit([{ collection: 'qrcodes', put: qr('qr_2', 'ws_2', at(2), 'same') }]).then(() => undefined, (error: unknown) => error);
       expect(refused).toBeInstanceOf(UniqueViolationError);
-      expect(refused).toMatchObject({ collection: 'qrcodes', index: 'short_code' });
+      expect(refused).toMatchObject({ collection: 'qrcodes', index: 'route_key' });
       await expect(store.commit([{ collection: 'workspaces', put: workspace('ws_a', 'Acme') }, { collection: 'workspaces', put: workspace('ws_b', 'ACME') }])).rejects.toBeInstanceOf(UniqueViolationError);
       // static codes have no short code: any number of them
       await store.commit([{ collection: 'qrcodes', put: qr('qr_3', 'ws_1', at(3)) }, { collection: 'qrcodes', put: qr('qr_4', 'ws_1', at(4)) }]);
       // a record may keep its own unique value, and a freed value may be taken in the same commit
       await store.commit([{ collection: 'qrcodes', put: { ...qr('qr_1', 'ws_1', at(1), 'same'), name: 'renamed' } }]);
       await store.commit([{ collection: 'qrcodes', delete: 'qr_1' }, { collection: 'qrcodes', put: qr('qr_5', 'ws_1', at(5), 'same') }]);
-      expect((await store.findUnique('qrcodes', 'short_code', 'same'))?.id).toBe('qr_5');
+      expect((await store.findUnique('qrcodes', 'route_key', 'same'))?.id).toBe('qr_5');
     });
 
     it('commitSoon is seen at once by get, findUnique and findMany, and is durable after close', async () => {

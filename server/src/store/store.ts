@@ -12,7 +12,8 @@ export const INDEXES = {
   members: { unique: [], multi: ['workspace_id', 'user_id'] },
   keys: { unique: ['hash'], multi: ['workspace_id'] },
   sessions: { unique: ['token_hash'], multi: ['user_id'] },
-  qrcodes: { unique: ['short_code'], multi: [] },
+  // route_key: (domain, short_code) is what must be unique; domain: which codes use a custom domain
+  qrcodes: { unique: ['route_key'], multi: ['domain'] },
   tombstones: { unique: [], multi: [] },
   idempotency: { unique: [], multi: [] },
   usage: { unique: [], multi: ['workspace_id'] },
@@ -21,6 +22,7 @@ export const INDEXES = {
   events: { unique: [], multi: [] },
   deliveries: { unique: [], multi: ['webhook_id'] },
   delivery_logs: { unique: [], multi: [] },
+  domains: { unique: ['hostname'], multi: ['workspace_id'] },
 } as const satisfies { [C in CollectionName]: { unique: readonly (keyof Collections[C] & string)[]; multi: readonly (keyof Collections[C] & string)[] } };
 
 /**

@@ -114,6 +114,21 @@ export class UsageMeter implements ImageCredits {
     res.setHeader('RateLimit', state ? `${String(state)}, ${monthState}` : monthState);
   }
 
+  /**
+   * Counts up to `n` more API calls of this request (a bulk call's items beyond the first, which the middleware
+   * counted) and returns how many the month's allowance had room for. Test-mode and session requests are not metered.
+   */
+  takeCalls(auth: Auth, n: number): number {
+    if (!auth.key || auth.mode === 'test' || n <= 0) return Math.max(0, n);
+    const record = this.current(auth.workspace.id);
+    if (!record) return Math.max(0, n);
+    const granted = Math.max(0, Math.min(n, auth.plan.monthly_api_calls - record.api_calls));
+    record.api_calls += granted;
+    record.by_key[auth.key.id] = (record.by_key[auth.key.id] ?? 0) + granted;
+    this.dirty.add(record.id);
+    return granted;
+  }
+
   assertAvailable(auth: Auth): void {
     if (auth.mode === 'test') return;
     const record = this.current(auth.workspace.id);

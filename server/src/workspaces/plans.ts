@@ -10,16 +10,18 @@ export const Plan = z
     monthly_image_credits: z.number().int().nonnegative(),
     max_qr_codes: z.number().int().nonnegative(),
     max_api_keys: z.number().int().nonnegative(),
+    /** Custom domains a workspace may have (pending ones count); a plans file without it gives 0. */
+    max_domains: z.number().int().nonnegative().default(0),
   })
   .strict();
 export type Plan = z.infer<typeof Plan>;
 
 /** The built-in plans; `QRFLOW_PLANS_FILE` can replace or add to them. */
 export const BUILT_IN_PLANS: Record<string, Plan> = {
-  free: { name: 'Free', api_access: false, requests_per_minute: 30, monthly_api_calls: 0, monthly_image_credits: 0, max_qr_codes: 10, max_api_keys: 0 },
-  team: { name: 'Team', api_access: true, requests_per_minute: 120, monthly_api_calls: 50_000, monthly_image_credits: 5_000, max_qr_codes: 1_000, max_api_keys: 5 },
-  business: { name: 'Business', api_access: true, requests_per_minute: 600, monthly_api_calls: 500_000, monthly_image_credits: 50_000, max_qr_codes: 25_000, max_api_keys: 25 },
-  enterprise: { name: 'Enterprise', api_access: true, requests_per_minute: 3_000, monthly_api_calls: 10_000_000, monthly_image_credits: 1_000_000, max_qr_codes: 1_000_000, max_api_keys: 250 },
+  free: { name: 'Free', api_access: false, requests_per_minute: 30, monthly_api_calls: 0, monthly_image_credits: 0, max_qr_codes: 10, max_api_keys: 0, max_domains: 0 },
+  team: { name: 'Team', api_access: true, requests_per_minute: 120, monthly_api_calls: 50_000, monthly_image_credits: 5_000, max_qr_codes: 1_000, max_api_keys: 5, max_domains: 3 },
+  business: { name: 'Business', api_access: true, requests_per_minute: 600, monthly_api_calls: 500_000, monthly_image_credits: 50_000, max_qr_codes: 25_000, max_api_keys: 25, max_domains: 10 },
+  enterprise: { name: 'Enterprise', api_access: true, requests_per_minute: 3_000, monthly_api_calls: 10_000_000, monthly_image_credits: 1_000_000, max_qr_codes: 1_000_000, max_api_keys: 250, max_domains: 100 },
 };
 
 const PlansFile = z.record(z.string().regex(/^[a-z0-9_-]{1,32}$/), Plan);

@@ -16,7 +16,7 @@ export class WorkspaceService {
   planOf(workspace: WorkspaceRecord): Plan {
     const plan = this.ctx.plans[workspace.plan];
     // a workspace on a plan since removed from the plans file gets no API access rather than a crash
-    return plan ?? { name: workspace.plan, api_access: false, requests_per_minute: 1, monthly_api_calls: 0, monthly_image_credits: 0, max_qr_codes: 0, max_api_keys: 0 };
+    return plan ?? { name: workspace.plan, api_access: false, requests_per_minute: 1, monthly_api_calls: 0, monthly_image_credits: 0, max_qr_codes: 0, max_api_keys: 0, max_domains: 0 };
   }
 
   private assertPlan(plan: string): void {

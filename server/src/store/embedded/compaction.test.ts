@@ -45,7 +45,7 @@ describe('background compaction', () => {
     const reopened = await LowdbStore.open(copy);
     expect(await reopened.countByWorkspace('qrcodes', 'ws_1')).toBe(199);
     expect(await reopened.get('qrcodes', qr(3).id)).toBeUndefined();
-    expect((await reopened.findUnique('qrcodes', 'short_code', qr(199).short_code as string))?.id).toBe(qr(199).id);
+    expect((await reopened.findUnique('qrcodes', 'route_key', qr(199).short_code as string))?.id).toBe(qr(199).id);
     await reopened.close();
   });
 

@@ -59,7 +59,7 @@ function apiKey(id: string, workspaceId: string, hash: string): ApiKeyRecord {
 function qr(id: string, workspaceId: string, createdAt: string, shortCode: string | null = null): QrRecord {
   return {
     id, workspace_id: workspaceId, name: `QR ${id}`, type: 'url', mode: shortCode ? 'dynamic' : 'static', destination_url: 'https://example.com/',
-    content: null, short_code: shortCode, status: 'active', tags: [], style: { foreground: '#000000', background: '#ffffff', margin: 4, error_correction: 'M' },
+    content: null, short_code: shortCode, route_key: shortCode, status: 'active', tags: [], style: { foreground: '#000000', background: '#ffffff', margin: 4, error_correction: 'M' },
     created_at: createdAt, updated_at: createdAt,
   };
 }
@@ -262,12 +262,12 @@ describe('LowdbStore indexes', () => {
     expect((await store.findUnique('keys', 'hash', 'hash-new'))?.id).toBe('key_1');
 
     await store.commit([{ collection: 'qrcodes', put: qr('qr_1', 'ws_1', '2026-01-01T00:00:00.000Z', 'abc123') }]);
-    expect((await store.findUnique('qrcodes', 'short_code', 'abc123'))?.id).toBe('qr_1');
-    expect(await store.findUnique('qrcodes', 'short_code', 'ABC123')).toBeUndefined(); // short codes are case-sensitive
+    expect((await store.findUnique('qrcodes', 'route_key', 'abc123'))?.id).toBe('qr_1');
+    expect(await store.findUnique('qrcodes', 'route_key', 'ABC123')).toBeUndefined(); // short codes are case-sensitive
 
     await store.commit([{ collection: 'keys', delete: 'key_1' }, { collection: 'qrcodes', delete: 'qr_1' }]);
     expect(await store.findUnique('keys', 'hash', 'hash-new')).toBeUndefined();
-    expect(await store.findUnique('qrcodes', 'short_code', 'abc123')).toBeUndefined();
+    expect(await store.findUnique('qrcodes', 'route_key', 'abc123')).toBeUndefined();
   });
 
   it('looks up workspace names and user emails without regard to case', async () => {

@@ -8,6 +8,7 @@ import { makePrivate, PrivateJsonFile } from './private-file.js';
 import { COLLECTION_NAMES, type CollectionName, type Collections } from '../records.js';
 import type { MultiIndex, Op, OrderedCollection, PageRequest, PageResult, Store, UniqueIndex } from '../store.js';
 import { CorruptDataError, readLog, WriteAheadLog } from './wal.js';
+import { upgradeOps } from './upgrade.js';
 
 interface SnapshotDocument {
   format: 'qrflow';
@@ -95,6 +96,8 @@ export class LowdbStore implements Store {
       };
       const wal = await WriteAheadLog.open(walFile, fullOptions.onFatal);
       const store = new LowdbStore(resolved, engine, snapshot, wal, releaseLock, fullOptions);
+      const upgrades = upgradeOps(engine.all('qrcodes'));
+      if (upgrades.length > 0) await store.commit(upgrades);
       if (wal.size > fullOptions.compactAtBytes / 2 || fs.existsSync(`${walFile}.1`)) await store.compact();
       return store;
     } catch (error) {

@@ -39,6 +39,30 @@ const MIGRATIONS: Record<string, Migration> = {
       for (const table of [...TABLE_0001].reverse()) await sql.raw(`DROP TABLE "${table.name}"`).execute(db);
     },
   },
+  // custom domains: a short code is unique per domain (route_key), codes are found by domain, domains are a table
+  '0002_custom_domains': {
+    async up(db) {
+      await sql.raw(`ALTER TABLE "qrcodes" ADD COLUMN "route_key" text COLLATE "C", ADD COLUMN "domain" text COLLATE "C"`).execute(db);
+      // every code made before custom domains is on the default public URL, where the route key is the short code
+      await sql.raw(`UPDATE "qrcodes" SET "route_key" = "short_code", data = data || jsonb_build_object('route_key', "short_code", 'domain', NULL) WHERE "short_code" IS NOT NULL`).execute(db);
+      await sql.raw(`CREATE UNIQUE INDEX "qrcodes_route_key_unique" ON "qrcodes" ("route_key")`).execute(db);
+      await sql.raw(`CREATE INDEX "qrcodes_domain_idx" ON "qrcodes" ("domain")`).execute(db);
+      await sql.raw(`DROP INDEX "qrcodes_short_code_unique"`).execute(db);
+      await sql.raw(`ALTER TABLE "qrcodes" DROP COLUMN "short_code"`).execute(db);
+      await sql.raw(`CREATE TABLE "domains" (id text COLLATE "C" PRIMARY KEY, workspace_id text COLLATE "C", created_at text COLLATE "C", "hostname" text COLLATE "C", data jsonb NOT NULL)`).execute(db);
+      await sql.raw(`CREATE UNIQUE INDEX "domains_hostname_unique" ON "domains" ("hostname")`).execute(db);
+      await sql.raw(`CREATE INDEX "domains_workspace_id_idx" ON "domains" ("workspace_id")`).execute(db);
+    },
+    async down(db) {
+      await sql.raw(`DROP TABLE "domains"`).execute(db);
+      await sql.raw(`ALTER TABLE "qrcodes" ADD COLUMN "short_code" text COLLATE "C"`).execute(db);
+      await sql.raw(`UPDATE "qrcodes" SET "short_code" = data->>'short_code'`).execute(db);
+      await sql.raw(`CREATE UNIQUE INDEX "qrcodes_short_code_unique" ON "qrcodes" ("short_code")`).execute(db);
+      await sql.raw(`DROP INDEX "qrcodes_domain_idx"`).execute(db);
+      await sql.raw(`DROP INDEX "qrcodes_route_key_unique"`).execute(db);
+      await sql.raw(`ALTER TABLE "qrcodes" DROP COLUMN "route_key", DROP COLUMN "domain"`).execute(db);
+    },
+  },
 };
 
 /** The session-level advisory lock that makes processes starting together migrate one at a time (any 64-bit key). */

@@ -55,7 +55,7 @@ await describePostgres('PostgreSQL store', (serverUrl) => {
     const first = await open();
     const second = await open();
     await first.commit([{ collection: 'workspaces', put: workspace('ws_shared', 'Shared') }, { collection: 'qrcodes', put: qr('qr_shared', 'ws_shared', '2026-03-01T00:00:00.000Z', 'shared1') }]);
-    expect((await second.findUnique('qrcodes', 'short_code', 'shared1'))?.id).toBe('qr_shared');
+    expect((await second.findUnique('qrcodes', 'route_key', 'shared1'))?.id).toBe('qr_shared');
     await expect(second.commit([{ collection: 'workspaces', put: workspace('ws_other', 'SHARED') }])).rejects.toBeInstanceOf(UniqueViolationError);
     await second.commit([{ collection: 'qrcodes', put: { ...qr('qr_shared', 'ws_shared', '2026-03-01T00:00:00.000Z', 'shared1'), status: 'paused' } }]);
     expect((await first.get('qrcodes', 'qr_shared'))?.status).toBe('paused');
@@ -84,7 +84,7 @@ await describePostgres('PostgreSQL store', (serverUrl) => {
     const odd = { ...qr('qr_odd', 'ws_1', '2026-03-01T00:00:00.000Z', 'odd\u0000'), name: 'a\u0000b\ud800c\\u0000d' };
     await store.commit([{ collection: 'qrcodes', put: odd }]);
     expect((await store.get('qrcodes', 'qr_odd'))?.name).toBe('a\ufffdb\ufffdc\\u0000d');
-    expect((await store.findUnique('qrcodes', 'short_code', 'odd\u0000'))?.id).toBe('qr_odd');
+    expect((await store.findUnique('qrcodes', 'route_key', 'odd\u0000'))?.id).toBe('qr_odd');
     expect(await store.get('qrcodes', '\u0000')).toBeUndefined();
     expect(await store.findMany('keys', 'workspace_id', '\ud800')).toEqual([]);
     await store.commit([{ collection: 'qrcodes', delete: '\u0000' }]);

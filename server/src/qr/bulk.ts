@@ -1,0 +1,220 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { Auth } from '../auth/auth.js';
+import { iso } from '../clock.js';
+import type { Context } from '../context.js';
+import { AppError, ConflictError, statusOf, ValidationError, type ErrorDetail } from '../errors.js';
+import type { IdempotencyRecord, QrRecord, WorkspaceRecord } from '../store/records.js';
+import type { Op } from '../store/store.js';
+import { dataWorkspace } from '../test-mode/mode.js';
+import { detailsFromIssues } from '../validation.js';
+import { CreateQrBody, Tag, UpdateQrBody, type QrView } from './schemas.js';
+import type { QrService } from './service.js';
+
+/** Items (or ids) per bulk call. */
+export const MAX_BULK_ITEMS = 100;
+/** Codes a tag may select in one bulk update. */
+export const MAX_TAG_MATCHES = 1000;
+const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
+
+const Id = z.string().min(1).max(64);
+const UniqueIds = z
+  .array(Id)
+  .min(1)
+  .max(MAX_BULK_ITEMS)
+  .refine((ids) => new Set(ids).size === ids.length, 'each id at most once');
+
+export const BulkCreateBody = z
+  .object({ items: z.array(z.unknown().meta({ $ref: '#/components/schemas/CreateQrRequest' })).min(1).max(MAX_BULK_ITEMS).meta({ description: `1 to ${MAX_BULK_ITEMS} create bodies, each as for POST /api/v1/qr` }) })
+  .strict()
+  .meta({ id: 'BulkCreateQrRequest' });
+export type BulkCreateBody = z.infer<typeof BulkCreateBody>;
+
+const BulkSet = UpdateQrBody.omit({ type: true, mode: true, id: true, short_code: true })
+  .strict()
+  .refine((set) => Object.values(set).some((v) => v !== undefined), 'name at least one field to change')
+  .meta({ id: 'BulkUpdateSet' });
+
+export const BulkUpdateBody = z
+  .object({
+    ids: UniqueIds.optional(),
+    tag: Tag.optional().meta({ description: `Every code of the workspace with this tag (at most ${MAX_TAG_MATCHES})` }),
+    set: BulkSet,
+  })
+  .strict()
+  .refine((body) => (body.ids === undefined) !== (body.tag === undefined), { message: 'give either ids or tag', path: ['ids'] })
+  .meta({ id: 'BulkUpdateQrRequest' });
+export type BulkUpdateBody = z.infer<typeof BulkUpdateBody>;
+
+export const BulkDeleteBody = z.object({ ids: UniqueIds }).strict().meta({ id: 'BulkDeleteQrRequest' });
+export type BulkDeleteBody = z.infer<typeof BulkDeleteBody>;
+
+const ItemError = z.object({ code: z.string(), message: z.string(), details: z.array(z.object({ field: z.string(), message: z.string() })).optional() });
+export const BulkResults = z
+  .object({
+    data: z.array(
+      z.object({
+        index: z.number().int(),
+        status: z.number().int().meta({ description: 'The status the item would have had as a single call (201, 200, 400, 403, 404, 429…)' }),
+        data: z.unknown().optional(),
+        error: ItemError.optional(),
+      }),
+    ),
+  })
+  .meta({ id: 'BulkResults' });
+
+export type BulkItemResult =
+  | { index: number; status: number; data: unknown }
+  | { index: number; status: number; error: { code: string; message: string; details?: ErrorDetail[] } };
+
+function failure(index: number, error: AppError): BulkItemResult {
+  return { index, status: statusOf(error), error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } };
+}
+
+/** The per-item error of an item beyond the month's API allowance. */
+function quotaFailure(index: number, auth: Auth): BulkItemResult {
+  return {
+    index,
+    status: 429,
+    error: {
+      code: 'monthly_quota_exceeded',
+      message: `This workspace's ${auth.plan.name} plan had no API calls left this month for this item (each item of a bulk call counts as one call). Nothing was done for it; upgrade the plan or wait for the month to reset.`,
+    },
+  };
+}
+
+/**
+ * Bulk create, update and delete. Each item is checked on its own and answered with the status it would have had as
+ * a single call; the good ones are committed together (one atomic commit, with one event per code), so a call is
+ * never half-applied by a crash. Every item counts as one API call, and creates count against the plan's code limit
+ * in order: once the limit is reached, each later valid item answers 403 qr_limit_reached.
+ */
+export class BulkService {
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly qr: QrService,
+    /** Takes up to n more API calls of the month for this request; returns how many there was room for. */
+    private readonly takeCalls: (auth: Auth, n: number) => number,
+  ) {}
+
+  /** How many of `n` items the allowance covers: the first was counted with the request itself. */
+  private allowed(auth: Auth, n: number): number {
+    return 1 + this.takeCalls(auth, n - 1);
+  }
+
+  async create(auth: Auth, body: BulkCreateBody, idempotencyKey?: string): Promise<{ results: BulkItemResult[]; replayed: boolean }> {
+    const workspace = dataWorkspace(auth);
+    if (!idempotencyKey) return { results: await this.createNow(auth, workspace, body), replayed: false };
+    const id = `${workspace.id}:${idempotencyKey}`;
+    const requestHash = createHash('sha256').update(`bulk:${JSON.stringify(body)}`).digest('hex');
+    for (;;) {
+      const pending = this.inFlight.get(id);
+      if (!pending) break;
+      await pending.catch(() => undefined);
+    }
+    const work = this.createOnce(auth, workspace, body, id, requestHash);
+    this.inFlight.set(id, work);
+    try {
+      return await work;
+    } finally {
+      this.inFlight.delete(id);
+    }
+  }
+
+  private async createOnce(auth: Auth, workspace: WorkspaceRecord, body: BulkCreateBody, id: string, requestHash: string): Promise<{ results: BulkItemResult[]; replayed: boolean }> {
+    const existing = await this.ctx.store.get('idempotency', id);
+    if (existing && this.ctx.clock.now() - Date.parse(existing.created_at) < IDEMPOTENCY_TTL_MS) {
+      if (existing.request_hash !== requestHash) {
+        throw new ConflictError('idempotency_conflict', 'This Idempotency-Key was already used with a different request body. Use a new key for a new request.');
+      }
+      const stored = existing.body as BulkItemResult[];
+      // created codes as they are now (a later change or delete shows), as a single create's replay does
+      const results = await Promise.all(
+        stored.map(async (item) => {
+          if (!('data' in item)) return item;
+          const current = await this.ctx.store.get('qrcodes', (item.data as QrView).id);
+          return current ? { ...item, data: this.qr.view(current) } : item;
+        }),
+      );
+      return { results, replayed: true };
+    }
+    const record = (results: BulkItemResult[]): IdempotencyRecord => ({ id, workspace_id: workspace.id, request_hash: requestHash, status: 200, body: results, created_at: iso(this.ctx.clock.now()) });
+    return { results: await this.createNow(auth, workspace, body, record), replayed: false };
+  }
+
+  private async createNow(auth: Auth, workspace: WorkspaceRecord, body: BulkCreateBody, idempotency?: (results: BulkItemResult[]) => IdempotencyRecord): Promise<BulkItemResult[]> {
+    const allowed = this.allowed(auth, body.items.length);
+    const results: BulkItemResult[] = [];
+    const ops: Op[] = [];
+    const reserved = new Set<string>();
+    let created = 0;
+    for (const [index, item] of body.items.entries()) {
+      if (index >= allowed) {
+        results.push(quotaFailure(index, auth));
+        continue;
+      }
+      const parsed = CreateQrBody.safeParse(item);
+      if (!parsed.success) {
+        const details = detailsFromIssues(parsed.error.issues);
+        results.push(failure(index, new ValidationError(`Item ${index} is invalid: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`, details)));
+        continue;
+      }
+      try {
+        const prepared = await this.qr.prepareCreate(workspace, auth.plan, parsed.data, created, reserved);
+        ops.push(...prepared.ops);
+        created++;
+        results.push({ index, status: 201, data: prepared.view });
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        results.push(failure(index, error));
+      }
+    }
+    if (idempotency) ops.push({ collection: 'idempotency', put: idempotency(results) });
+    await this.ctx.store.commit(ops);
+    return results;
+  }
+
+  async update(auth: Auth, body: BulkUpdateBody): Promise<BulkItemResult[]> {
+    const workspace = dataWorkspace(auth);
+    const ids = body.ids ?? (await this.idsWithTag(workspace, body.tag as string));
+    return this.apply(auth, ids, (id, reserved) => this.qr.prepareUpdate(workspace, id, body.set, reserved), (prepared) => prepared.view);
+  }
+
+  async delete(auth: Auth, body: BulkDeleteBody): Promise<BulkItemResult[]> {
+    const workspace = dataWorkspace(auth);
+    return this.apply(auth, body.ids, (id) => this.qr.prepareDelete(workspace, id), (prepared) => ({ id: prepared.qr.id, deleted: true }));
+  }
+
+  private async idsWithTag(workspace: WorkspaceRecord, tag: string): Promise<string[]> {
+    const page = await this.ctx.store.listPage('qrcodes', workspace.id, { limit: MAX_TAG_MATCHES, filter: (qr: QrRecord) => qr.tags.includes(tag) });
+    if (page.hasMore) {
+      throw new ValidationError(`More than ${MAX_TAG_MATCHES} codes have the tag "${tag}". Send their ids in calls of up to ${MAX_BULK_ITEMS} instead.`, [{ field: 'tag', message: `matches more than ${MAX_TAG_MATCHES} codes` }], 'too_many_codes');
+    }
+    return page.items.map((qr) => qr.id);
+  }
+
+  private async apply<P extends { ops: Op[]; qr: QrRecord }>(auth: Auth, ids: string[], prepare: (id: string, reserved: Set<string>) => Promise<P>, data: (prepared: P) => unknown): Promise<BulkItemResult[]> {
+    const allowed = ids.length === 0 ? 0 : this.allowed(auth, ids.length);
+    const results: BulkItemResult[] = [];
+    const ops: Op[] = [];
+    const reserved = new Set<string>();
+    for (const [index, id] of ids.entries()) {
+      if (index >= allowed) {
+        results.push(quotaFailure(index, auth));
+        continue;
+      }
+      try {
+        const prepared = await prepare(id, reserved);
+        ops.push(...prepared.ops);
+        results.push({ index, status: 200, data: data(prepared) });
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        results.push(failure(index, error));
+      }
+    }
+    await this.ctx.store.commit(ops);
+    return results;
+  }
+}
