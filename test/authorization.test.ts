@@ -17,6 +17,9 @@ import { startTestServer, type TestServer } from './helpers/server.js';
 interface Fixtures {
   qr: string;
   qrToDelete: string;
+  qrToBulkDelete: string;
+  domain: string;
+  domainToDelete: string;
   key: string;
   keyToRenew: string;
   keyToRevoke: string;
@@ -88,6 +91,14 @@ const TABLE: Record<string, Entry> = {
   'DELETE /api/v1/members/:id': { url: (fx) => `/api/v1/members/${fx.memberToRemove}`, object: true, ok: 200 },
   'POST /api/v1/webhooks/:id/test': { url: (fx) => `/api/v1/webhooks/${fx.webhook}/test`, object: true, ok: 200 },
   'GET /api/v1/webhooks/:id/deliveries': { url: (fx) => `/api/v1/webhooks/${fx.webhook}/deliveries`, object: true, safe: true, ok: 200 },
+  'POST /api/v1/domains': { url: () => '/api/v1/domains', body: () => ({ hostname: 'go.made-by-a.com' }), ok: 201 },
+  'GET /api/v1/domains': { url: () => '/api/v1/domains', lists: (fx) => [fx.domain, fx.domainToDelete], safe: true, ok: 200 },
+  'POST /api/v1/domains/:id/verify': { url: (fx) => `/api/v1/domains/${fx.domain}/verify`, object: true, ok: 200 },
+  'DELETE /api/v1/domains/:id': { url: (fx) => `/api/v1/domains/${fx.domainToDelete}`, object: true, ok: 200 },
+  // bulk calls answer 200 with per-item results: B naming A's ids gets a 404 per item (server/src/qr/bulk.test.ts), and A's snapshot stays unchanged
+  'POST /api/v1/qr/bulk': { url: () => '/api/v1/qr/bulk', body: () => ({ items: [{ name: 'Bulk by A', destination_url: 'https://example.com/bulk-a' }] }), ok: 200 },
+  'PATCH /api/v1/qr/bulk': { url: () => '/api/v1/qr/bulk', body: (fx) => ({ ids: [fx.qr], set: { tags: ['bulk-patched'] } }), ok: 200 },
+  'DELETE /api/v1/qr/bulk': { url: () => '/api/v1/qr/bulk', body: (fx) => ({ ids: [fx.qrToBulkDelete] }), ok: 200 },
 };
 
 const routeKey = (route: AnyRoute) => `${route.method.toUpperCase()} ${route.path}`;
@@ -116,7 +127,8 @@ let checks = 0;
 
 beforeAll(async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qrflow-authz-'));
-  srv = await startTestServer({ dataDir, env: { QRFLOW_PLANS_FILE: writeUnlimitedPlansFile(dataDir) }, plan: 'unlimited', clock });
+  // domains are verified at once: the verify route then needs no DNS
+  srv = await startTestServer({ dataDir, env: { QRFLOW_PLANS_FILE: writeUnlimitedPlansFile(dataDir), QRFLOW_DOMAIN_VERIFICATION: 'off' }, plan: 'unlimited', clock });
   const { workspaces } = srv.running.app.services;
   const workspaceA = srv.workspace;
   await workspaces.addMember(workspaceA, { email: 'admin-a@example.test', password: 'admin-password-1', role: 'admin' });
@@ -170,6 +182,9 @@ beforeAll(async () => {
   fx = {
     qr: (await post('/api/v1/qr', { name: 'A code', destination_url: 'https://example.com/a1' })).id,
     qrToDelete: (await post('/api/v1/qr', { name: 'A code to delete', destination_url: 'https://example.com/a2' })).id,
+    qrToBulkDelete: (await post('/api/v1/qr', { name: 'A code to bulk-delete', destination_url: 'https://example.com/a3' })).id,
+    domain: (await post('/api/v1/domains', { hostname: 'go.workspace-a.com' })).id,
+    domainToDelete: (await post('/api/v1/domains', { hostname: 'go.workspace-a-old.com' })).id,
     key: full.id,
     keyToRenew: (await key('To-Renew')).id,
     keyToRevoke: (await key('To-Revoke')).id,
@@ -225,7 +240,8 @@ async function snapshotOfA(): Promise<string> {
   const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : 1);
   const keys = (await get('/api/v1/keys')).map(({ last_used_at: _, ...rest }: Record<string, unknown>) => rest).sort(byId);
   const webhooks = (await get('/api/v1/webhooks')).sort(byId);
-  return JSON.stringify({ qrs, keys, webhooks });
+  const domains = (await get('/api/v1/domains')).sort(byId);
+  return JSON.stringify({ qrs, keys, webhooks, domains });
 }
 
 describe('isolation and authorization, over the route table', () => {

@@ -77,6 +77,14 @@ const TABLE: Record<string, Entry> = {
   'DELETE /api/v1/webhooks/:id': { url: (o) => `/api/v1/webhooks/${o.webhookToDelete}`, object: true, ok: 200 },
   'POST /api/v1/webhooks/:id/test': { url: (o) => `/api/v1/webhooks/${o.webhook}/test`, object: true, ok: 200 },
   'GET /api/v1/webhooks/:id/deliveries': { url: (o) => `/api/v1/webhooks/${o.webhook}/deliveries`, object: true, ok: 200 },
+  'POST /api/v1/domains': { url: () => '/api/v1/domains', ok: 201, shared: 'a hostname belongs to the workspace, not to a mode; test codes may use it (their test prefix keeps links apart: tested below)' },
+  'GET /api/v1/domains': { url: () => '/api/v1/domains', ok: 200, shared: "the workspace's domains" },
+  'POST /api/v1/domains/:id/verify': { url: () => '', ok: 200, shared: 'domain management' },
+  'DELETE /api/v1/domains/:id': { url: () => '', ok: 200, shared: 'domain management' },
+  // bulk calls answer 200 with per-item results; the other mode's ids are per-item 404s (tested below)
+  'POST /api/v1/qr/bulk': { url: () => '/api/v1/qr/bulk', body: () => ({ items: [{ name: 'Bulk in a mode', destination_url: 'https://example.com/bulk' }] }), ok: 200 },
+  'PATCH /api/v1/qr/bulk': { url: () => '/api/v1/qr/bulk', body: () => ({ tag: 'never-used-tag', set: { status: 'active' } }), ok: 200 },
+  'DELETE /api/v1/qr/bulk': { url: () => '/api/v1/qr/bulk', body: () => ({ ids: ['qr_none'] }), ok: 200 },
 };
 
 const routeKey = (route: AnyRoute) => `${route.method.toUpperCase()} ${route.path}`;
@@ -172,6 +180,21 @@ describe('test-mode isolation, over the route table', () => {
         }
       }
     }
+  });
+
+  it("answers a per-item 404 to bulk calls naming the other mode's codes, and bulk-creates in the caller's mode", async () => {
+    for (const mode of ['live', 'test'] as const) {
+      for (const credential of credentialsOf(other(mode))) {
+        for (const [method, body] of [['PATCH', { ids: [objects[mode].qr], set: { tags: ['crossed'] } }], ['DELETE', { ids: [objects[mode].qr] }]] as const) {
+          const result = await call(method, '/api/v1/qr/bulk', credential, body);
+          expect(result.status, result.text).toBe(200);
+          expect(result.json.data[0], `${method} bulk by ${credential.label} on ${mode} codes`).toMatchObject({ index: 0, status: 404, error: { code: 'not_found' } });
+          checks++;
+        }
+      }
+    }
+    const made = await call('POST', '/api/v1/qr/bulk', { token: keys.test, headers: {} }, { items: [{ name: 'Bulk test code', destination_url: 'https://example.com/bulk-test' }] });
+    expect(made.json.data[0].data).toMatchObject({ livemode: false, short_code: expect.stringMatching(/^test[0-9A-Za-z]{7}$/) });
   });
 
   it("lets each mode's own credentials through on every route (so each 404 above is about the mode)", async () => {

@@ -263,6 +263,16 @@ describe('codes on custom domains', () => {
     expect((await getWithHost('go.in-use.com', `/${qr.short_code}`)).status).toBe(404);
   });
 
+  it('is shared by test mode: a test key lists the domain and makes test codes on it, apart from live ones', async () => {
+    const testKey = (await srv.running.app.services.keys.create(srv.workspace, { name: 'Domain sandbox', mode: 'test' }, 'test')).secret;
+    const listed = await json<{ data: DomainView[] }>(await srv.request('GET', '/api/v1/domains', { token: testKey }));
+    expect(listed.data.map((d) => d.hostname)).toContain('go.isolation-a.com');
+    const qr = await createQr(srv, testKey, { name: 'Test on A', destination_url: 'https://example.com/test-on-a', domain: 'go.isolation-a.com' });
+    expect(qr).toMatchObject({ livemode: false, short_url: `https://go.isolation-a.com/${qr.short_code}` });
+    expect(qr.short_code).toMatch(/^test/);
+    expect((await getWithHost('go.isolation-a.com', `/${qr.short_code}`)).location).toBe('https://example.com/test-on-a');
+  });
+
   it('keeps domains and their codes across a restart', async () => {
     const qr = await createQr(srv, token, { name: 'Durable', destination_url: 'https://example.com/durable', domain: 'go.isolation-b.com' });
     srv = await srv.restart();

@@ -27,7 +27,7 @@ export const KeyWithSecret = KeySchema.extend({ secret: z.string().meta({ descri
 export const CreateKeyBody = z
   .object({
     name: z.string().trim().min(1).max(64).meta({ example: 'Zapier-Integration' }),
-    scopes: z.array(ScopeSchema).min(1).max(4).optional(),
+    scopes: z.array(ScopeSchema).min(1).max(ALL_SCOPES.length).optional(),
     expires_at: z.iso.datetime({ offset: true }).nullable().optional(),
     password: z.string().min(1).max(256).meta({ description: 'Your password again, to confirm.' }),
     mode: z.enum(DATA_MODES).default('live').meta({ description: '`test` makes a test-mode key (`qr_test_…`) that sees only test-mode codes, webhooks and events' }),

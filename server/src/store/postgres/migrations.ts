@@ -23,7 +23,7 @@ const TABLE_0001: ReadonlyArray<{ name: string; columns: string[]; unique: strin
   { name: 'delivery_logs', columns: [], unique: [], multi: [] },
 ];
 
-const MIGRATIONS: Record<string, Migration> = {
+export const MIGRATIONS: Record<string, Migration> = {
   '0001_records': {
     async up(db) {
       for (const table of TABLE_0001) {
