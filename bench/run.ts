@@ -10,7 +10,7 @@ import { encodeCursor } from '../server/src/http/cursor.js';
 import { getJson, median, sendExactly, sleep } from './client.js';
 import { memoryOf, REPO_ROOT, startServerProcess, type ServerProcess } from './processes.js';
 import { baselineTable, limitCheck, markdownTable, ratioCheck, type Check } from './report.js';
-import { seedDataDir, type Seed } from './seed.js';
+import { BENCH_DOMAIN, CUSTOM_DOMAIN_CODE, seedDataDir, type Seed } from './seed.js';
 import { runWrk, wrkVersion, type WrkResult, type WrkRun } from './wrk.js';
 
 const args = new Set(process.argv.slice(2));
@@ -102,6 +102,8 @@ async function main(): Promise<number> {
     const targets: Array<{ key: string; run: (seconds: number) => WrkRun; loop?: boolean; probe?: (seconds: number) => WrkRun }> = [
       { key: 'node-redirect', run: (s) => ({ url: `${nodeRedirect.url}/r/abcdefg`, seconds: s, connections: CONNECTIONS, headers: { 'User-Agent': BROWSER } }) },
       { key: 'S1', run: (s) => ({ url: `${qrflow.url}/r/${code(1).shortCode}`, seconds: s, connections: CONNECTIONS, headers: { 'User-Agent': BROWSER } }) },
+      // the same redirect on a verified custom domain: Host names the domain, the path is the bare code
+      { key: 'S1-domain', run: (s) => ({ url: `${qrflow.url}/${code(CUSTOM_DOMAIN_CODE).shortCode}`, seconds: s, connections: CONNECTIONS, headers: { 'User-Agent': BROWSER, Host: BENCH_DOMAIN } }) },
       { key: 'express-json', run: (s) => ({ url: `${expressJson.url}/json`, seconds: s, connections: CONNECTIONS }) },
       { key: 'S2', run: (s) => ({ url: `${qrflow.url}/api/v1/qr/${code(2).id}`, seconds: s, connections: CONNECTIONS, headers: auth }) },
       { key: 'S3-first', run: (s) => ({ url: `${qrflow.url}/api/v1/qr?limit=20`, seconds: s, connections: CONNECTIONS, headers: auth }) },
@@ -183,6 +185,7 @@ async function main(): Promise<number> {
 
     const checks: Check[] = [
       withErrors(ratioCheck('S1', 'GET /r/:code, scans recorded', rps('S1'), nodeRedirectRps, 0.5), 'S1'),
+      withErrors(ratioCheck('S1', 'GET /:code on a custom domain (Host), scans recorded', rps('S1-domain'), nodeRedirectRps, 0.5), 'S1-domain'),
       {
         id: 'S1',
         scenario: `scans recorded = requests sent (${EXACT_REQUESTS.toLocaleString('en-US')} sent one by one over ${CONNECTIONS} connections)`,

@@ -11,6 +11,10 @@ import type { Plan } from '../server/src/workspaces/plans.js';
 /** The first codes get no seeded scans, so a scenario can count its own scans on them exactly. */
 export const RESERVED_CODES = 100;
 
+/** A verified custom domain of the bench workspace; code CUSTOM_DOMAIN_CODE is served on it (S1 on a custom domain). */
+export const BENCH_DOMAIN = 'go.bench-qrflow.com';
+export const CUSTOM_DOMAIN_CODE = 7;
+
 export interface Seed {
   dataFile: string;
   plansFile: string;
@@ -106,6 +110,8 @@ export async function seedDataDir(dir: string, codeCount: number, scanCount: num
       destination_url: `https://example.com/landing/${i}`,
       content: null,
       short_code: shortCode,
+      domain: i === CUSTOM_DOMAIN_CODE ? BENCH_DOMAIN : null,
+      route_key: i === CUSTOM_DOMAIN_CODE ? `${BENCH_DOMAIN}/${shortCode}` : shortCode,
       status: 'active',
       tags: i % 10 === 0 ? ['campaign'] : [],
       style: { ...DEFAULT_STYLE },
@@ -116,7 +122,14 @@ export async function seedDataDir(dir: string, codeCount: number, scanCount: num
   const snapshot = {
     format: 'qrflow',
     version: 1,
-    collections: { workspaces: [workspace], users: [user], members: [member], keys: [key], qrcodes },
+    collections: {
+      workspaces: [workspace],
+      users: [user],
+      members: [member],
+      keys: [key],
+      qrcodes,
+      domains: [{ id: 'dom_bench', workspace_id: workspace.id, hostname: BENCH_DOMAIN, status: 'verified', verification_value: 'qrflow-verify=bench', created_at: at(start), verified_at: at(start) }],
+    },
   };
   fs.writeFileSync(dataFile, JSON.stringify(snapshot));
 

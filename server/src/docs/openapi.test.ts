@@ -119,7 +119,7 @@ describe('/openapi.json', () => {
     expect(body.additionalProperties).toBe(false);
     expect(body.required).toEqual(['name']);
     const properties = body.properties as Record<string, Json>;
-    expect(Object.keys(properties).sort()).toEqual(['content', 'destination_url', 'mode', 'name', 'status', 'style', 'tags', 'type']);
+    expect(Object.keys(properties).sort()).toEqual(['content', 'destination_url', 'domain', 'mode', 'name', 'status', 'style', 'tags', 'type']);
     expect(properties.name).toMatchObject({ minLength: 1, maxLength: 120 });
     expect(properties.type).toMatchObject({ enum: ['url', 'text', 'email', 'phone', 'sms', 'wifi', 'vcard'], default: 'url' });
     expect(create.parameters?.find((parameter) => parameter.name === 'idempotency-key')).toMatchObject({ in: 'header', schema: { maxLength: 255 } });

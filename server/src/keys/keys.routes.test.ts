@@ -44,7 +44,7 @@ describe('API key management endpoints', () => {
       expect(key).toMatchObject({
         name: 'Make-Integration',
         prefix: key.secret.slice(0, 12),
-        scopes: ['qr:read', 'qr:write', 'analytics:read', 'webhooks:write'],
+        scopes: ['qr:read', 'qr:write', 'analytics:read', 'webhooks:write', 'domains:write'],
         status: 'active',
         expires_at: null,
         created_at: new Date(clock.now()).toISOString(),
