@@ -36,6 +36,7 @@ const BENCH_PLAN: Plan = {
   monthly_api_calls: 1_000_000_000_000,
   monthly_image_credits: 1_000_000_000,
   max_qr_codes: 10_000_000,
+  max_domains: 10,
   max_api_keys: 10,
 };
 
