@@ -1,6 +1,6 @@
 import { defineRoute, type AnyRoute } from '../http/route.js';
 import { ValidationError } from '../errors.js';
-import { BulkCreateBody, BulkDeleteBody, BulkResults, BulkUpdateBody, MAX_BULK_ITEMS, MAX_TAG_MATCHES, type BulkService } from './bulk.js';
+import { BulkCreateBody, BulkCreateQuery, BulkDeleteBody, BulkResults, BulkUpdateBody, MAX_BULK_ITEMS, MAX_TAG_MATCHES, type BulkService } from './bulk.js';
 import { IdempotencyHeaders } from './schemas.js';
 
 /** Bulk create, update and delete of QR codes: per-item results, each item counted as one API call. */
@@ -14,16 +14,17 @@ export function bulkRoutes(bulk: BulkService): AnyRoute[] {
       tag,
       summary: `Create up to ${MAX_BULK_ITEMS} QR codes`,
       operationId: 'bulkCreateQrCodes',
-      description: `${perItem} Items count against the plan's code limit in order: once it is reached, each later valid item answers 403 qr_limit_reached. An \`Idempotency-Key\` makes the whole call safe to retry: a retry within 24 hours answers the first call's results (codes as they are now) and creates nothing.`,
+      description: `${perItem} Items count against the plan's code limit in order: once it is reached, each later valid item answers 403 qr_limit_reached. An \`Idempotency-Key\` makes the whole call safe to retry: a retry within 24 hours answers the first call's results (codes as they are now) and creates nothing. \`?dry_run=true\` checks the items and creates nothing (for a preview before an import).`,
       auth: 'key_or_session',
       scope: 'qr:write',
+      query: BulkCreateQuery,
       body: BulkCreateBody,
       headers: IdempotencyHeaders,
       responses: { 200: { description: 'Per-item results', schema: BulkResults }, 409: { description: 'Idempotency-Key reused with a different body' } },
-      handler: async (req, res, { body }) => {
+      handler: async (req, res, { body, query }) => {
         const key = req.get('idempotency-key');
         if (key !== undefined && (key.length < 1 || key.length > 255)) throw new ValidationError('Idempotency-Key must be 1 to 255 characters.', [{ field: 'Idempotency-Key', message: '1 to 255 characters' }]);
-        const { results, replayed } = await bulk.create(req.auth!, body, key);
+        const { results, replayed } = await bulk.create(req.auth!, body, key, query.dry_run === 'true');
         if (replayed) res.setHeader('Idempotent-Replayed', 'true');
         res.json({ data: results });
       },

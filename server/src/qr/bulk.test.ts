@@ -79,6 +79,17 @@ describe('POST /api/v1/qr/bulk', () => {
     expect(items.every((i) => i.status === 201 && String(i.data.short_url).startsWith('https://go.bulk-domain.com/'))).toBe(true);
   });
 
+  it('checks every item without creating anything with ?dry_run=true', async () => {
+    const { key } = await fresh('five_codes');
+    const response = await srv.request('POST', '/api/v1/qr/bulk?dry_run=true', { token: key, body: { items: [good(0), { name: 'Bad' }, good(2), good(3), good(4), good(5), good(6)] } });
+    expect(response.status).toBe(200);
+    const { data } = await json<{ data: Item[] }>(response);
+    expect(data.map((i) => i.status)).toEqual([200, 400, 200, 200, 200, 200, 403]);
+    expect(data[0]?.data).toEqual({ valid: true });
+    const listed = await json<{ data: QrView[] }>(await srv.request('GET', '/api/v1/qr?limit=100', { token: key }));
+    expect(listed.data).toEqual([]);
+  });
+
   it('is safe to retry with the same Idempotency-Key: the same results, nothing created twice', async () => {
     const { key } = await fresh();
     const body = { items: [good(0), { name: 'Bad' }, good(2)] };

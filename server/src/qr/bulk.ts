@@ -35,6 +35,10 @@ const BulkSet = UpdateQrBody.omit({ type: true, mode: true, id: true, short_code
   .refine((set) => Object.values(set).some((v) => v !== undefined), 'name at least one field to change')
   .meta({ id: 'BulkUpdateSet' });
 
+export const BulkCreateQuery = z
+  .object({ dry_run: z.enum(['true', 'false']).optional().meta({ description: '`true`: check every item (schema, content, domain, the plan\'s code limit) and answer the per-item results without creating anything; valid items answer `{status: 200, data: {valid: true}}`' }) })
+  .strict();
+
 export const BulkUpdateBody = z
   .object({
     ids: UniqueIds.optional(),
@@ -104,8 +108,10 @@ export class BulkService {
     return 1 + this.takeCalls(auth, n - 1);
   }
 
-  async create(auth: Auth, body: BulkCreateBody, idempotencyKey?: string): Promise<{ results: BulkItemResult[]; replayed: boolean }> {
+  async create(auth: Auth, body: BulkCreateBody, idempotencyKey?: string, dryRun = false): Promise<{ results: BulkItemResult[]; replayed: boolean }> {
     const workspace = dataWorkspace(auth);
+    // a dry run creates nothing, so it has nothing to replay: it counts as one call, whatever its size
+    if (dryRun) return { results: await this.createNow(auth, workspace, body, undefined, true), replayed: false };
     if (!idempotencyKey) return { results: await this.createNow(auth, workspace, body), replayed: false };
     const id = `${workspace.id}:${idempotencyKey}`;
     const requestHash = createHash('sha256').update(`bulk:${JSON.stringify(body)}`).digest('hex');
@@ -144,8 +150,8 @@ export class BulkService {
     return { results: await this.createNow(auth, workspace, body, record), replayed: false };
   }
 
-  private async createNow(auth: Auth, workspace: WorkspaceRecord, body: BulkCreateBody, idempotency?: (results: BulkItemResult[]) => IdempotencyRecord): Promise<BulkItemResult[]> {
-    const allowed = this.allowed(auth, body.items.length);
+  private async createNow(auth: Auth, workspace: WorkspaceRecord, body: BulkCreateBody, idempotency?: (results: BulkItemResult[]) => IdempotencyRecord, dryRun = false): Promise<BulkItemResult[]> {
+    const allowed = dryRun ? body.items.length : this.allowed(auth, body.items.length);
     const results: BulkItemResult[] = [];
     const ops: Op[] = [];
     const reserved = new Set<string>();
@@ -165,12 +171,13 @@ export class BulkService {
         const prepared = await this.qr.prepareCreate(workspace, auth.plan, parsed.data, created, reserved);
         ops.push(...prepared.ops);
         created++;
-        results.push({ index, status: 201, data: prepared.view });
+        results.push(dryRun ? { index, status: 200, data: { valid: true } } : { index, status: 201, data: prepared.view });
       } catch (error) {
         if (!(error instanceof AppError)) throw error;
         results.push(failure(index, error));
       }
     }
+    if (dryRun) return results;
     if (idempotency) ops.push({ collection: 'idempotency', put: idempotency(results) });
     await this.ctx.store.commit(ops);
     return results;
