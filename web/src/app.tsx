@@ -7,6 +7,7 @@ import { ApiSettingsPage } from './keys/ApiSettingsPage';
 import { Shell } from './layout/Shell';
 import { MembersPage } from './members/MembersPage';
 import { QrListPage } from './qr/QrListPage';
+import { ImportPage } from './qr/ImportPage';
 import { SetupPage } from './setup/SetupPage';
 import { Alert } from './ui/Dialog';
 import { Page } from './ui/Page';
@@ -63,6 +64,7 @@ function Routes() {
     <Shell>
       <Router>
         <Route path="/qr" component={QrListPage} />
+        <Route path="/qr/import" component={ImportPage} />
         <Route path="/qr/:id" component={QrDetailPage} />
         <Route path="/settings/api" component={ApiSettingsPage} />
         <Route path="/settings/members" component={MembersPage} />

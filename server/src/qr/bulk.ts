@@ -164,7 +164,7 @@ export class BulkService {
       const parsed = CreateQrBody.safeParse(item);
       if (!parsed.success) {
         const details = detailsFromIssues(parsed.error.issues);
-        results.push(failure(index, new ValidationError(`Item ${index} is invalid: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`, details)));
+        results.push(failure(index, new ValidationError(`The QR code is invalid: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`, details)));
         continue;
       }
       try {

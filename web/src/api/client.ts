@@ -64,8 +64,8 @@ export function describeError(status: number, body: unknown): ApiError {
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-async function send<T>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+async function send<T>(method: string, path: string, body?: unknown, retried = false, extraHeaders: Record<string, string> = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json', ...extraHeaders };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (WRITES.has(method)) headers['x-csrf-token'] = await ensureCsrfToken();
   let response: Response;
@@ -86,7 +86,7 @@ async function send<T>(method: string, path: string, body?: unknown, retried = f
     // a token that went stale (new session, server restart): fetch a fresh one and try once more
     if (error.code === 'csrf_failed' && WRITES.has(method) && !retried) {
       csrfToken = null;
-      return send<T>(method, path, body, true);
+      return send<T>(method, path, body, true, extraHeaders);
     }
     if (response.status === 401 && !NOT_A_SESSION_END.has(error.code) && !SESSION_PROBES.some((probe) => path.startsWith(probe))) {
       csrfToken = null;
@@ -109,7 +109,7 @@ export function withQuery(path: string, params: Record<string, string | number |
 
 export const api = {
   get: <T>(path: string) => send<T>('GET', path),
-  post: <T>(path: string, body?: unknown) => send<T>('POST', path, body ?? {}),
+  post: <T>(path: string, body?: unknown, headers?: Record<string, string>) => send<T>('POST', path, body ?? {}, false, headers),
   patch: <T>(path: string, body: unknown) => send<T>('PATCH', path, body),
   put: <T>(path: string, body: unknown) => send<T>('PUT', path, body),
   delete: <T>(path: string) => send<T>('DELETE', path),

@@ -87,6 +87,8 @@ export interface QrCode {
   content: Record<string, unknown> | null;
   short_code: string | null;
   short_url: string | null;
+  /** The custom domain of the short link; null: the server's public URL. */
+  domain?: string | null;
   status: 'active' | 'paused';
   tags: string[];
   style: QrStyle;
@@ -140,3 +142,8 @@ export interface FeedEvent {
   created_at: string;
   data: Record<string, unknown>;
 }
+
+/** One item's answer in a bulk call: what it would have had as a single call. */
+export type BulkItemResult<T = unknown> =
+  | { index: number; status: number; data: T; error?: undefined }
+  | { index: number; status: number; data?: undefined; error: { code: string; message: string; details?: Array<{ field: string; message: string }> } };

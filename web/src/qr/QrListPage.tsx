@@ -56,9 +56,14 @@ export function QrListPage() {
     <Page
       title="QR codes"
       actions={
-        <button type="button" class="button primary" onClick={() => setCreating(true)}>
-          Create QR code
-        </button>
+        <>
+          <a class="button" href="/qr/import">
+            Import from CSV
+          </a>
+          <button type="button" class="button primary" onClick={() => setCreating(true)}>
+            Create QR code
+          </button>
+        </>
       }
     >
       <form class="filters card" role="search" aria-label="Filter QR codes" onSubmit={applyFilters}>

@@ -1,5 +1,5 @@
 import { api, describeError, withQuery } from '../api/client';
-import type { Pagination, QrCode } from '../api/types';
+import type { BulkItemResult, Pagination, QrCode } from '../api/types';
 
 export interface QrFilters {
   search?: string;
@@ -14,6 +14,9 @@ export const qrApi = {
   get: async (id: string) => (await api.get<{ data: QrCode }>(`/api/v1/qr/${encodeURIComponent(id)}`)).data,
   create: async (body: Record<string, unknown>) => (await api.post<{ data: QrCode }>('/api/v1/qr', body)).data,
   update: async (id: string, body: Record<string, unknown>) => (await api.patch<{ data: QrCode }>(`/api/v1/qr/${encodeURIComponent(id)}`, body)).data,
+  /** Creates up to 100 codes (POST /api/v1/qr/bulk); with dryRun only checks them. The key makes a retry safe. */
+  bulkCreate: async (items: Array<Record<string, unknown>>, options: { dryRun?: boolean; idempotencyKey?: string } = {}) =>
+    (await api.post<{ data: Array<BulkItemResult<QrCode | { valid: true }>> }>(options.dryRun ? '/api/v1/qr/bulk?dry_run=true' : '/api/v1/qr/bulk', { items }, options.idempotencyKey ? { 'Idempotency-Key': options.idempotencyKey } : undefined)).data,
   remove: (id: string) => api.delete<{ data: { id: string; deleted: true } }>(`/api/v1/qr/${encodeURIComponent(id)}`),
 };
 
