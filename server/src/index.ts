@@ -30,9 +30,6 @@ async function main(): Promise<void> {
   const logger = pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false }));
   const exit = (code: number) => logger.flush(() => process.exit(code));
   const running = await startServer(config, { logger });
-  logger.info({ url: running.url, data_file: config.dataFile, public_url: config.publicUrl, admin_socket: running.adminSocket?.path }, 'qrflow is listening');
-  const terminal = terminalStream();
-  if (terminal) terminal.write(startLine({ baseUrl: config.publicUrl, emptyStore: (await running.store.all('workspaces')).length === 0 }) + '\n');
   let stopping = false;
   const stop = (signal: string) => {
     // npm passes a terminal's Ctrl-C on to the server, which also gets it from the terminal: one shutdown for both
@@ -51,8 +48,15 @@ async function main(): Promise<void> {
       },
     );
   };
+  // the handlers go in before anything announces the server, so a signal sent on seeing the announcement is handled
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  logger.info({ url: running.url, data_file: config.dataFile, public_url: config.publicUrl, admin_socket: running.adminSocket?.path }, 'qrflow is listening');
+  const terminal = terminalStream();
+  if (terminal && !stopping) {
+    const emptyStore = await running.store.all('workspaces').then((workspaces) => workspaces.length === 0, () => false);
+    if (!stopping) terminal.write(startLine({ baseUrl: config.publicUrl, emptyStore }) + '\n');
+  }
 }
 
 main().catch((error: unknown) => {
