@@ -31,7 +31,7 @@ await describePostgres('qrflow on PostgreSQL, end to end', (serverUrl) => {
     const { secret } = await server.createKey();
     const code = await createQr(server, secret, { name: 'On PostgreSQL', destination_url: 'https://example.com/first' });
     expect(code.short_code).toMatch(/^[0-9A-Za-z]+$/);
-    const { rows } = await database.pool.query<{ id: string }>('SELECT id FROM qrcodes WHERE short_code = $1', [code.short_code]);
+    const { rows } = await database.pool.query<{ id: string }>('SELECT id FROM qrcodes WHERE route_key = $1', [code.short_code]);
     expect(rows.map((row) => row.id)).toEqual([code.id]);
 
     let redirect = await scan(server, code.short_code as string);
