@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../../test/helpers/server.js';
-import { createQr, expectError, json } from '../../../test/helpers/qr.js';
+import { createQr, expectError, json, USER_AGENTS } from '../../../test/helpers/qr.js';
 import type { QrView } from '../qr/schemas.js';
 import type { DomainView } from './schemas.js';
 import { checkHostname, hostOfHeader } from './hostname.js';
@@ -56,7 +56,7 @@ async function verifiedDomain(hostname: string, as = token): Promise<DomainView>
 function getWithHost(host: string, urlPath: string): Promise<{ status: number; location: string | undefined; body: string; type: string | undefined }> {
   const url = new URL(srv.baseUrl);
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, path: urlPath, method: 'GET', headers: { host, 'user-agent': 'Mozilla/5.0 (iPhone)' } }, (res) => {
+    const req = http.request({ host: url.hostname, port: url.port, path: urlPath, method: 'GET', headers: { host, 'user-agent': USER_AGENTS.iphone } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
@@ -182,6 +182,9 @@ describe('codes on custom domains', () => {
     expect(qr.short_url).toBe(`https://go.isolation-a.com/${qr.short_code}`);
     const hit = await getWithHost('go.isolation-a.com', `/${qr.short_code}`);
     expect(hit).toMatchObject({ status: 302, location: 'https://example.com/on-a' });
+    // the scan is recorded for the code, as on /r/
+    await srv.running.app.services.recorder.drain();
+    expect((await json<{ data: QrView }>(await srv.request('GET', `/api/v1/qr/${qr.id}`, { token }))).data.scan_count).toBe(1);
     expect((await getWithHost('GO.ISOLATION-A.COM:443', `/${qr.short_code}?utm=x`)).status).toBe(302);
     expect((await getWithHost('go.isolation-b.com', `/${qr.short_code}`)).status).toBe(404);
     expect((await getWithHost('go.isolation-a.com', `/r/${qr.short_code}`)).status).toBe(404);
