@@ -137,6 +137,19 @@ describe('adding and verifying a domain', () => {
     await expectError(await srv.request('POST', '/api/v1/domains', { token: otherKey, body: { hostname: 'go.taken-twice.com' } }), 409, 'domain_taken');
   });
 
+  it("lets another workspace take over a claim left unverified for a week, not a younger one", async () => {
+    const squatter = await srv.createWorkspace('Domain squatter', 'business');
+    const squatterKey = (await srv.createKey({ workspace: squatter.workspace })).secret;
+    const claim = await addDomain('go.squatted.com', squatterKey);
+    await expectError(await srv.request('POST', '/api/v1/domains', { token, body: { hostname: 'go.squatted.com' } }), 409, 'domain_taken');
+    const record = (await srv.running.store.get('domains', claim.id))!;
+    await srv.running.store.commit([{ collection: 'domains', put: { ...record, created_at: new Date(Date.now() - 8 * 24 * 3600_000).toISOString() } }]);
+    const mine = await addDomain('go.squatted.com');
+    expect(mine.id).not.toBe(claim.id);
+    await expectError(await srv.request('POST', `/api/v1/domains/${claim.id}/verify`, { token: squatterKey }), 404);
+    expect((await srv.request('DELETE', `/api/v1/domains/${mine.id}`, { token })).status).toBe(200);
+  });
+
   it("keeps workspaces' domains apart: another workspace's domain is a 404", async () => {
     const domain = await addDomain('go.private-domain.com');
     const other = await srv.createWorkspace('Domain stranger', 'business');

@@ -26,6 +26,8 @@ export const VERIFICATION_PREFIX = '_qrflow.';
 const VALUE_PREFIX = 'qrflow-verify=';
 /** How often the in-memory host table is reloaded, so processes sharing a database see each other's domains. */
 const RELOAD_MS = 30_000;
+/** A pending claim another workspace may take over after this long, so a hostname cannot be squatted unverified. */
+export const PENDING_CLAIM_MS = 7 * 24 * 3600_000;
 
 /** Domains are the real workspace's (shared by live and test mode): the id without the test-partition suffix. */
 export function ownerOf(workspaceId: string): string {
@@ -110,7 +112,9 @@ export class DomainService implements HostTable {
     const { hostname } = checked;
     const owner = ownerOf(workspace.id);
     const taken = await this.ctx.store.findUnique('domains', 'hostname', hostname);
-    if (taken) {
+    // another workspace's claim left unverified for a week lapses (it has no codes: they need a verified domain)
+    const lapsed = taken && taken.workspace_id !== owner && taken.status === 'pending' && this.ctx.clock.now() - Date.parse(taken.created_at) >= PENDING_CLAIM_MS;
+    if (taken && !lapsed) {
       if (taken.workspace_id === owner) throw new ConflictError('domain_exists', `This workspace already has the domain ${hostname} (${taken.id}).`);
       throw new ConflictError('domain_taken', `The domain ${hostname} belongs to another workspace. A hostname can serve one workspace's links.`);
     }
@@ -135,7 +139,7 @@ export class DomainService implements HostTable {
       verified_at: off ? now : null,
     };
     try {
-      await this.ctx.store.commit([{ collection: 'domains', put: domain }]);
+      await this.ctx.store.commit([...(lapsed ? [{ collection: 'domains' as const, delete: taken.id }] : []), { collection: 'domains', put: domain }]);
     } catch (error) {
       if (error instanceof UniqueViolationError) throw new ConflictError('domain_taken', `The domain ${hostname} was just added by another request.`);
       throw error;
