@@ -1,6 +1,8 @@
 import pg from 'pg';
 import type { CollectionName, Collections } from '../records.js';
-import { UniqueViolationError, type MultiIndex, type Op, type OrderedCollection, type PageRequest, type PageResult, type Store, type UniqueIndex } from '../store.js';
+import { UniqueViolationError, type Follower, type Following, type MultiIndex, type Op, type OrderedCollection, type PageRequest, type PageResult, type Store, type UniqueIndex, type WriteOp } from '../store.js';
+import { applyUpdate } from '../update.js';
+import { ChangeFeed, FOLLOWED } from './change-feed.js';
 import { migrateToLatest } from './migrations.js';
 import { columnValues, normalise, storableJson, storableText, TABLES, type TableSpec } from './schema.js';
 
@@ -33,6 +35,19 @@ function opId(op: Op): string {
   return 'put' in op ? op.put.id : op.delete;
 }
 
+function ownWrite(op: WriteOp): WriteOp {
+  if ('insert' in op) return { collection: op.collection, insert: { ...op.insert } } as WriteOp;
+  if ('update' in op) return { ...op } as WriteOp;
+  return own(op);
+}
+
+/** A record as one transaction left it (undefined: deleted), told to this process's followers once committed. */
+interface Change {
+  collection: CollectionName;
+  id: string;
+  record: AnyRecord | undefined;
+}
+
 /** The SQL of a put (an upsert of the whole record and its indexed columns) for one table, built once. */
 function upsertSql(spec: TableSpec): string {
   const columns = ['id', ...spec.columns, 'data'];
@@ -43,6 +58,15 @@ function upsertSql(spec: TableSpec): string {
   return `INSERT INTO ${spec.table} (${quoted.join(', ')}) VALUES (${placeholders.join(', ')}) ON CONFLICT (id) DO UPDATE SET ${updates}`;
 }
 
+/** The SQL of an insert that must not meet an existing id (the primary key's violation is a UniqueViolationError on `id`). */
+function insertSql(spec: TableSpec): string {
+  const columns = ['id', ...spec.columns, 'data'];
+  const placeholders = columns.map((_, index) => `$${index + 1}`);
+  placeholders[placeholders.length - 1] += '::jsonb';
+  return `INSERT INTO ${spec.table} (${columns.map((column) => `"${column}"`).join(', ')}) VALUES (${placeholders.join(', ')})`;
+}
+
+const INSERTS = new Map<CollectionName, string>(Object.values(TABLES).map((spec) => [spec.collection, insertSql(spec)]));
 const UPSERTS = new Map<CollectionName, string>(Object.values(TABLES).map((spec) => [spec.collection, upsertSql(spec)]));
 
 /**
@@ -57,8 +81,10 @@ export class PostgresStore implements Store {
   private queue: Array<{ op: Op; pending: Pending }> = [];
   private flushing: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
+  private feed: ChangeFeed | undefined;
 
   private constructor(
+    private readonly connectionString: string,
     private readonly pool: pg.Pool,
     private readonly options: Required<PostgresStoreOptions>,
   ) {
@@ -77,7 +103,7 @@ export class PostgresStore implements Store {
       await pool.end().catch(() => undefined);
       throw error;
     }
-    return new PostgresStore(pool, {
+    return new PostgresStore(connectionString, pool, {
       lazyFlushMs: options.lazyFlushMs ?? 1000,
       poolSize: options.poolSize ?? 10,
       onFlushError: options.onFlushError ?? ((error) => console.error(`qrflow: writing queued changes to PostgreSQL failed (${error.message})`)),
@@ -185,12 +211,18 @@ export class PostgresStore implements Store {
     }
   }
 
-  async commit(ops: Op[]): Promise<void> {
+  async commit(ops: WriteOp[]): Promise<void> {
     this.assertOpen();
-    const owned = ops.map(own);
+    const owned = ops.map(ownWrite);
     // what commitSoon queued before this call is written first, so a later commit is never undone by an earlier change
     await this.flush();
-    await this.transaction(owned);
+    this.echo(await this.transaction(owned));
+  }
+
+  /** Tells this process's followers of its own committed changes without waiting for the notification. */
+  private echo(changes: Change[]): void {
+    if (!this.feed) return;
+    for (const change of changes) this.feed.local(change.collection, change.id, change.record);
   }
 
   commitSoon(ops: Op[]): void {
@@ -210,10 +242,22 @@ export class PostgresStore implements Store {
     return this.flushing ?? Promise.resolve();
   }
 
+  /**
+   * Follows a collection through LISTEN/NOTIFY on a connection of its own (see change-feed.ts): every write to the
+   * table, from any process, notifies; this process's own commits are also told at once, before `commit` resolves.
+   */
+  async follow<C extends 'qrcodes' | 'tombstones'>(collection: C, follower: Follower<Collections[C]>): Promise<Following> {
+    this.assertOpen();
+    if (!FOLLOWED.includes(collection)) throw new Error(`The ${collection} collection cannot be followed`);
+    this.feed ??= new ChangeFeed(this.connectionString);
+    return this.feed.add(collection, follower as unknown as Follower<AnyRecord>);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    await this.feed?.close();
     try {
       await this.flush();
       if (this.queue.length > 0) throw new Error(`${this.queue.length} queued changes could not be written to PostgreSQL before closing`);
@@ -227,7 +271,7 @@ export class PostgresStore implements Store {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0);
         try {
-          await this.transaction(batch.map((entry) => entry.op));
+          this.echo(await this.transaction(batch.map((entry) => entry.op)));
           this.settle(batch);
         } catch (error) {
           if (!(error instanceof UniqueViolationError)) {
@@ -239,7 +283,7 @@ export class PostgresStore implements Store {
           // one op breaks a unique index: write the others one by one and drop only the offenders
           for (const entry of batch) {
             try {
-              await this.transaction([entry.op]);
+              this.echo(await this.transaction([entry.op]));
             } catch (single) {
               this.options.onFlushError(single as Error);
               if (!(single instanceof UniqueViolationError)) {
@@ -270,21 +314,40 @@ export class PostgresStore implements Store {
     if (this.overlay.get(collection)?.size) await this.flush();
   }
 
-  private async transaction(ops: Op[]): Promise<void> {
-    if (ops.length === 0) return;
+  private async transaction(ops: WriteOp[]): Promise<Change[]> {
+    if (ops.length === 0) return [];
+    const changes: Change[] = [];
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
       for (const op of ops) {
         const spec = TABLES[op.collection];
-        if ('put' in op) {
-          const record = op.put as unknown as AnyRecord;
+        const upsert = async (record: AnyRecord) => {
           await client.query(UPSERTS.get(op.collection) as string, [storableText(record.id), ...columnValues(spec, record), storableJson(record)]);
+          changes.push({ collection: op.collection, id: record.id, record });
+        };
+        if ('put' in op) {
+          await upsert(op.put as unknown as AnyRecord);
+        } else if ('insert' in op) {
+          const record = op.insert as unknown as AnyRecord;
+          await client.query(INSERTS.get(op.collection) as string, [storableText(record.id), ...columnValues(spec, record), storableJson(record)]);
+          changes.push({ collection: op.collection, id: record.id, record });
+        } else if ('update' in op) {
+          if (op.ifMissing) {
+            // a missing record is created first, so the row lock below holds against a concurrent creator too
+            const start = { ...(op.ifMissing as unknown as AnyRecord), id: op.update };
+            await client.query(`${INSERTS.get(op.collection) as string} ON CONFLICT (id) DO NOTHING`, [storableText(start.id), ...columnValues(spec, start), storableJson(start)]);
+          }
+          const { rows } = await client.query<{ data: AnyRecord }>(`SELECT data FROM ${spec.table} WHERE id = $1 FOR UPDATE`, [storableText(op.update)]);
+          const next = applyUpdate(rows[0]?.data, op);
+          if (next) await upsert(next);
         } else {
           await client.query(`DELETE FROM ${spec.table} WHERE id = $1`, [storableText(op.delete)]);
+          changes.push({ collection: op.collection, id: op.delete, record: undefined });
         }
       }
       await client.query('COMMIT');
+      return changes;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw translate(error);
@@ -303,6 +366,7 @@ function translate(error: unknown): unknown {
   const pgError = error as { code?: string; constraint?: string };
   if (pgError?.code !== UNIQUE_VIOLATION) return error;
   for (const spec of Object.values(TABLES)) {
+    if (pgError.constraint === `${spec.collection}_pkey`) return new UniqueViolationError(spec.collection, 'id');
     const unique = spec.unique.find((u) => u.constraint === pgError.constraint);
     if (unique) return new UniqueViolationError(spec.collection, unique.field);
   }
