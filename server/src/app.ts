@@ -40,6 +40,7 @@ import { QrService } from './qr/service.js';
 import { qrRoutes } from './qr/routes.js';
 import { ScanRecorder } from './redirect/recorder.js';
 import { redirectHandler } from './redirect/handler.js';
+import { codeLookupFor } from './redirect/code-cache.js';
 import { UsageMeter } from './usage/meter.js';
 import { perMinuteLimiter, redisRateLimitStore } from './usage/rate-limit.js';
 import { usageRoutes } from './usage/routes.js';
@@ -169,7 +170,9 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   // the route table runs on the server's own request classes, outside Express's router (see express-compat.ts)
   const api = routeTableListener({ app, log: requestLog(logger, recordKeyActivity), dispatch, handleError, logger });
 
-  const redirect = redirectHandler(ctx, recorder);
+  // the codes the redirect serves: followed in memory on a store shared by processes (the raw store: it has the feed)
+  const codes = codeLookupFor(options.store);
+  const redirect = redirectHandler(ctx, recorder, codes);
   // opt-in (QRFLOW_DIAGNOSTICS=true, loopback only): the module is not even loaded otherwise
   const diagnostics = ctx.config.diagnostics ? (await import('./http/diagnostics.js')).eventLoopDiagnostics() : undefined;
   const listener = (req: IncomingMessage, res: ServerResponse) => {
@@ -191,10 +194,12 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
     services: { workspaces, keys, sessions, activity, qr, scans, recorder, meter, events, renderer, webhooks, deliveries },
     openapi,
     start: async () => {
+      await codes.start();
       await deliveries.start();
     },
     stop: async () => {
       await deliveries.stop();
+      await codes.stop();
       clearInterval(sweeper);
       activity.stop();
       meter.stop();
