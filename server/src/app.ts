@@ -201,8 +201,8 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
       await deliveries.stop();
       await codes.stop();
       clearInterval(sweeper);
-      activity.stop();
-      meter.stop();
+      await activity.stop();
+      await meter.stop();
       await recorder.stop();
       await scans.close();
       await renderer.close();
