@@ -42,7 +42,8 @@ import { ScanRecorder } from './redirect/recorder.js';
 import { redirectHandler } from './redirect/handler.js';
 import { codeLookupFor } from './redirect/code-cache.js';
 import { UsageMeter } from './usage/meter.js';
-import { perMinuteLimiter, redisRateLimitStore } from './usage/rate-limit.js';
+import { perMinuteLimiter } from './usage/rate-limit.js';
+import { SharedRedis } from './redis/client.js';
 import { usageRoutes } from './usage/routes.js';
 import { DeliveryWorker } from './webhooks/delivery.js';
 import { QueuedDeliveries } from './webhooks/queued-deliveries.js';
@@ -108,8 +109,11 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   const webhooks = new WebhookService(ctx);
   const deliveries = new DeliveryWorker(ctx, queuedDeliveries);
   const renderer = new ImageRenderer();
-  const meter = new UsageMeter(ctx);
-  const limiter = perMinuteLimiter(await redisRateLimitStore(ctx.config));
+  // one Redis connection for what processes share: limits and monthly allowances (none: each process counts alone)
+  const redis = ctx.config.redisUrl ? new SharedRedis(ctx.config.redisUrl, ctx.config.redisPrefix, logger) : undefined;
+  await redis?.started;
+  const meter = new UsageMeter(ctx, redis);
+  const limiter = perMinuteLimiter(redis);
   const redisHealth = ctx.config.rateLimitRedisUrl ? redisPinger(ctx.config.rateLimitRedisUrl) : undefined;
 
   const recordKeyUse: RequestHandler = (req, _res, next) => {
@@ -135,7 +139,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   // after authentication on every authenticated route: per-minute limit, monthly allowance, key last-used
   const afterAuth = [limiter, meter.middleware(), recordKeyUse];
   const routes: AnyRoute[] = [
-    ...authRoutes({ config: ctx.config, sessions, csrf }),
+    ...authRoutes({ config: ctx.config, sessions, csrf, redis }),
     ...setupRoutes({ config: ctx.config, setup, csrf }),
     ...memberRoutes(members),
     ...meRoutes(),
@@ -207,6 +211,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
       await scans.close();
       await renderer.close();
       await redisHealth?.close();
+      await redis?.close();
     },
   };
 }
