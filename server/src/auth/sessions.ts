@@ -69,9 +69,7 @@ export class SessionService {
   private touch(session: SessionRecord, now: number): void {
     if (session.last_seen_at && now - Date.parse(session.last_seen_at) < LAST_SEEN_RESOLUTION_MS) return;
     // that field alone, and only if the session still exists: a logout (here or in another process) is not undone
-    this.ctx.store
-      .commit([{ collection: 'sessions', update: session.id, set: { last_seen_at: iso(now) } }])
-      .catch((error: unknown) => this.ctx.logger.error({ err: error }, 'recording session use failed'));
+    this.ctx.store.commitSoon([{ collection: 'sessions', update: session.id, set: { last_seen_at: iso(now) } }]);
   }
 
   /** Forgets sessions that have expired or gone idle. */

@@ -43,9 +43,6 @@ export interface NewKeyInput {
 
 /** API keys: creation, renewal, pausing, revocation, and authentication of a presented secret. */
 export class KeyService {
-  /** Keys whose last_used_at is being written now, so that a burst of requests writes it once. */
-  private readonly touching = new Set<string>();
-
   constructor(private readonly ctx: Context, private readonly workspaces: WorkspaceService) {}
 
   statusOf(key: ApiKeyRecord): KeyStatus {
@@ -223,15 +220,11 @@ export class KeyService {
     return { key, workspace };
   }
 
-  /** Records use of a key, writing last_used_at (that field alone) at most once a minute and never making the request wait. */
+  /** Records use of a key, writing last_used_at (that field alone) at most once a minute and never waiting on the disk. */
   touch(key: ApiKeyRecord): void {
     const now = this.ctx.clock.now();
     if (key.last_used_at && now - Date.parse(key.last_used_at) < LAST_USED_RESOLUTION_MS) return;
-    if (this.touching.has(key.id)) return;
-    this.touching.add(key.id);
-    this.ctx.store
-      .commit([{ collection: 'keys', update: key.id, set: { last_used_at: iso(now) } }])
-      .catch((error: unknown) => this.ctx.logger.error({ err: error }, 'recording key use failed'))
-      .finally(() => this.touching.delete(key.id));
+    // a field-level update: a pause, renewal or revocation made meanwhile (by any process) is kept
+    this.ctx.store.commitSoon([{ collection: 'keys', update: key.id, set: { last_used_at: iso(now) } }]);
   }
 }

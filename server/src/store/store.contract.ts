@@ -374,6 +374,22 @@ export function describeStoreContract(adapter: string, makeHarness: () => StoreH
       await expect(store.commit([{ collection: 'keys', update: 'key_none', expect: { status: 'active' }, set: { status: 'paused' } }])).rejects.toBeInstanceOf(StaleRecordError);
     });
 
+    it('commitSoon takes field-level updates: seen at once, applied over the record as written, durable after close', async () => {
+      const store = await openStore();
+      await store.commit([{ collection: 'keys', put: apiKey('key_1', 'ws_1', 'h1') }]);
+      store.commitSoon([{ collection: 'keys', update: 'key_1', set: { last_used_at: at(9) } }]);
+      expect((await store.get('keys', 'key_1'))?.last_used_at).toBe(at(9));
+      expect((await store.findUnique('keys', 'hash', 'h1'))?.last_used_at).toBe(at(9));
+      expect((await store.findMany('keys', 'workspace_id', 'ws_1'))[0]?.last_used_at).toBe(at(9));
+      // a commit changing another field meanwhile is kept when the queued update is written
+      await store.commit([{ collection: 'keys', update: 'key_1', set: { status: 'paused' } }]);
+      store.commitSoon([{ collection: 'keys', update: 'key_gone', set: { last_used_at: at(9) } }]);
+      expect(() => store.commitSoon([{ collection: 'keys', update: 'key_1', expect: { status: 'active' }, set: { name: 'x' } }])).toThrow();
+      const again = await reopen(store);
+      expect(await again.get('keys', 'key_1')).toMatchObject({ status: 'paused', last_used_at: at(9) });
+      expect(await again.get('keys', 'key_gone')).toBeUndefined();
+    });
+
     it('insert refuses an id already taken, applying nothing of its commit', async () => {
       const store = await openStore();
       const claim = { id: 'ws_1:key-1', workspace_id: 'ws_1', request_hash: 'a', status: 0, body: null, created_at: at(1) };

@@ -128,9 +128,11 @@ export interface Store {
   /**
    * Queues the ops to be durable within about a second (counters, last-used times, sweeps); `get`, `findUnique`
    * and `findMany` see them at once, and a later `commit` is applied after them. Not for ops that could break a
-   * unique index (a database adapter can only find out when the batch is written).
+   * unique index (a database adapter can only find out when the batch is written). Field-level updates are
+   * accepted (applied over the record as it stands when written, so other processes' changes to other fields
+   * survive), but not conditional ones (`expect`), nor ones that change a unique field.
    */
-  commitSoon(ops: Op[]): void;
+  commitSoon(ops: Array<Op | UpdateOp>): void;
   /**
    * Present on stores shared by several processes (PostgreSQL): keeps `follower` told of every change to the
    * collection, by any process, within about a second (`qrcodes` and `tombstones` only). Stores of one process have

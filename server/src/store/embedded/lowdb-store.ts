@@ -6,7 +6,7 @@ import { Engine } from './engine.js';
 import { acquireLock } from './lock.js';
 import { makePrivate, PrivateJsonFile } from './private-file.js';
 import { COLLECTION_NAMES, type CollectionName, type Collections } from '../records.js';
-import { UniqueViolationError, type MultiIndex, type Op, type OrderedCollection, type PageRequest, type PageResult, type Store, type UniqueIndex, type WriteOp } from '../store.js';
+import { UniqueViolationError, type MultiIndex, type Op, type OrderedCollection, type PageRequest, type PageResult, type Store, type UniqueIndex, type UpdateOp, type WriteOp } from '../store.js';
 import { applyUpdate } from '../update.js';
 import { CorruptDataError, readLog, WriteAheadLog } from './wal.js';
 
@@ -170,9 +170,9 @@ export class LowdbStore implements Store {
     return out;
   }
 
-  commitSoon(ops: Op[]): void {
+  commitSoon(ops: Array<Op | UpdateOp>): void {
     this.assertOpen();
-    const owned = ops.map(own);
+    const owned = this.resolve(ops);
     this.engine.applyAll(owned);
     this.wal.appendSoon(owned);
   }

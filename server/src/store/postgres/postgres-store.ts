@@ -1,15 +1,26 @@
 import pg from 'pg';
 import type { CollectionName, Collections } from '../records.js';
-import { UniqueViolationError, type Follower, type Following, type MultiIndex, type Op, type OrderedCollection, type PageRequest, type PageResult, type Store, type UniqueIndex, type WriteOp } from '../store.js';
+import { UniqueViolationError, type Follower, type Following, type MultiIndex, type Op, type UpdateOp, type OrderedCollection, type PageRequest, type PageResult, type Store, type UniqueIndex, type WriteOp } from '../store.js';
 import { applyUpdate } from '../update.js';
 import { ChangeFeed, FOLLOWED } from './change-feed.js';
 import { migrateToLatest } from './migrations.js';
 import { columnValues, normalise, storableJson, storableText, TABLES, type TableSpec } from './schema.js';
 
 type AnyRecord = { id: string } & Record<string, unknown>;
-/** A change queued by commitSoon and not yet written; `record` null is a delete. */
+/**
+ * A change queued by commitSoon and not yet written: a whole record (`record`; null is a delete), or field-level
+ * updates to apply over the row as the database holds it (`updates`, when no whole record is queued for the id).
+ */
 interface Pending {
-  record: AnyRecord | null;
+  record?: AnyRecord | null;
+  updates?: UpdateOp[];
+}
+
+/** A row with the queued updates applied, as it will be once they are written. */
+function fold(row: AnyRecord | undefined, updates: readonly UpdateOp[]): AnyRecord | undefined {
+  let record = row;
+  for (const op of updates) record = applyUpdate(record, op);
+  return record === undefined ? undefined : { ...record };
 }
 
 export interface PostgresStoreOptions {
@@ -31,8 +42,8 @@ function own(op: Op): Op {
   return 'put' in op ? ({ collection: op.collection, put: { ...op.put } } as Op) : op;
 }
 
-function opId(op: Op): string {
-  return 'put' in op ? op.put.id : op.delete;
+function opId(op: Op | UpdateOp): string {
+  return 'put' in op ? op.put.id : 'update' in op ? op.update : op.delete;
 }
 
 function ownWrite(op: WriteOp): WriteOp {
@@ -78,7 +89,7 @@ const UPSERTS = new Map<CollectionName, string>(Object.values(TABLES).map((spec)
 export class PostgresStore implements Store {
   private closed = false;
   private readonly overlay = new Map<CollectionName, Map<string, Pending>>();
-  private queue: Array<{ op: Op; pending: Pending }> = [];
+  private queue: Array<{ op: Op | UpdateOp; pending: Pending }> = [];
   private flushing: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
   private feed: ChangeFeed | undefined;
@@ -117,10 +128,11 @@ export class PostgresStore implements Store {
 
   async get<C extends CollectionName>(collection: C, id: string): Promise<Collections[C] | undefined> {
     const queued = this.overlay.get(collection)?.get(id);
-    if (queued) return copy(queued.record ?? undefined) as Collections[C] | undefined;
+    if (queued && queued.record !== undefined) return copy(queued.record ?? undefined) as Collections[C] | undefined;
     const { rows } = await this.pool.query<{ data: Collections[C] }>(`SELECT data FROM ${TABLES[collection].table} WHERE id = $1`, [storableText(id)]);
     // the overlay is read after the query too: a change queued while it ran is newer than its answer
     const pending = this.overlay.get(collection)?.get(id);
+    if (pending?.updates) return fold(rows[0]?.data as AnyRecord | undefined, pending.updates) as Collections[C] | undefined;
     if (pending) return copy(pending.record ?? undefined) as Collections[C] | undefined;
     return rows[0]?.data;
   }
@@ -138,8 +150,12 @@ export class PostgresStore implements Store {
       }
     }
     const row = rows[0];
-    // a queued change to that record (deleted, or now holding another value) wins over the database
-    if (!row || overlay?.has(row.id)) return undefined;
+    if (!row) return undefined;
+    // queued field updates apply over the row (they must not change a unique field: see commitSoon)
+    const pending = overlay?.get(row.id);
+    if (pending?.updates) return fold(row.data as unknown as AnyRecord, pending.updates) as unknown as Collections[C] | undefined;
+    // a queued whole record (deleted, or now holding another value) wins over the database
+    if (pending) return undefined;
     return row.data;
   }
 
@@ -148,7 +164,15 @@ export class PostgresStore implements Store {
     const { rows } = await this.pool.query<{ id: string; data: Collections[C] }>(`SELECT id, data FROM ${TABLES[collection].table} WHERE "${field}" = $1 ORDER BY created_at, id`, [storableText(value)]);
     const overlay = this.overlay.get(collection);
     if (!overlay || overlay.size === 0) return rows.map((row) => row.data);
-    const out = rows.filter((row) => !overlay.has(row.id)).map((row) => row.data);
+    const out: Collections[C][] = [];
+    for (const row of rows) {
+      const pending = overlay.get(row.id);
+      if (!pending) out.push(row.data);
+      else if (pending.updates) {
+        const folded = fold(row.data as unknown as AnyRecord, pending.updates);
+        if (folded) out.push(folded as unknown as Collections[C]);
+      }
+    }
     for (const pending of overlay.values()) if (pending.record && pending.record[field] === value) out.push({ ...pending.record } as unknown as Collections[C]);
     return out;
   }
@@ -225,12 +249,20 @@ export class PostgresStore implements Store {
     for (const change of changes) this.feed.local(change.collection, change.id, change.record);
   }
 
-  commitSoon(ops: Op[]): void {
+  commitSoon(ops: Array<Op | UpdateOp>): void {
     this.assertOpen();
-    for (const op of ops.map(own)) {
-      const pending: Pending = { record: 'put' in op ? (op.put as unknown as AnyRecord) : null };
+    for (const op of ops.map((o) => ('update' in o ? { ...o } : own(o)))) {
       let overlay = this.overlay.get(op.collection);
       if (!overlay) this.overlay.set(op.collection, (overlay = new Map()));
+      let pending: Pending;
+      if ('update' in op) {
+        if (op.expect) throw new TypeError('commitSoon takes no conditional updates (expect): use commit');
+        const queued = overlay.get(op.update);
+        // over a queued whole record the update applies at once; otherwise it waits to apply over the row
+        pending = queued && queued.record !== undefined ? { record: applyUpdate(queued.record ?? undefined, op) ?? null } : { updates: [...(queued?.updates ?? []), op] };
+      } else {
+        pending = { record: 'put' in op ? (op.put as unknown as AnyRecord) : null };
+      }
       overlay.set(opId(op), pending);
       this.queue.push({ op, pending });
     }
@@ -301,7 +333,7 @@ export class PostgresStore implements Store {
   }
 
   /** Forgets overlay entries once written, unless a newer queued change replaced them meanwhile. */
-  private settle(batch: Array<{ op: Op; pending: Pending }>): void {
+  private settle(batch: Array<{ op: Op | UpdateOp; pending: Pending }>): void {
     for (const { op, pending } of batch) {
       const overlay = this.overlay.get(op.collection);
       const id = opId(op);
