@@ -55,8 +55,14 @@ export class SharedRedis {
 
   async close(): Promise<void> {
     this.closed = true;
+    // a connection that is down (reconnecting) is dropped, not asked to QUIT: that would wait for it forever
+    if (!this.client.isOpen) return;
+    if (!this.client.isReady) {
+      this.client.destroy();
+      return;
+    }
     try {
-      if (this.client.isOpen) await this.client.quit();
+      await this.client.close();
     } catch {
       this.client.destroy();
     }
