@@ -37,9 +37,6 @@ async function main(): Promise<void> {
   }
   const exit = (code: number) => logger.flush(() => process.exit(code));
   const running = await startServer(config, { logger });
-  logger.info({ url: running.url, data_file: config.dataFile, public_url: config.publicUrl, admin_socket: running.adminSocket?.path, ...(cluster.isWorker ? { worker: cluster.worker?.id } : {}) }, 'qrflow is listening');
-  const terminal = cluster.isWorker && cluster.worker?.id !== 1 ? undefined : terminalStream();
-  if (terminal) terminal.write(startLine({ baseUrl: config.publicUrl, emptyStore: (await running.store.all('workspaces')).length === 0 }) + '\n');
   let stopping = false;
   const stop = (signal: string) => {
     // npm passes a terminal's Ctrl-C on to the server, which also gets it from the terminal: one shutdown for both
@@ -58,8 +55,16 @@ async function main(): Promise<void> {
       },
     );
   };
+  // the handlers go in before anything announces the server, so a signal sent on seeing the announcement is handled
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  logger.info({ url: running.url, data_file: config.dataFile, public_url: config.publicUrl, admin_socket: running.adminSocket?.path, ...(cluster.isWorker ? { worker: cluster.worker?.id } : {}) }, 'qrflow is listening');
+  // with QRFLOW_WORKERS, the first worker alone prints the start line
+  const terminal = cluster.isWorker && cluster.worker?.id !== 1 ? undefined : terminalStream();
+  if (terminal && !stopping) {
+    const emptyStore = await running.store.all('workspaces').then((workspaces) => workspaces.length === 0, () => false);
+    if (!stopping) terminal.write(startLine({ baseUrl: config.publicUrl, emptyStore }) + '\n');
+  }
 }
 
 main().catch((error: unknown) => {
