@@ -100,12 +100,12 @@ export class BulkService {
     private readonly ctx: Context,
     private readonly qr: QrService,
     /** Takes up to n more API calls of the month for this request; returns how many there was room for. */
-    private readonly takeCalls: (auth: Auth, n: number) => number,
+    private readonly takeCalls: (auth: Auth, n: number) => Promise<number>,
   ) {}
 
   /** How many of `n` items the allowance covers: the first was counted with the request itself. */
-  private allowed(auth: Auth, n: number): number {
-    return 1 + this.takeCalls(auth, n - 1);
+  private async allowed(auth: Auth, n: number): Promise<number> {
+    return 1 + (await this.takeCalls(auth, n - 1));
   }
 
   async create(auth: Auth, body: BulkCreateBody, idempotencyKey?: string, dryRun = false): Promise<{ results: BulkItemResult[]; replayed: boolean }> {
@@ -151,7 +151,7 @@ export class BulkService {
   }
 
   private async createNow(auth: Auth, workspace: WorkspaceRecord, body: BulkCreateBody, idempotency?: (results: BulkItemResult[]) => IdempotencyRecord, dryRun = false): Promise<BulkItemResult[]> {
-    const allowed = dryRun ? body.items.length : this.allowed(auth, body.items.length);
+    const allowed = dryRun ? body.items.length : await this.allowed(auth, body.items.length);
     const results: BulkItemResult[] = [];
     const ops: Op[] = [];
     const reserved = new Set<string>();
@@ -203,7 +203,7 @@ export class BulkService {
   }
 
   private async apply<P extends { ops: Op[]; qr: QrRecord }>(auth: Auth, ids: string[], prepare: (id: string, reserved: Set<string>) => Promise<P>, data: (prepared: P) => unknown): Promise<BulkItemResult[]> {
-    const allowed = ids.length === 0 ? 0 : this.allowed(auth, ids.length);
+    const allowed = ids.length === 0 ? 0 : await this.allowed(auth, ids.length);
     const results: BulkItemResult[] = [];
     const ops: Op[] = [];
     const reserved = new Set<string>();
