@@ -7,6 +7,7 @@ import { systemClock } from './clock.js';
 import type { Config } from './config.js';
 import type { Context } from './context.js';
 import type { Store } from './store/store.js';
+import type { ScanStorage } from './store/scans.js';
 import { loadPlans } from './workspaces/plans.js';
 import { WorkspaceService } from './workspaces/service.js';
 import { KeyService } from './keys/service.js';
@@ -28,7 +29,6 @@ import { fastJson, routeTableListener } from './http/express-compat.js';
 import type { AnyRoute } from './http/route.js';
 import { buildOpenApiDocument, docsRouter } from './docs/openapi.js';
 import { consoleRouter } from './console/static.js';
-import { ScanStore } from './analytics/scan-store.js';
 import { redisPinger } from './health/redis.js';
 import { healthRoutes } from './health/routes.js';
 import { AnalyticsService } from './analytics/service.js';
@@ -68,7 +68,7 @@ export interface QrflowApp {
     sessions: SessionService;
     activity: KeyActivity;
     qr: QrService;
-    scans: ScanStore;
+    scans: ScanStorage;
     recorder: ScanRecorder;
     meter: UsageMeter;
     events: EventService;
@@ -99,7 +99,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   const keys = new KeyService(ctx, workspaces);
   const sessions = new SessionService(ctx, workspaces);
   const activity = new KeyActivity(ctx);
-  const scans = await ScanStore.open(ctx.config.dataFile);
+  const scans = options.store.scans;
   const events = new EventService(ctx);
   const qr = new QrService(ctx, events, (id) => scans.humanCount(id));
   const analytics = new AnalyticsService(scans, ctx.clock);
@@ -199,7 +199,6 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
       activity.stop();
       meter.stop();
       await recorder.stop();
-      await scans.close();
       await renderer.close();
       await redisHealth?.close();
     },

@@ -39,14 +39,14 @@ export class QrService {
   constructor(
     private readonly ctx: Context,
     private readonly events: EventService,
-    private readonly scanCount: (qrId: string) => number,
+    private readonly scanCount: (qrId: string) => Promise<number>,
   ) {}
 
   shortUrl(code: string | null): string | null {
     return code ? `${this.ctx.config.publicUrl}/r/${code}` : null;
   }
 
-  view(qr: QrRecord): QrView {
+  async view(qr: QrRecord): Promise<QrView> {
     return {
       id: qr.id,
       name: qr.name,
@@ -62,7 +62,7 @@ export class QrService {
       style: qr.style,
       created_at: qr.created_at,
       updated_at: qr.updated_at,
-      scan_count: this.scanCount(qr.id),
+      scan_count: await this.scanCount(qr.id),
       livemode: modeOfPartition(qr.workspace_id) === 'live',
     };
   }
@@ -135,7 +135,7 @@ export class QrService {
       }
       const stored = existing.body as QrView;
       const current = await this.ctx.store.get('qrcodes', stored.id);
-      return { qr: current ? this.view(current) : stored, replayed: true };
+      return { qr: current ? await this.view(current) : stored, replayed: true };
     }
     const record = (qr: QrView): IdempotencyRecord => ({ id, workspace_id: workspace.id, request_hash: requestHash, status: 201, body: qr, created_at: iso(this.ctx.clock.now()) });
     return { qr: await this.createNow(workspace, plan, body, [], record), replayed: false };
@@ -164,7 +164,7 @@ export class QrService {
       updated_at: now,
     };
     this.assertFits(qr, qr.type === 'url' ? 'destination_url' : 'content');
-    const view = this.view(qr);
+    const view = await this.view(qr);
     const { ops: eventOps } = await this.events.record(workspace.id, 'qr.created', view);
     const ops: Op[] = [{ collection: 'qrcodes', put: qr }, ...eventOps, ...extraOps];
     if (idempotency) ops.push({ collection: 'idempotency', put: idempotency(view) });
@@ -193,7 +193,7 @@ export class QrService {
       filter: filters.length ? (qr) => filters.every((f) => f(qr)) : undefined,
     });
     const last = page.items[page.items.length - 1];
-    return { items: page.items.map((qr) => this.view(qr)), hasMore: page.hasMore, nextCursor: page.hasMore && last ? encodeCursor(last) : null };
+    return { items: await Promise.all(page.items.map((qr) => this.view(qr))), hasMore: page.hasMore, nextCursor: page.hasMore && last ? encodeCursor(last) : null };
   }
 
   async update(workspace: WorkspaceRecord, id: string, body: UpdateQrBody): Promise<QrView> {
@@ -225,7 +225,7 @@ export class QrService {
       updated_at: iso(this.ctx.clock.now()),
     };
     this.assertFits(updated, body.content !== undefined ? 'content' : body.destination_url !== undefined ? 'destination_url' : 'style.error_correction');
-    const view = this.view(updated);
+    const view = await this.view(updated);
     const { ops } = await this.events.record(workspace.id, 'qr.updated', view);
     await this.ctx.store.commit([{ collection: 'qrcodes', put: updated }, ...ops]);
     return view;
@@ -233,7 +233,7 @@ export class QrService {
 
   async delete(workspace: WorkspaceRecord, id: string): Promise<void> {
     const qr = await this.find(workspace, id);
-    const view = this.view(qr);
+    const view = await this.view(qr);
     const { ops } = await this.events.record(workspace.id, 'qr.deleted', view);
     const tombstone: Op[] = qr.short_code
       ? [{ collection: 'tombstones', put: { id: qr.short_code, workspace_id: workspace.id, qr_id: qr.id, deleted_at: iso(this.ctx.clock.now()) } satisfies TombstoneRecord }]

@@ -8,6 +8,7 @@ import { makePrivate, PrivateJsonFile } from './private-file.js';
 import { COLLECTION_NAMES, type CollectionName, type Collections } from '../records.js';
 import type { MultiIndex, Op, OrderedCollection, PageRequest, PageResult, Store, UniqueIndex } from '../store.js';
 import { CorruptDataError, readLog, WriteAheadLog } from './wal.js';
+import { EmbeddedScans } from './scans.js';
 
 interface SnapshotDocument {
   format: 'qrflow';
@@ -36,6 +37,8 @@ export class LowdbStore implements Store {
   private closed = false;
   private compacting: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
+  /** The scan log beside the data file, under the same lock. */
+  readonly scans: EmbeddedScans;
 
   private constructor(
     readonly dataFile: string,
@@ -49,6 +52,7 @@ export class LowdbStore implements Store {
       if (this.wal.hasPending()) void this.wal.flush().then(() => this.maybeCompact());
     }, options.lazyFlushMs);
     this.timer.unref();
+    this.scans = new EmbeddedScans(dataFile);
   }
 
   /** Opens (or creates) the store at `dataFile`, taking its lock. Throws CorruptDataError naming a damaged file. */
@@ -212,6 +216,7 @@ export class LowdbStore implements Store {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    await this.scans.close();
     if (this.compacting) await this.compacting;
     await this.wal.flush();
     await this.compact();
