@@ -321,6 +321,12 @@ export class PostgresScans implements ScanStorage {
     }
   }
 
+  /** The highest scan id, if any scan is kept. */
+  async maxId(): Promise<number | undefined> {
+    const { rows } = await this.pool.query<{ id: string | null }>(`SELECT max(id) AS id FROM scans`);
+    return rows[0]?.id == null ? undefined : Number(rows[0].id);
+  }
+
   async count(): Promise<number> {
     const { rows } = await this.pool.query<{ count: string }>(`SELECT count(*) AS count FROM scans`);
     return Number(rows[0]?.count ?? 0);
