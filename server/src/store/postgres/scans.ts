@@ -172,7 +172,8 @@ export class PostgresScans implements ScanStorage {
     return this.writing;
   }
 
-  private async ensurePartitions(times: Iterable<number>): Promise<void> {
+  /** Makes the month partitions holding these times, if missing (writes do this themselves). */
+  async ensurePartitions(times: Iterable<number>): Promise<void> {
     const missing = new Set<string>();
     for (const time of times) {
       const month = monthOf(time);
@@ -228,6 +229,35 @@ export class PostgresScans implements ScanStorage {
         // two processes' batches touching the same roll-up rows: PostgreSQL aborts one; it is rerun whole
         if ((error as { code?: string }).code !== '40P01' || attempt === 3) throw error;
       }
+    }
+  }
+
+  /**
+   * Recomputes every roll-up from the scans themselves, in one transaction (for scans loaded into the table
+   * directly, e.g. by COPY, or roll-ups in doubt). The same grouping as a batch write.
+   */
+  async rebuildRollups(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('TRUNCATE scan_quarters, scan_day_values, scan_totals');
+      const quarter = `div((extract(epoch FROM scanned_at) * 1000)::bigint, ${QUARTER_HOUR_MS})`;
+      const day = `div((extract(epoch FROM scanned_at) * 1000)::bigint, ${DAY_MS})::integer`;
+      await client.query(`INSERT INTO scan_quarters (qr_id, quarter, bot, scans, visitors) SELECT qr_id, ${quarter}, bot, count(*), array_agg(DISTINCT visitor) FROM scans GROUP BY 1, 2, 3`);
+      await client.query(
+        `INSERT INTO scan_day_values (qr_id, day, bot, dimension, value, scans)
+         SELECT qr_id, ${day}, bot, x.dimension, x.value, count(*) FROM scans
+           CROSS JOIN LATERAL (VALUES ('country', country), ('device', device), ('os', os), ('browser', browser), ('referrer', referrer)) AS x(dimension, value)
+         GROUP BY 1, 2, 3, 4, 5`,
+      );
+      await client.query(`INSERT INTO scan_totals (qr_id, humans, bots) SELECT qr_id, count(*) FILTER (WHERE NOT bot), count(*) FILTER (WHERE bot) FROM scans GROUP BY qr_id`);
+      await client.query(`SELECT setval('scans_id_seq', greatest((SELECT max(id) FROM scans), (SELECT last_value FROM scans_id_seq)))`);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
     }
   }
 
