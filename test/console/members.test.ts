@@ -63,5 +63,7 @@ describe('members in the console', () => {
     await page.reload();
     await page.getByRole('row', { name: new RegExp(owner) }).waitFor();
     expect(await page.getByRole('row', { name: /designer@example\.test/ }).count()).toBe(0);
+    // the temporary password is in no log line
+    expect(h.logs()).not.toContain(temporaryPassword);
   });
 });

@@ -170,8 +170,8 @@ describe('QR codes and analytics in the console', () => {
   it('draws the analytics charts after real scans', async () => {
     const { workspace, email } = await h.createWorkspace('Scans');
     const code = await h.createQr(workspace, { name: 'Menu', destination_url: 'https://example.com/menu' });
-    for (const ua of [USER_AGENTS.iphone, USER_AGENTS.android, USER_AGENTS.windowsChrome]) {
-      const response = await fetch(`${h.baseUrl}/r/${code.short_code}`, { redirect: 'manual', headers: { 'user-agent': ua, referer: 'https://news.example.org/post' } });
+    for (const [ua, country] of [[USER_AGENTS.iphone, 'DE'], [USER_AGENTS.android, 'DE'], [USER_AGENTS.windowsChrome, 'JP']] as const) {
+      const response = await fetch(`${h.baseUrl}/r/${code.short_code}`, { redirect: 'manual', headers: { 'user-agent': ua, referer: 'https://news.example.org/post', 'cf-ipcountry': country } });
       expect(response.status).toBe(302);
     }
     await fetch(`${h.baseUrl}/r/${code.short_code}`, { redirect: 'manual', headers: { 'user-agent': USER_AGENTS.googlebot } });
@@ -180,7 +180,7 @@ describe('QR codes and analytics in the console', () => {
     await page.getByRole('link', { name: 'Menu' }).click();
     const timeline = page.getByRole('img', { name: /Scans per day: 3 total/ });
     await timeline.waitFor();
-    for (const chart of ['Devices', 'Operating systems', 'Browsers', 'Referrers']) await page.getByRole('img', { name: new RegExp(`^${chart}: `) }).waitFor();
+    for (const chart of ['Countries', 'Devices', 'Operating systems', 'Browsers', 'Referrers']) await page.getByRole('img', { name: new RegExp(`^${chart}: `) }).waitFor();
     // Chart.js drew on the canvases: they hold non-transparent pixels
     const painted = await page.evaluate(() =>
       [...document.querySelectorAll('canvas')].map((canvas) => {
@@ -190,7 +190,8 @@ describe('QR codes and analytics in the console', () => {
         return count;
       }),
     );
-    expect(painted.length).toBeGreaterThanOrEqual(5);
+    expect(painted.length).toBeGreaterThanOrEqual(6);
+    expect(await page.getByRole('img', { name: /^Countries: / }).getAttribute('aria-label')).toMatch(/DE.*2/);
     for (const pixels of painted) expect(pixels).toBeGreaterThan(100);
     // the controls: by week, in another time zone, with bots
     await page.getByLabel('Group by').selectOption('week');

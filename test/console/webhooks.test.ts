@@ -61,6 +61,8 @@ describe('webhooks and the events feed in the console', () => {
     await expectAccessible(page, 'the delete-webhook confirmation');
     await page.getByRole('alertdialog', { name: 'Delete this webhook?' }).getByRole('button', { name: 'Delete webhook' }).click();
     await page.getByText('No webhooks yet.').waitFor();
+    // the signing secret is in no log line
+    expect(h.logs()).not.toContain(secret);
   });
 
   it('"Send test event" answers with the receiver\'s status', async () => {
