@@ -83,6 +83,19 @@ describe('QR codes and analytics in the console', () => {
     await page.getByLabel('Tag').fill('flyer');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.getByRole('link', { name: 'Spring flyer v2' }).waitFor();
+    await page.getByLabel('Tag').fill('');
+    await page.getByLabel('Search').fill('no such words');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.getByText('No codes match these filters.').waitFor();
+    await page.getByLabel('Search').fill('spring');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.getByRole('link', { name: 'Spring flyer v2' }).waitFor();
+    await page.getByLabel('Status').selectOption('paused');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.getByText('No codes match these filters.').waitFor();
+    await page.getByLabel('Status').selectOption('active');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.getByRole('link', { name: 'Spring flyer v2' }).waitFor();
 
     // delete behind a confirmation
     await page.getByRole('link', { name: 'Spring flyer v2' }).click();
