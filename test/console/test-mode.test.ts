@@ -35,7 +35,9 @@ describe('the console in test mode', () => {
     const { page } = await h.newPage();
     const modes: string[] = [];
     page.on('request', (request) => {
-      if (new URL(request.url()).pathname.startsWith('/api/v1/')) modes.push(request.headers()['qr-mode'] ?? 'none');
+      // the create form's preview is an <img> of /api/v1/generate, which stores nothing and has no mode
+      const { pathname } = new URL(request.url());
+      if (pathname.startsWith('/api/v1/') && pathname !== '/api/v1/generate') modes.push(request.headers()['qr-mode'] ?? `none (${pathname})`);
     });
     await signIn(page, email);
 
@@ -144,8 +146,17 @@ describe('the console in test mode', () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
     await expectAccessible(page, 'QR codes in test mode on a phone');
     await screenshot(page, 'test-mode-qr-list-phone');
-    // leaving a code's page for the other mode goes back to the list (the code is not in the other mode)
     await modeSwitch(page).uncheck();
     await expect.poll(() => banner(page).count()).toBe(0);
+    // signing out ends test mode: whoever signs in next on this tab starts on live data
+    await modeSwitch(page).check();
+    await banner(page).waitFor();
+    await page.getByRole('button', { name: 'Menu' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await signIn(page, email);
+    await page.getByRole('heading', { name: 'QR codes', level: 1 }).waitFor();
+    expect(await modeSwitch(page).isChecked()).toBe(false);
+    expect(await banner(page).count()).toBe(0);
   });
 });
