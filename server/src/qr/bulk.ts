@@ -141,7 +141,7 @@ export class BulkService {
         stored.map(async (item) => {
           if (!('data' in item)) return item;
           const current = await this.ctx.store.get('qrcodes', (item.data as QrView).id);
-          return current ? { ...item, data: this.qr.view(current) } : item;
+          return current ? { ...item, data: await this.qr.view(current) } : item;
         }),
       );
       return { results, replayed: true };
