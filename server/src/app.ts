@@ -108,7 +108,8 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   const deliveries = new DeliveryWorker(ctx, queuedDeliveries);
   const renderer = new ImageRenderer();
   const meter = new UsageMeter(ctx);
-  const limiter = perMinuteLimiter(await redisRateLimitStore(ctx.config));
+  const rateLimitStore = await redisRateLimitStore(ctx.config, logger);
+  const limiter = perMinuteLimiter(rateLimitStore);
   const redisHealth = ctx.config.rateLimitRedisUrl ? redisPinger(ctx.config.rateLimitRedisUrl) : undefined;
 
   const recordKeyUse: RequestHandler = (req, _res, next) => {
@@ -202,6 +203,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
       await scans.close();
       await renderer.close();
       await redisHealth?.close();
+      await rateLimitStore?.close();
     },
   };
 }

@@ -26,6 +26,8 @@ export class KeyActivity {
         this.loading.delete(keyId);
         return record;
       });
+      // a failed read (database unavailable) is not kept: the next request reads again
+      pending.catch(() => this.loading.delete(keyId));
       this.loading.set(keyId, pending);
     }
     return pending;
@@ -34,7 +36,12 @@ export class KeyActivity {
   record(keyId: string, workspaceId: string, entry: KeyActivityEntry): void {
     const cached = this.cache.get(keyId);
     if (cached) this.add(cached, entry);
-    else void this.load(keyId, workspaceId).then((record) => this.add(record, entry));
+    else {
+      void this.load(keyId, workspaceId).then(
+        (record) => this.add(record, entry),
+        (error: unknown) => this.ctx.logger.warn({ key_id: keyId, reason: (error as Error).message }, 'key activity not recorded: its log could not be read'),
+      );
+    }
   }
 
   private add(record: KeyActivityRecord, entry: KeyActivityEntry): void {

@@ -214,6 +214,6 @@ export class KeyService {
     void this.ctx.store.get('keys', key.id).then((current) => {
       if (!current || (current.last_used_at && now - Date.parse(current.last_used_at) < LAST_USED_RESOLUTION_MS)) return;
       this.ctx.store.commitSoon([{ collection: 'keys', put: { ...current, last_used_at: iso(now) } }]);
-    });
+    }, (error: unknown) => this.ctx.logger.warn({ key_id: key.id, reason: (error as Error).message }, 'key last-used time not recorded'));
   }
 }

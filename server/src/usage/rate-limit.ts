@@ -1,17 +1,75 @@
 import type { RequestHandler } from 'express';
-import { ipKeyGenerator, rateLimit, type Store as RateLimitStore } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit, type Options, type Store as RateLimitStore } from 'express-rate-limit';
 import type { Auth } from '../auth/auth.js';
+import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { RateLimitError } from '../errors.js';
 
-/** A Redis store for several server processes sharing limits, when QRFLOW_RATE_LIMIT_REDIS_URL is set. */
-export async function redisRateLimitStore(config: Config): Promise<RateLimitStore | undefined> {
+/** While Redis does not answer, one warning per this long (each request would otherwise log one). */
+const REDIS_WARN_EVERY_MS = 10_000;
+
+/**
+ * A Redis store for several server processes sharing limits, when QRFLOW_RATE_LIMIT_REDIS_URL is set. It fails
+ * open: while Redis does not answer (down at start, or lost later) requests are let through unlimited with a warning
+ * in the log at most every 10 s, commands fail at once rather than queue (no hang), the client reconnects with
+ * backoff, and the limits apply again as soon as Redis answers. /readyz reports Redis meanwhile.
+ */
+export async function redisRateLimitStore(config: Config, logger?: Pick<Logger, 'warn' | 'info'>): Promise<(RateLimitStore & { close(): Promise<void> }) | undefined> {
   if (!config.rateLimitRedisUrl) return undefined;
   const { createClient } = await import('redis');
   const { RedisStore } = await import('rate-limit-redis');
-  const client = createClient({ url: config.rateLimitRedisUrl });
-  await client.connect();
-  return new RedisStore({ prefix: 'qrflow:rl:', sendCommand: (...args: string[]) => client.sendCommand(args) });
+  let lastWarning = 0;
+  let failing = false;
+  const warn = (error: unknown) => {
+    failing = true;
+    const now = Date.now();
+    if (now - lastWarning < REDIS_WARN_EVERY_MS) return;
+    lastWarning = now;
+    logger?.warn({ reason: (error as Error)?.message?.slice(0, 200) }, 'Redis does not answer: per-minute rate limits are not enforced until it does (fail open)');
+  };
+  const client = createClient({
+    url: config.rateLimitRedisUrl,
+    // a command while disconnected fails at once (the request goes through unlimited) instead of waiting in a queue
+    disableOfflineQueue: true,
+    socket: { connectTimeout: 2000, reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 5000) },
+  });
+  // without a listener a lost connection would be thrown as an uncaught error
+  client.on('error', warn);
+  client.on('ready', () => {
+    if (failing) logger?.info({}, 'Redis answers again: per-minute rate limits are enforced');
+    failing = false;
+  });
+  // not awaited: a server starts (and serves, unlimited) while Redis is down
+  client.connect().catch(warn);
+
+  /** Re-loads the Lua scripts after a failure: a load that failed while Redis was down would otherwise fail for good. */
+  class FailOpenRedisStore extends RedisStore {
+    override async init(options: Options): Promise<void> {
+      try {
+        await super.init(options);
+      } catch (error) {
+        warn(error);
+      }
+    }
+    override async increment(key: string) {
+      try {
+        return await super.increment(key);
+      } catch (error) {
+        this.incrementScriptSha = this.loadIncrementScript();
+        this.incrementScriptSha.catch(() => undefined);
+        warn(error);
+        throw error;
+      }
+    }
+    async close(): Promise<void> {
+      try {
+        client.destroy();
+      } catch {
+        // already closed
+      }
+    }
+  }
+  return new FailOpenRedisStore({ prefix: 'qrflow:rl:', sendCommand: (...args: string[]) => client.sendCommand(args) });
 }
 
 /** The per-minute limit of the workspace's plan, shared by all its keys, with IETF draft-8 RateLimit headers. */
@@ -26,6 +84,9 @@ export function perMinuteLimiter(store?: RateLimitStore): RequestHandler {
     // the configuration checks run on every request (one of them keeps a Map per request); the tests cover it
     validate: false,
     ...(store ? { store } : {}),
+    // a store error (Redis down) lets the request through; the store logs the warning itself
+    passOnStoreError: true,
+    logger: { warn: () => undefined, error: () => undefined },
     handler: (req, res) => {
       const retryAfter = Number(res.getHeader('Retry-After') ?? 60);
       const plan = (req.auth as Auth).plan;
