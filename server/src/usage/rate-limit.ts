@@ -39,8 +39,10 @@ export async function redisRateLimitStore(config: Config, logger?: Pick<Logger, 
     if (failing) logger?.info({}, 'Redis answers again: per-minute rate limits are enforced');
     failing = false;
   });
-  // not awaited: a server starts (and serves, unlimited) while Redis is down
-  client.connect().catch(warn);
+  // waited for up to 2 s: a server starts (and serves, unlimited) while Redis is down, and connects when it comes
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([client.connect().catch(warn), new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
+  clearTimeout(timer);
 
   /** Re-loads the Lua scripts after a failure: a load that failed while Redis was down would otherwise fail for good. */
   class FailOpenRedisStore extends RedisStore {
