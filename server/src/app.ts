@@ -44,6 +44,7 @@ import { UsageMeter } from './usage/meter.js';
 import { perMinuteLimiter, redisRateLimitStore } from './usage/rate-limit.js';
 import { usageRoutes } from './usage/routes.js';
 import { DeliveryWorker } from './webhooks/delivery.js';
+import { openJobQueue } from './store/open-store.js';
 import { QueuedDeliveries } from './webhooks/queued-deliveries.js';
 import { webhookRoutes } from './webhooks/routes.js';
 import { WebhookService } from './webhooks/service.js';
@@ -105,7 +106,9 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   const analytics = new AnalyticsService(scans, ctx.clock);
   const recorder = new ScanRecorder(ctx, scans, events);
   const webhooks = new WebhookService(ctx);
-  const deliveries = new DeliveryWorker(ctx, queuedDeliveries);
+  // on PostgreSQL a job queue shared by every process; on the embedded store the worker's own memory
+  const deliveryJobs = openJobQueue(ctx.config, 'webhook-deliveries', (error) => logger.warn({ reason: error.message }, 'webhook job queue: database error (retried)'));
+  const deliveries = new DeliveryWorker(ctx, queuedDeliveries, {}, deliveryJobs);
   const renderer = new ImageRenderer();
   const meter = new UsageMeter(ctx);
   const rateLimitStore = await redisRateLimitStore(ctx.config, logger);
