@@ -52,6 +52,11 @@ await describePostgres('webhook deliveries on PostgreSQL, two processes', (serve
     // the delivery id header is the event id, for receivers to drop a repeat
     expect(receiver.received.every((request) => request.headers['qrflow-event-id'] === request.body.id)).toBe(true);
     await waitFor(async () => (await database.pool.query('SELECT count(*)::int AS n FROM deliveries')).rows[0].n === 0, 'an empty delivery table');
+    // the events feed reads PostgreSQL: either process lists the events both made
+    for (const server of [a, b]) {
+      const feed = await json<{ data: Array<{ id: string; type: string }> }>(await server.request('GET', '/api/v1/events?limit=50', { token }));
+      expect(feed.data.filter((event) => event.type === 'qr.created').map((event) => event.id).sort()).toEqual([...ids].sort());
+    }
   }, 40_000);
 
   it('keeps the retry schedule: a failed attempt is retried once its delay has passed, by either process', async () => {
