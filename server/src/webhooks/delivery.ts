@@ -205,21 +205,17 @@ export class DeliveryWorker {
 
   private async startJobs(jobs: JobQueue): Promise<void> {
     const logFailure = (error: unknown) => this.ctx.logger.warn({ reason: (error as Error).message }, 'webhook delivery job not queued yet: the next check queues it');
+    // a job still running after the attempt's timeout and a margin belongs to a dead process
+    await jobs.start({ expireSeconds: Math.ceil(this.options.timeoutMs / 1000) + 20, retrySeconds: 5 });
     // a delivery committed by this process gets its job at once; one missed (a crash, the database lost) at the next check
     this.unlisten = this.queued.listen((delivery) => void this.sendJob(jobs, delivery).catch(logFailure));
     const reconcile = async () => {
       for (const delivery of await this.ctx.store.all('deliveries')) await this.sendJob(jobs, delivery);
     };
-    await jobs.start();
     await reconcile();
     this.reconciler = setInterval(() => void reconcile().catch(logFailure), DeliveryWorker.RECONCILE_MS);
     this.reconciler.unref();
-    await jobs.work((data) => this.runJob(jobs, String(data.id), Number(data.attempts)), {
-      concurrency: Math.min(this.options.concurrency, this.options.perWebhook),
-      // a job still running after the attempt's timeout and a margin belongs to a dead process
-      expireSeconds: Math.ceil(this.options.timeoutMs / 1000) + 30,
-      retrySeconds: 5,
-    });
+    await jobs.work((data) => this.runJob(jobs, String(data.id), Number(data.attempts)), Math.min(this.options.concurrency, this.options.perWebhook));
   }
 
   /** One attempt as a job; throwing has the job run again (after a few seconds, by whichever process takes it). */

@@ -1,10 +1,15 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import PgBoss from 'pg-boss';
-import type { JobQueue } from '../job-queue.js';
+import type { JobQueue, JobQueueOptions } from '../job-queue.js';
 import { POOL_TIMEOUTS } from './postgres-store.js';
 
 /** pg-boss keeps its tables in a schema of its own, migrated by pg-boss at start under its own advisory lock. */
 export const JOB_SCHEMA = 'qrflow_jobs';
+
+/** Idle wait between two fetches that found nothing, and after a failed fetch (the database down). */
+const POLL_MS = 500;
+const ERROR_BACKOFF_MS = 2000;
 
 /** A job's id from its key, so that sending a key twice is one job (pg-boss ignores an insert whose id exists). */
 function jobId(key: string): string {
@@ -15,11 +20,16 @@ function jobId(key: string): string {
 
 /**
  * The PostgreSQL job queue: pg-boss 10 (the last major that runs on Node 20; 11 and later need Node 22). Jobs are
- * fetched with SKIP LOCKED, so each runs in one process at a time; retries and expiry are pg-boss's.
+ * fetched with SKIP LOCKED, so each runs in one process at a time; retries and expiry are pg-boss's. The fetch
+ * loops are ours rather than pg-boss's `work()`, whose complete/fail calls are not awaited: with the database
+ * down they reject unhandled and would end the process.
  */
 export class PgBossJobQueue implements JobQueue {
   private readonly boss: PgBoss;
   private started: Promise<void> | undefined;
+  private options: JobQueueOptions | undefined;
+  private stopping = new AbortController();
+  private readonly loops: Promise<void>[] = [];
 
   constructor(
     connectionString: string,
@@ -30,18 +40,21 @@ export class PgBossJobQueue implements JobQueue {
       connectionString,
       schema: JOB_SCHEMA,
       max: 4,
-      // pg-boss passes these on to its pg pool: a down database fails its polls fast instead of hanging them
+      // pg-boss passes these on to its pg pool: a down database fails its queries fast instead of hanging them
       ...({ connectionTimeoutMillis: POOL_TIMEOUTS.connectionTimeoutMillis } as object),
       // no cron schedules are used
       schedule: false,
+      // how often jobs of killed processes (active past their expiry) are put back for another process to run
+      maintenanceIntervalSeconds: 10,
     });
     this.boss.on('error', (error) => this.onError(error));
   }
 
-  start(): Promise<void> {
+  start(options: JobQueueOptions): Promise<void> {
+    this.options = options;
     this.started ??= (async () => {
       await this.boss.start();
-      // createQueue is idempotent in pg-boss 10 (it checks first), and so safe for processes starting together
+      // processes starting together may both create it: the loser finds it made
       if (!(await this.boss.getQueue(this.name))) {
         await this.boss.createQueue(this.name).catch(async (error: unknown) => {
           if (!(await this.boss.getQueue(this.name))) throw error;
@@ -52,24 +65,55 @@ export class PgBossJobQueue implements JobQueue {
   }
 
   async send(job: { key: string; data: Record<string, unknown>; runAt: number }): Promise<void> {
-    await this.start();
-    await this.boss.send(this.name, job.data, { id: jobId(job.key), startAfter: new Date(job.runAt) });
+    if (!this.started || !this.options) throw new Error('The job queue is not started');
+    await this.started;
+    await this.boss.send(this.name, job.data, {
+      id: jobId(job.key),
+      startAfter: new Date(job.runAt),
+      expireInSeconds: this.options.expireSeconds,
+      retryLimit: 1_000_000,
+      retryDelay: this.options.retrySeconds,
+    });
   }
 
-  async work(handler: (data: Record<string, unknown>) => Promise<void>, options: { concurrency: number; expireSeconds: number; retrySeconds: number }): Promise<void> {
-    await this.start();
-    await this.boss.updateQueue(this.name, { name: this.name, expireInSeconds: options.expireSeconds, retryLimit: 1_000_000, retryDelay: options.retrySeconds });
-    // pg-boss 10 runs one batch per worker at a time: several one-job workers give the concurrency
-    for (let i = 0; i < options.concurrency; i++) {
-      await this.boss.work<Record<string, unknown>>(this.name, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
-        if (job) await handler(job.data);
-      });
+  async work(handler: (data: Record<string, unknown>) => Promise<void>, concurrency: number): Promise<void> {
+    await this.started;
+    for (let i = 0; i < concurrency; i++) this.loops.push(this.loop(handler));
+  }
+
+  private async loop(handler: (data: Record<string, unknown>) => Promise<void>): Promise<void> {
+    const signal = this.stopping.signal;
+    const pause = (ms: number) => sleep(ms, undefined, { signal }).catch(() => undefined);
+    while (!signal.aborted) {
+      let job: PgBoss.Job<Record<string, unknown>> | undefined;
+      try {
+        [job] = await this.boss.fetch<Record<string, unknown>>(this.name, { batchSize: 1 });
+      } catch (error) {
+        this.onError(error as Error);
+        await pause(ERROR_BACKOFF_MS);
+        continue;
+      }
+      if (!job) {
+        await pause(POLL_MS);
+        continue;
+      }
+      try {
+        await handler(job.data);
+        // a completion that cannot be written leaves the job to expire and run again: handlers are idempotent
+        await this.boss.complete(this.name, job.id).catch((error: unknown) => this.onError(error as Error));
+      } catch (error) {
+        await this.boss.fail(this.name, job.id, { message: (error as Error).message }).catch((failure: unknown) => this.onError(failure as Error));
+      }
     }
   }
 
   async stop(graceMs: number): Promise<void> {
     if (!this.started) return;
     await this.started.catch(() => undefined);
-    await this.boss.stop({ graceful: true, timeout: Math.max(graceMs, 1000), wait: true, close: true }).catch((error: unknown) => this.onError(error as Error));
+    this.stopping.abort();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled(this.loops), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+    await this.boss.stop({ graceful: false, wait: true, close: true }).catch((error: unknown) => this.onError(error as Error));
   }
 }

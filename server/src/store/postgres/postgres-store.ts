@@ -310,6 +310,10 @@ export class PostgresStore implements Store {
       throw translate(error);
     }
     let broken = false;
+    // a connection reset between two statements is emitted on the client, not passed to a query: without a
+    // listener it would crash the process; the next statement fails and says so instead
+    const onError = () => (broken = true);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       for (const op of ops) {
@@ -329,6 +333,7 @@ export class PostgresStore implements Store {
       broken = translated instanceof StoreUnavailableError;
       throw translated;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }
