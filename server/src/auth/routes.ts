@@ -1,4 +1,6 @@
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import type { SharedRedis } from '../redis/client.js';
+import { limiterLogger, redisLimitStore } from '../usage/rate-limit.js';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { defineRoute, type AnyRoute } from '../http/route.js';
@@ -36,12 +38,14 @@ export interface AuthRouteServices {
   config: Config;
   sessions: SessionService;
   csrf: CsrfGuard;
+  /** Shares the login limits between processes; without it each process counts alone. */
+  redis?: SharedRedis | undefined;
 }
 
 /** Failed logins allowed per window, per IP and per email. */
 export const LOGIN_LIMITS = { windowMs: 15 * 60_000, perIp: 30, perEmail: 5 };
 
-function loginLimiters(): RequestHandler[] {
+function loginLimiters(redis: SharedRedis | undefined): RequestHandler[] {
   const handler: RequestHandler = (req) => {
     // with standardHeaders off the limiter sets no Retry-After of its own: derive it from the window's reset time
     const resetTime = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
@@ -49,10 +53,12 @@ function loginLimiters(): RequestHandler[] {
     throw new RateLimitError('login_rate_limited', 'Too many login attempts. Wait before trying again.', retryAfter);
   };
   const common = { windowMs: LOGIN_LIMITS.windowMs, standardHeaders: false, legacyHeaders: false, skipSuccessfulRequests: true, handler } as const;
+  const shared = (name: string) => (redis ? { store: redisLimitStore(redis, name), passOnStoreError: true, logger: limiterLogger(redis, 'login limits') } : {});
   return [
-    rateLimit({ ...common, limit: LOGIN_LIMITS.perIp, keyGenerator: (req) => `ip:${ipKeyGenerator(req.ip ?? 'unknown')}` }),
+    rateLimit({ ...common, ...shared('login-ip'), limit: LOGIN_LIMITS.perIp, keyGenerator: (req) => `ip:${ipKeyGenerator(req.ip ?? 'unknown')}` }),
     rateLimit({
       ...common,
+      ...shared('login-email'),
       limit: LOGIN_LIMITS.perEmail,
       keyGenerator: (req) => {
         const email = (req.body as { email?: unknown } | undefined)?.email;
@@ -62,7 +68,7 @@ function loginLimiters(): RequestHandler[] {
   ];
 }
 
-export function authRoutes({ config, sessions, csrf }: AuthRouteServices): AnyRoute[] {
+export function authRoutes({ config, sessions, csrf, redis }: AuthRouteServices): AnyRoute[] {
   // the console's login needs the CSRF checks (after the rate limits, so refused attempts count); API clients' does not
   const csrfForCookieLogin: RequestHandler = (req, _res, next) => {
     if ((req.body as { cookie?: unknown } | undefined)?.cookie === true) csrf.check(req);
@@ -80,7 +86,7 @@ export function authRoutes({ config, sessions, csrf }: AuthRouteServices): AnyRo
         'and the request itself needs `X-CSRF-Token` (from GET /api/v1/auth/csrf) and a same-origin `Origin` (else 403 `csrf_failed`).',
       auth: 'none',
       body: LoginBody,
-      before: [...loginLimiters(), csrfForCookieLogin],
+      before: [...loginLimiters(redis), csrfForCookieLogin],
       responses: {
         200: { description: 'A session: the bearer token, or (cookie mode) the cookie is set and the body has the CSRF token', schema: envelope(z.union([SessionToken, CookieSession])) },
         401: { description: 'Wrong email or password' },

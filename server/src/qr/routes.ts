@@ -129,10 +129,7 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
         // the credit is checked and taken when the render starts, so concurrent requests cannot overspend the month
         const image =
           cached ??
-          (await renderer.render(options, () => {
-            credits.assertAvailable(req.auth!);
-            credits.charge(req.auth!);
-          }));
+          (await renderer.render(options, () => credits.take(req.auth!)));
         res.setHeader('Content-Type', image.contentType);
         res.setHeader('ETag', image.etag);
         res.setHeader('Cache-Control', 'private, max-age=300');

@@ -1,81 +1,56 @@
 import type { RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit, type Options, type Store as RateLimitStore } from 'express-rate-limit';
+import { RedisStore } from 'rate-limit-redis';
+import type { SharedRedis } from '../redis/client.js';
 import type { Auth } from '../auth/auth.js';
-import type { Logger } from 'pino';
-import type { Config } from '../config.js';
 import { RateLimitError } from '../errors.js';
 
-/** While Redis does not answer, one warning per this long (each request would otherwise log one). */
-const REDIS_WARN_EVERY_MS = 10_000;
-
 /**
- * A Redis store for several server processes sharing limits, when QRFLOW_RATE_LIMIT_REDIS_URL is set. It fails
- * open: while Redis does not answer (down at start, or lost later) requests are let through unlimited with a warning
- * in the log at most every 10 s, commands fail at once rather than queue (no hang), the client reconnects with
- * backoff, and the limits apply again as soon as Redis answers. /readyz reports Redis meanwhile.
+ * Limit counters in Redis (rate-limit-redis), shared by every process, for one limiter: each limiter needs a store
+ * of its own (`name` keeps their keys apart). When Redis fails the request passes (the limiter is built with
+ * passOnStoreError) with a warn log, and once Redis answers again the scripts are loaded anew.
  */
-export async function redisRateLimitStore(config: Config, logger?: Pick<Logger, 'warn' | 'info'>): Promise<(RateLimitStore & { close(): Promise<void> }) | undefined> {
-  if (!config.rateLimitRedisUrl) return undefined;
-  const { createClient } = await import('redis');
-  const { RedisStore } = await import('rate-limit-redis');
-  let lastWarning = 0;
-  let failing = false;
-  const warn = (error: unknown) => {
-    failing = true;
-    const now = Date.now();
-    if (now - lastWarning < REDIS_WARN_EVERY_MS) return;
-    lastWarning = now;
-    logger?.warn({ reason: (error as Error)?.message?.slice(0, 200) }, 'Redis does not answer: per-minute rate limits are not enforced until it does (fail open)');
+export function redisLimitStore(redis: SharedRedis, name: string): RateLimitStore {
+  let options: Options | undefined;
+  const make = () => new RedisStore({ prefix: `${redis.prefix}rl:${name}:`, sendCommand: (...args: string[]) => redis.sendCommand(args) as never });
+  let inner = make();
+  const guard = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      redis.warn(name === 'minute' ? 'per-minute limits' : `${name} limits`, error);
+      // a store made while Redis was down holds a failed script load: start afresh for the next request
+      inner = make();
+      if (options) void Promise.resolve(inner.init(options)).catch(() => undefined);
+      throw error;
+    }
   };
-  const client = createClient({
-    url: config.rateLimitRedisUrl,
-    // a command while disconnected fails at once (the request goes through unlimited) instead of waiting in a queue
-    disableOfflineQueue: true,
-    socket: { connectTimeout: 2000, reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 5000) },
-  });
-  // without a listener a lost connection would be thrown as an uncaught error
-  client.on('error', warn);
-  client.on('ready', () => {
-    if (failing) logger?.info({}, 'Redis answers again: per-minute rate limits are enforced');
-    failing = false;
-  });
-  // waited for up to 2 s: a server starts (and serves, unlimited) while Redis is down, and connects when it comes
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([client.connect().catch(warn), new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
-  clearTimeout(timer);
+  return {
+    prefix: `${redis.prefix}rl:${name}:`,
+    localKeys: false,
+    init(given: Options) {
+      options = given;
+      // a failed script load (Redis down at start) is retried by the first request that fails on it
+      void Promise.resolve(inner.init(given)).catch((error: unknown) => redis.warn(name === 'minute' ? 'per-minute limits' : `${name} limits`, error));
+    },
+    get: (key: string) => guard(() => inner.get(key)),
+    increment: (key: string) => guard(() => inner.increment(key)),
+    decrement: (key: string) => guard(() => inner.decrement(key)),
+    resetKey: (key: string) => guard(() => inner.resetKey(key)),
+  } as RateLimitStore;
+}
 
-  /** Re-loads the Lua scripts after a failure: a load that failed while Redis was down would otherwise fail for good. */
-  class FailOpenRedisStore extends RedisStore {
-    override async init(options: Options): Promise<void> {
-      try {
-        await super.init(options);
-      } catch (error) {
-        warn(error);
-      }
-    }
-    override async increment(key: string) {
-      try {
-        return await super.increment(key);
-      } catch (error) {
-        this.incrementScriptSha = this.loadIncrementScript();
-        this.incrementScriptSha.catch(() => undefined);
-        warn(error);
-        throw error;
-      }
-    }
-    async close(): Promise<void> {
-      try {
-        client.destroy();
-      } catch {
-        // already closed
-      }
-    }
-  }
-  return new FailOpenRedisStore({ prefix: 'qrflow:rl:', sendCommand: (...args: string[]) => client.sendCommand(args) });
+/** Hands the store errors express-rate-limit reports to the throttled Redis warning (it then lets the request pass). */
+export function limiterLogger(redis: SharedRedis | undefined, what: string): { warn(message: unknown): void; error(message: unknown): void } {
+  return {
+    warn: (message) => redis?.warn(what, message),
+    error: (message) => redis?.warn(what, message),
+  };
 }
 
 /** The per-minute limit of the workspace's plan, shared by all its keys, with IETF draft-8 RateLimit headers. */
-export function perMinuteLimiter(store?: RateLimitStore): RequestHandler {
+export function perMinuteLimiter(redis?: SharedRedis): RequestHandler {
+  const store = redis ? redisLimitStore(redis, 'minute') : undefined;
   return rateLimit({
     windowMs: 60_000,
     limit: (req) => (req.auth as Auth).plan.requests_per_minute,
@@ -85,10 +60,7 @@ export function perMinuteLimiter(store?: RateLimitStore): RequestHandler {
     legacyHeaders: false,
     // the configuration checks run on every request (one of them keeps a Map per request); the tests cover it
     validate: false,
-    ...(store ? { store } : {}),
-    // a store error (Redis down) lets the request through; the store logs the warning itself
-    passOnStoreError: true,
-    logger: { warn: () => undefined, error: () => undefined },
+    ...(store ? { store, passOnStoreError: true, logger: limiterLogger(redis, 'per-minute limits') } : {}),
     handler: (req, res) => {
       const retryAfter = Number(res.getHeader('Retry-After') ?? 60);
       const plan = (req.auth as Auth).plan;
