@@ -447,6 +447,11 @@ export class PostgresStore implements Store {
   }
 }
 
+/** Node's network error codes: the server refused, dropped or never answered the connection. */
+const NETWORK_CODE = /^E(CONNREFUSED|CONNRESET|TIMEDOUT|PIPE|NOTFOUND|HOSTUNREACH|NETUNREACH|AI_AGAIN|CONNABORTED)$/;
+/** pg's and pg-pool's own words for a lost or timed-out connection. */
+const CONNECTION_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|Query read timeout|not queryable|Client was closed|Connection ended/i;
+
 /**
  * SQLSTATEs that mean the server cannot serve now: connection exceptions (class 08), too many connections, the
  * server shutting down or starting up, a statement cancelled by statement_timeout.
@@ -465,9 +470,9 @@ export function translate(error: unknown): unknown {
   const pgError = error as { code?: string; constraint?: string; message?: string };
   if (error instanceof pg.DatabaseError) {
     if (typeof pgError.code === 'string' && unavailableState(pgError.code)) return new StoreUnavailableError(`PostgreSQL answered ${pgError.code}`, { cause: error });
-  } else if (error instanceof Error && !(error instanceof TypeError) && !(error instanceof RangeError)) {
+  } else if (error instanceof Error && (NETWORK_CODE.test(String(pgError.code ?? '')) || CONNECTION_MESSAGE.test(error.message))) {
     // node network errors (ECONNREFUSED, ECONNRESET, ETIMEDOUT...) and pg's own (connection terminated, timeouts)
-    const reason = typeof pgError.code === 'string' ? pgError.code : (pgError.message ?? 'no answer').slice(0, 120);
+    const reason = typeof pgError.code === 'string' ? pgError.code : error.message.slice(0, 120);
     return new StoreUnavailableError(reason, { cause: error });
   }
   if (pgError?.code !== UNIQUE_VIOLATION) return error;
