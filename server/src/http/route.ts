@@ -2,6 +2,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
 import type { Role, Scope } from '../store/records.js';
 import type { AuthMode } from '../auth/middleware.js';
+import type { ResponseHeaderName } from './answers.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -10,6 +11,12 @@ export interface RouteResponse {
   schema?: z.ZodType;
   /** Defaults to application/json. */
   contentType?: string;
+  /** More media types of the same answer (e.g. `image/svg+xml` beside `image/png`), with their schemas. */
+  alternatives?: Record<string, z.ZodType>;
+  /** The `error.code` values the handler itself answers with (error statuses). */
+  codes?: readonly string[];
+  /** Response headers the handler itself sets on this answer (middleware's headers are derived, see docs/headers.ts). */
+  headers?: readonly ResponseHeaderName[];
 }
 
 /**
@@ -22,6 +29,8 @@ export interface Route<Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.
   path: string;
   tag: string;
   summary: string;
+  /** The OpenAPI operationId: camelCase, unique across the API. */
+  operationId: string;
   description?: string;
   /** `none` for public routes; otherwise the kind of credential accepted. */
   auth: 'none' | AuthMode;

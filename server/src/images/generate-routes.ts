@@ -4,8 +4,9 @@ import { bearerToken, resolveAuth, type Authenticator } from '../auth/middleware
 import { SESSION_PREFIX } from '../auth/sessions.js';
 import { AppError } from '../errors.js';
 import { defineRoute, type AnyRoute } from '../http/route.js';
-import { ErrorBody } from '../http/schemas.js';
+import { PngImage, SvgImage } from './schemas.js';
 import { previewLimiter } from '../usage/rate-limit.js';
+import { behaviourOf, describeMiddleware } from '../http/answers.js';
 import type { ImageCredits } from './credits.js';
 import type { ImageRenderer, RenderOptions } from './renderer.js';
 
@@ -52,7 +53,7 @@ export const GenerateQuery = z
       .meta({ description: `The text or URL to encode, URL-encoded: 1 to ${MAX_GENERATE_CHARACTERS} characters and at most ${MAX_GENERATE_BYTES} bytes in UTF-8.`, example: 'https://example.com/menu' }),
     format: z.enum(['png', 'svg']).default('png'),
     size: z.coerce.number({ error: 'must be a whole number of pixels' }).int().min(64).max(2048).default(512).meta({ description: 'Width and height in pixels, 64 to 2048.' }),
-    api_key: z.string().optional().meta({
+    api_key: z.string().max(256).optional().meta({
       description:
         'Your API key (`qr_live_…`), for links pasted into a browser tab. Prefer the `Authorization: Bearer` header, which wins when both are sent: a key in a URL ends up in browser history, bookmarks, and the logs of any proxy on the way.',
     }),
@@ -106,12 +107,17 @@ export function generateRoutes({ authenticator, renderer, credits, afterAuth }: 
   const keyed = express.Router();
   keyed.use(...afterAuth);
   const perIp = previewLimiter();
-  const limits: RequestHandler = (req, res, next) => (res.locals.previewReason ? perIp(req, res, next) : keyed(req, res, next));
+  // with a usable key, what every authenticated route runs; without one, the per-IP preview limit
+  const limits: RequestHandler = describeMiddleware((req, res, next) => (res.locals.previewReason ? perIp(req, res, next) : keyed(req, res, next)), {
+    sets: [...new Set([perIp, ...afterAuth].flatMap((handler) => behaviourOf(handler).sets ?? []))],
+    answers: [perIp, ...afterAuth].flatMap((handler) => behaviourOf(handler).answers ?? []),
+  });
 
   return [
     defineRoute({
       method: 'get',
       path: '/api/v1/generate',
+      operationId: 'generateQrImage',
       tag: 'QR codes',
       summary: 'Make a static QR image from a link (works pasted into a browser tab)',
       description: [
@@ -130,12 +136,14 @@ export function generateRoutes({ authenticator, renderer, credits, afterAuth }: 
       before: [identify(authenticator), limits],
       responses: {
         200: {
-          description: 'The image; a watermarked preview when the response has a `QR-Preview` header',
-          schema: z.string().meta({ format: 'binary' }),
+          description: 'The image (PNG, or SVG with `format=svg`); a watermarked preview when the response has a `QR-Preview` header',
+          schema: PngImage,
           contentType: 'image/png',
+          alternatives: { 'image/svg+xml': SvgImage },
+          headers: ['Vary', 'X-Content-Type-Options', 'Content-Security-Policy', 'Content-Disposition', 'Cache-Control', 'ETag', 'QR-Preview'],
         },
-        304: { description: 'Not modified (If-None-Match matched)' },
-        429: { description: 'Per-minute limit, monthly API calls or image credits used up (with a usable key), or too many previews from one IP; see Retry-After', schema: ErrorBody },
+        304: { description: 'Not modified (If-None-Match matched; keyed images only)', headers: ['Vary', 'X-Content-Type-Options', 'Content-Security-Policy', 'Content-Disposition', 'ETag', 'Cache-Control'] },
+        429: { description: 'The month\'s image credits are used up (with a usable key)', codes: ['image_credits_exhausted'], headers: ['Retry-After'] },
       },
       handler: async (req, res, { query }) => {
         const reason = res.locals.previewReason as PreviewReason | undefined;

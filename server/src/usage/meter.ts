@@ -4,6 +4,7 @@ import type { Context } from '../context.js';
 import { RateLimitError } from '../errors.js';
 import type { ImageCredits } from '../images/credits.js';
 import type { UsageRecord } from '../store/records.js';
+import { describeMiddleware, tooManyRequests } from '../http/answers.js';
 
 /** `YYYY-MM` of an instant, in UTC. */
 export function monthOf(time: number): string {
@@ -65,7 +66,7 @@ export class UsageMeter implements ImageCredits {
    * workspace's counters are loaded (every request after its first of the month).
    */
   middleware(): RequestHandler {
-    return (req, res, next) => {
+    const handler: RequestHandler = (req, res, next) => {
       const auth = req.auth as Auth;
       const record = this.current(auth.workspace.id);
       if (record) {
@@ -80,6 +81,7 @@ export class UsageMeter implements ImageCredits {
         })
         .catch(next);
     };
+    return describeMiddleware(handler, { sets: ['RateLimit', 'RateLimit-Policy'], answers: [tooManyRequests(['monthly_quota_exceeded'], "The plan's monthly API calls are used up")] });
   }
 
   private count(auth: Auth, record: UsageRecord, res: Parameters<RequestHandler>[1]): void {

@@ -3,6 +3,7 @@ import { ipKeyGenerator, rateLimit, type Store as RateLimitStore } from 'express
 import type { Auth } from '../auth/auth.js';
 import type { Config } from '../config.js';
 import { RateLimitError } from '../errors.js';
+import { describeMiddleware, tooManyRequests } from '../http/answers.js';
 
 /** A Redis store for several server processes sharing limits, when QRFLOW_RATE_LIMIT_REDIS_URL is set. */
 export async function redisRateLimitStore(config: Config): Promise<RateLimitStore | undefined> {
@@ -16,7 +17,7 @@ export async function redisRateLimitStore(config: Config): Promise<RateLimitStor
 
 /** The per-minute limit of the workspace's plan, shared by all its keys, with IETF draft-8 RateLimit headers. */
 export function perMinuteLimiter(store?: RateLimitStore): RequestHandler {
-  return rateLimit({
+  return describeMiddleware(rateLimit({
     windowMs: 60_000,
     limit: (req) => (req.auth as Auth).plan.requests_per_minute,
     keyGenerator: (req) => (req.auth as Auth).workspace.id,
@@ -31,7 +32,7 @@ export function perMinuteLimiter(store?: RateLimitStore): RequestHandler {
       const plan = (req.auth as Auth).plan;
       throw new RateLimitError('rate_limited', `Too many requests: the ${plan.name} plan allows ${plan.requests_per_minute} per minute for the whole workspace. Retry after ${retryAfter} seconds.`, retryAfter);
     },
-  });
+  }), { sets: ['RateLimit', 'RateLimit-Policy'], answers: [tooManyRequests(['rate_limited'], "The plan's per-minute limit for the workspace is used up")] });
 }
 
 /** Requests a minute one client IP (an IPv6 /56) may make to GET /api/v1/generate without a valid key. */
@@ -42,7 +43,7 @@ export const PREVIEW_LIMIT_PER_MINUTE = 60;
  * callers cannot keep the render workers busy (or guess keys quickly). In memory, per server process.
  */
 export function previewLimiter(limit = PREVIEW_LIMIT_PER_MINUTE): RequestHandler {
-  return rateLimit({
+  return describeMiddleware(rateLimit({
     windowMs: 60_000,
     limit,
     keyGenerator: (req) => `preview:${ipKeyGenerator(req.ip ?? 'unknown')}`,
@@ -53,5 +54,5 @@ export function previewLimiter(limit = PREVIEW_LIMIT_PER_MINUTE): RequestHandler
       const retryAfter = Number(res.getHeader('Retry-After') ?? 60);
       throw new RateLimitError('rate_limited', `Too many preview images from this address: ${limit} a minute are served without a valid API key. Retry after ${retryAfter} seconds, or send a valid key.`, retryAfter);
     },
-  });
+  }), { sets: ['RateLimit', 'RateLimit-Policy'], answers: [tooManyRequests(['rate_limited'], `More than ${limit} previews a minute from one client IP`)] });
 }
