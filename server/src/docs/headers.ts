@@ -15,11 +15,11 @@ const HEADER_DOCS: Record<ResponseHeaderName, HeaderDoc> = {
   RateLimit: {
     description:
       'The state of each limit that applies, IETF draft-8 style: `"minute"; r=<remaining>; t=<seconds to reset>` for the per-minute limit, then `"month"; r=…; t=…` for the monthly API calls.',
-    schema: { type: 'string', maxLength: 200, example: '"minute"; r=119; t=60, "month"; r=99812; t=1209600' },
+    schema: { type: 'string', maxLength: 200, example: '"minute"; r=119; t=60, "month"; r=49812; t=1209600' },
   },
   'RateLimit-Policy': {
-    description: 'The limits that apply, IETF draft-8 style: `"minute"; q=<requests>; w=60` and `"month"; q=<API calls>; w=<seconds in the month>`.',
-    schema: { type: 'string', maxLength: 200, example: '"minute"; q=120; w=60, "month"; q=100000; w=2592000' },
+    description: 'The limits that apply, IETF draft-8 style: `"minute"; q=<requests>; w=60; pk=<partition key>` and `"month"; q=<API calls>; w=<seconds in the month>`.',
+    schema: { type: 'string', maxLength: 200, example: '"minute"; q=120; w=60; pk=:ZGVtbw==:, "month"; q=50000; w=2592000' },
   },
   'Retry-After': {
     description: 'Seconds to wait before retrying (at least 1).',
