@@ -2906,7 +2906,7 @@ export interface operations {
                     "application/json": components["schemas"]["QrCodePage"];
                 };
             };
-            /** @description The query string does not match the schema (one `details` entry per bad field). `error.code`: `validation_error`. */
+            /** @description The query string does not match the schema (one `details` entry per bad field). The cursor is not a `next_cursor` of this list. `error.code`: `validation_error`, `invalid_cursor`. */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3790,7 +3790,7 @@ export interface operations {
                     "application/json": components["schemas"]["EventPage"];
                 };
             };
-            /** @description The query string does not match the schema (one `details` entry per bad field). `error.code`: `validation_error`. */
+            /** @description The query string does not match the schema (one `details` entry per bad field). The cursor is not a `next_cursor` of this list. `error.code`: `validation_error`, `invalid_cursor`. */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -215,6 +215,9 @@ describe('real answers match the documented status, body schema and headers', ()
 
     const get = (path: string, extra: Record<string, string> = {}) => fetch(`${srv.baseUrl}${path}`, { headers: { authorization: `Bearer ${key}`, ...extra }, redirect: 'manual' });
     await check('GET', '/api/v1/qr', await get('/api/v1/qr?limit=2'));
+    const badCursor = await get('/api/v1/qr?cursor=not-a-cursor');
+    expect(badCursor.status).toBe(400);
+    expect(await check('GET', '/api/v1/qr', badCursor)).toMatchObject({ error: { code: 'invalid_cursor' } });
     await check('GET', '/api/v1/qr/{id}', await get(`/api/v1/qr/${data.id}`));
     const missing = await get('/api/v1/qr/qr_doesNotExist01');
     expect(missing.status).toBe(404);

@@ -24,6 +24,7 @@ export interface DocumentedStatus {
 
 /** The answers of the error handler that any route can reach (http/errors.ts). */
 const UNEXPECTED = { when: 'An unexpected failure on the server (logged with the request id; no details are sent)', codes: ['internal_error'] };
+const INVALID_CURSOR = { when: 'The cursor is not a `next_cursor` of this list', codes: ['invalid_cursor'] };
 const NOT_FOUND = { when: 'The object in the path does not exist in this workspace (another workspace\'s objects answer 404 too)', codes: ['not_found'] };
 
 /**
@@ -51,8 +52,9 @@ export function operationStatuses(route: AnyRoute, chain: readonly RequestHandle
     }
     setSoFar.push(...(behaviour.sets ?? []));
   }
-  // the handler: a path with an id looks the object up in the caller's workspace
+  // the handler: a path with an id looks the object up in the caller's workspace; a cursor is decoded (http/cursor.ts)
   if (route.params) add(404, NOT_FOUND.when, NOT_FOUND.codes, setSoFar);
+  if (route.query && 'cursor' in ((route.query as z.ZodObject).shape ?? {})) add(400, INVALID_CURSOR.when, INVALID_CURSOR.codes, setSoFar);
   for (const [key, response] of Object.entries(route.responses)) {
     const status = Number(key);
     const entry = add(status, response.description, response.codes ?? [], [...setSoFar, ...(response.headers ?? [])]);
