@@ -58,7 +58,7 @@ export function operationStatuses(route: AnyRoute, chain: readonly RequestHandle
   for (const [key, response] of Object.entries(route.responses)) {
     const status = Number(key);
     const entry = add(status, response.description, response.codes ?? [], [...setSoFar, ...(response.headers ?? [])]);
-    if (status < 400 && response.schema) entry.content = { [response.contentType ?? 'application/json']: response.schema, ...response.alternatives };
+    if (status < 400 && response.schema) entry.content = Object.fromEntries((response.contentTypes ?? [response.contentType ?? 'application/json']).map((type) => [type, response.schema]));
     else if (status < 400) entry.content = undefined;
   }
   add(500, UNEXPECTED.when, UNEXPECTED.codes, []);
@@ -105,6 +105,9 @@ export function registerOperation(registry: OpenAPIRegistry, route: AnyRoute, ch
       ...(route.query ? { query: route.query as z.ZodObject } : {}),
       ...(headers ? { headers } : {}),
       ...(route.body ? { body: { content: { 'application/json': { schema: route.body } }, required: !bodyIsOptional(route) } } : {}),
+      ...(route.rawBody
+        ? { body: { description: route.rawBody.description, content: Object.fromEntries(route.rawBody.contentTypes.map((type) => [type, { schema: z.string().meta({ format: 'binary' }) }])), required: true } }
+        : {}),
     },
     responses: responses as never,
   });

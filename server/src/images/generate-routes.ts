@@ -4,7 +4,7 @@ import { bearerToken, resolveAuth, type Authenticator } from '../auth/middleware
 import { SESSION_PREFIX } from '../auth/sessions.js';
 import { AppError } from '../errors.js';
 import { defineRoute, type AnyRoute } from '../http/route.js';
-import { PngImage, SvgImage } from './schemas.js';
+import { ImageBytes } from './schemas.js';
 import { previewLimiter } from '../usage/rate-limit.js';
 import { behaviourOf, describeMiddleware } from '../http/answers.js';
 import type { ImageCredits } from './credits.js';
@@ -137,9 +137,8 @@ export function generateRoutes({ authenticator, renderer, credits, afterAuth }: 
       responses: {
         200: {
           description: 'The image (PNG, or SVG with `format=svg`); a watermarked preview when the response has a `QR-Preview` header',
-          schema: PngImage,
-          contentType: 'image/png',
-          alternatives: { 'image/svg+xml': SvgImage },
+          schema: ImageBytes,
+          contentTypes: ['image/png', 'image/svg+xml'],
           headers: ['Vary', 'X-Content-Type-Options', 'Content-Security-Policy', 'Content-Disposition', 'Cache-Control', 'ETag', 'QR-Preview'],
         },
         304: { description: 'Not modified (If-None-Match matched; keyed images only)', headers: ['Vary', 'X-Content-Type-Options', 'Content-Security-Policy', 'Content-Disposition', 'ETag', 'Cache-Control'] },

@@ -1,6 +1,4 @@
 import { z } from 'zod';
 
-/** A PNG image body. */
-export const PngImage = z.string().meta({ format: 'binary', contentMediaType: 'image/png' });
-/** An SVG image body (XML text). */
-export const SvgImage = z.string().meta({ contentMediaType: 'image/svg+xml' });
+/** An image body (PNG bytes, or SVG text), as the image routes send it. */
+export const ImageBytes = z.string().meta({ format: 'binary' });

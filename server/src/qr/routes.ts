@@ -9,7 +9,7 @@ import { dataWorkspace } from '../test-mode/mode.js';
 import type { QrService } from './service.js';
 import { CreateQrBody, IdempotencyHeaders, ImageQuery, ListQrQuery, QrPage, QrSchema, UpdateQrBody } from './schemas.js';
 import { AnalyticsQuerySchema, AnalyticsSchema } from '../analytics/schemas.js';
-import { PngImage, SvgImage } from '../images/schemas.js';
+import { ImageBytes } from '../images/schemas.js';
 
 export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: AnalyticsService, credits: ImageCredits): AnyRoute[] {
   const tag = 'QR codes';
@@ -121,9 +121,8 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
       responses: {
         200: {
           description: 'The image: PNG, or SVG with `format=svg`',
-          schema: PngImage,
-          contentType: 'image/png',
-          alternatives: { 'image/svg+xml': SvgImage },
+          schema: ImageBytes,
+          contentTypes: ['image/png', 'image/svg+xml'],
           headers: ['ETag', 'Cache-Control', 'Content-Disposition'],
         },
         304: { description: 'Not modified (If-None-Match matched): no body, no image credit', headers: ['ETag'] },
