@@ -41,8 +41,10 @@ import { QrService } from './qr/service.js';
 import { qrRoutes } from './qr/routes.js';
 import { ScanRecorder } from './redirect/recorder.js';
 import { redirectHandler } from './redirect/handler.js';
+import { codeLookupFor } from './redirect/code-cache.js';
 import { UsageMeter } from './usage/meter.js';
-import { perMinuteLimiter, redisRateLimitStore } from './usage/rate-limit.js';
+import { perMinuteLimiter } from './usage/rate-limit.js';
+import { SharedRedis } from './redis/client.js';
 import { usageRoutes } from './usage/routes.js';
 import { DeliveryWorker } from './webhooks/delivery.js';
 import { QueuedDeliveries } from './webhooks/queued-deliveries.js';
@@ -111,8 +113,11 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   const webhooks = new WebhookService(ctx);
   const deliveries = new DeliveryWorker(ctx, queuedDeliveries);
   const renderer = new ImageRenderer();
-  const meter = new UsageMeter(ctx);
-  const limiter = perMinuteLimiter(await redisRateLimitStore(ctx.config));
+  // one Redis connection for what processes share: limits and monthly allowances (none: each process counts alone)
+  const redis = ctx.config.redisUrl ? new SharedRedis(ctx.config.redisUrl, ctx.config.redisPrefix, logger) : undefined;
+  await redis?.started;
+  const meter = new UsageMeter(ctx, redis);
+  const limiter = perMinuteLimiter(redis);
   const redisHealth = ctx.config.rateLimitRedisUrl ? redisPinger(ctx.config.rateLimitRedisUrl) : undefined;
 
   const recordKeyUse: RequestHandler = (req, _res, next) => {
@@ -138,7 +143,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   // after authentication on every authenticated route: per-minute limit, monthly allowance, key last-used
   const afterAuth = [limiter, meter.middleware(), recordKeyUse];
   const routes: AnyRoute[] = [
-    ...authRoutes({ config: ctx.config, sessions, csrf }),
+    ...authRoutes({ config: ctx.config, sessions, csrf, redis }),
     ...setupRoutes({ config: ctx.config, setup, csrf }),
     ...memberRoutes(members),
     ...meRoutes(),
@@ -180,7 +185,9 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   // the route table runs on the server's own request classes, outside Express's router (see express-compat.ts)
   const api = routeTableListener({ app, log: requestLog(logger, recordKeyActivity), dispatch, handleError, logger });
 
-  const redirect = redirectHandler(ctx, recorder);
+  // the codes the redirect serves: followed in memory on a store shared by processes (the raw store: it has the feed)
+  const codes = codeLookupFor(options.store);
+  const redirect = redirectHandler(ctx, recorder, codes);
   // opt-in (QRFLOW_DIAGNOSTICS=true, loopback only): the module is not even loaded otherwise
   const diagnostics = ctx.config.diagnostics ? (await import('./http/diagnostics.js')).eventLoopDiagnostics() : undefined;
   const listener = (req: IncomingMessage, res: ServerResponse) => {
@@ -202,17 +209,20 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
     services: { workspaces, keys, sessions, activity, qr, scans, recorder, meter, events, renderer, webhooks, deliveries },
     openapi,
     start: async () => {
+      await codes.start();
       await deliveries.start();
     },
     stop: async () => {
       await deliveries.stop();
+      await codes.stop();
       clearInterval(sweeper);
-      activity.stop();
-      meter.stop();
+      await activity.stop();
+      await meter.stop();
       await recorder.stop();
       await scans.close();
       await renderer.close();
       await redisHealth?.close();
+      await redis?.close();
     },
   };
 }

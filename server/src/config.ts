@@ -14,7 +14,10 @@ const EnvSchema = z.object({
   QRFLOW_TRUST_PROXY: z.string().optional(),
   QRFLOW_COUNTRY_HEADER: z.string().min(1).default('cf-ipcountry'),
   QRFLOW_WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
+  QRFLOW_REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL').optional(),
   QRFLOW_RATE_LIMIT_REDIS_URL: z.string().url().optional(),
+  QRFLOW_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:._-]{1,64}$/, '1 to 64 letters, digits or : . _ -').default('qrflow:'),
+  QRFLOW_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   QRFLOW_SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 90).default(24 * 7),
   QRFLOW_DIAGNOSTICS: z.enum(['true', 'false']).default('false'),
   QRFLOW_CONSOLE_DIR: z.string().min(1).optional(),
@@ -39,7 +42,14 @@ export interface Config {
   trustProxy: string | undefined;
   countryHeader: string;
   webhookAllowPrivate: boolean;
+  /** Redis for everything shared between processes: per-minute and login limits, monthly allowances (QRFLOW_REDIS_URL). */
+  redisUrl: string | undefined;
+  /** The same URL, under the name of the older QRFLOW_RATE_LIMIT_REDIS_URL (an alias of QRFLOW_REDIS_URL). */
   rateLimitRedisUrl: string | undefined;
+  /** Every Redis key qrflow writes starts with this (several deployments, or test runs, can share one Redis). */
+  redisPrefix: string;
+  /** Server processes `npm start` runs on this host (node:cluster); more than one needs QRFLOW_DATABASE_URL. */
+  workers: number;
   sessionTtlMs: number;
   /** Serves event-loop delay figures on /__diagnostics/eventloop to loopback clients (for bench/); off by default. */
   diagnostics: boolean;
@@ -65,6 +75,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${problems}`);
   }
   const e = parsed.data;
+  if (e.QRFLOW_REDIS_URL && e.QRFLOW_RATE_LIMIT_REDIS_URL && e.QRFLOW_REDIS_URL !== e.QRFLOW_RATE_LIMIT_REDIS_URL) {
+    throw new ConfigError('Invalid configuration: QRFLOW_REDIS_URL and QRFLOW_RATE_LIMIT_REDIS_URL (its older name) name different servers; set only QRFLOW_REDIS_URL.');
+  }
+  const redisUrl = e.QRFLOW_REDIS_URL ?? e.QRFLOW_RATE_LIMIT_REDIS_URL;
+  if (e.QRFLOW_WORKERS > 1 && !e.QRFLOW_DATABASE_URL) {
+    throw new ConfigError(`Invalid configuration: QRFLOW_WORKERS=${e.QRFLOW_WORKERS} needs QRFLOW_DATABASE_URL: the embedded store is one process's (its data file is locked); run one process, or move to PostgreSQL.`);
+  }
   const publicUrl = (e.QRFLOW_PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`).replace(/\/+$/, '');
   return {
     host: e.HOST,
@@ -78,7 +95,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.QRFLOW_TRUST_PROXY,
     countryHeader: e.QRFLOW_COUNTRY_HEADER.toLowerCase(),
     webhookAllowPrivate: e.QRFLOW_WEBHOOK_ALLOW_PRIVATE === 'true',
-    rateLimitRedisUrl: e.QRFLOW_RATE_LIMIT_REDIS_URL,
+    redisUrl,
+    rateLimitRedisUrl: redisUrl,
+    redisPrefix: e.QRFLOW_REDIS_PREFIX,
+    workers: e.QRFLOW_WORKERS,
     sessionTtlMs: e.QRFLOW_SESSION_TTL_HOURS * 3600_000,
     diagnostics: e.QRFLOW_DIAGNOSTICS === 'true',
     consoleDir: e.QRFLOW_CONSOLE_DIR ? path.resolve(e.QRFLOW_CONSOLE_DIR) : defaultConsoleDir(),

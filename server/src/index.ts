@@ -1,9 +1,11 @@
+import cluster from 'node:cluster';
 import fs from 'node:fs';
 import { loadConfig } from './config.js';
 import { defaultConsoleDir } from './console/dir.js';
 import { startServer } from './server.js';
 import { startLine, terminalStream } from './start-line.js';
 import pino from 'pino';
+import { runWorkers } from './workers.js';
 
 /** Shutdown has this long before the process exits anyway (a process manager usually waits 10 s before SIGKILL). */
 const SHUTDOWN_DEADLINE_MS = 9_000;
@@ -24,10 +26,15 @@ async function ensureConsoleBuilt(): Promise<void> {
 async function main(): Promise<void> {
   const config = loadConfig();
   // a console served from elsewhere (QRFLOW_CONSOLE_DIR) is built by whoever put it there
-  if (config.consoleDir === defaultConsoleDir()) await ensureConsoleBuilt();
+  if (config.consoleDir === defaultConsoleDir() && !cluster.isWorker) await ensureConsoleBuilt();
   // asynchronous writes: one write(2) per request on the request path cost ~8% of an API request's CPU;
   // lines written while one write is in flight go out together in the next
   const logger = pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false }));
+  // QRFLOW_WORKERS=N: this process only runs the N server processes (config.ts has checked the store allows it)
+  if (config.workers > 1 && cluster.isPrimary) {
+    runWorkers(config.workers, logger, SHUTDOWN_DEADLINE_MS);
+    return;
+  }
   const exit = (code: number) => logger.flush(() => process.exit(code));
   const running = await startServer(config, { logger });
   let stopping = false;
@@ -51,8 +58,9 @@ async function main(): Promise<void> {
   // the handlers go in before anything announces the server, so a signal sent on seeing the announcement is handled
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  logger.info({ url: running.url, data_file: config.dataFile, public_url: config.publicUrl, admin_socket: running.adminSocket?.path }, 'qrflow is listening');
-  const terminal = terminalStream();
+  logger.info({ url: running.url, data_file: config.dataFile, public_url: config.publicUrl, admin_socket: running.adminSocket?.path, ...(cluster.isWorker ? { worker: cluster.worker?.id } : {}) }, 'qrflow is listening');
+  // with QRFLOW_WORKERS, the first worker alone prints the start line
+  const terminal = cluster.isWorker && cluster.worker?.id !== 1 ? undefined : terminalStream();
   if (terminal && !stopping) {
     const emptyStore = await running.store.all('workspaces').then((workspaces) => workspaces.length === 0, () => false);
     if (!stopping) terminal.write(startLine({ baseUrl: config.publicUrl, emptyStore }) + '\n');

@@ -3032,7 +3032,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Idempotency-Key reused with a different body. `error.code`: `idempotency_conflict`. */
+            /** @description Idempotency-Key reused with a different body, or its first request is still being processed. `error.code`: `idempotency_conflict`, `idempotency_in_progress`. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -1,4 +1,6 @@
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import type { SharedRedis } from '../redis/client.js';
+import { limiterLogger, redisLimitStore } from '../usage/rate-limit.js';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { defineRoute, type AnyRoute } from '../http/route.js';
@@ -37,12 +39,14 @@ export interface AuthRouteServices {
   config: Config;
   sessions: SessionService;
   csrf: CsrfGuard;
+  /** Shares the login limits between processes; without it each process counts alone. */
+  redis?: SharedRedis | undefined;
 }
 
 /** Failed logins allowed per window, per IP and per email. */
 export const LOGIN_LIMITS = { windowMs: 15 * 60_000, perIp: 30, perEmail: 5 };
 
-function loginLimiters(): RequestHandler[] {
+function loginLimiters(redis: SharedRedis | undefined): RequestHandler[] {
   const handler: RequestHandler = (req) => {
     // with standardHeaders off the limiter sets no Retry-After of its own: derive it from the window's reset time
     const resetTime = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
@@ -50,11 +54,13 @@ function loginLimiters(): RequestHandler[] {
     throw new RateLimitError('login_rate_limited', 'Too many login attempts. Wait before trying again.', retryAfter);
   };
   const common = { windowMs: LOGIN_LIMITS.windowMs, standardHeaders: false, legacyHeaders: false, skipSuccessfulRequests: true, handler } as const;
+  const shared = (name: string) => (redis ? { store: redisLimitStore(redis, name), passOnStoreError: true, logger: limiterLogger(redis, 'login limits') } : {});
   const answers = [tooManyRequests(['login_rate_limited'], `More than ${LOGIN_LIMITS.perIp} failed logins from one IP, or ${LOGIN_LIMITS.perEmail} for one email, in ${LOGIN_LIMITS.windowMs / 60_000} minutes`, false)];
   return [
-    describeMiddleware(rateLimit({ ...common, limit: LOGIN_LIMITS.perIp, keyGenerator: (req) => `ip:${ipKeyGenerator(req.ip ?? 'unknown')}` }), { answers }),
+    describeMiddleware(rateLimit({ ...common, ...shared('login-ip'), limit: LOGIN_LIMITS.perIp, keyGenerator: (req) => `ip:${ipKeyGenerator(req.ip ?? 'unknown')}` }), { answers }),
     describeMiddleware(rateLimit({
       ...common,
+      ...shared('login-email'),
       limit: LOGIN_LIMITS.perEmail,
       keyGenerator: (req) => {
         const email = (req.body as { email?: unknown } | undefined)?.email;
@@ -64,7 +70,7 @@ function loginLimiters(): RequestHandler[] {
   ];
 }
 
-export function authRoutes({ config, sessions, csrf }: AuthRouteServices): AnyRoute[] {
+export function authRoutes({ config, sessions, csrf, redis }: AuthRouteServices): AnyRoute[] {
   // the console's login needs the CSRF checks (after the rate limits, so refused attempts count); API clients' does not
   const csrfForCookieLogin: RequestHandler = describeMiddleware(
     (req, _res, next) => {
@@ -86,7 +92,7 @@ export function authRoutes({ config, sessions, csrf }: AuthRouteServices): AnyRo
         'and the request itself needs `X-CSRF-Token` (from GET /api/v1/auth/csrf) and a same-origin `Origin` (else 403 `csrf_failed`).',
       auth: 'none',
       body: LoginBody,
-      before: [...loginLimiters(), csrfForCookieLogin],
+      before: [...loginLimiters(redis), csrfForCookieLogin],
       responses: {
         200: {
           description: 'A session: the bearer token, or (cookie mode) the cookie is set and the body has the CSRF token',

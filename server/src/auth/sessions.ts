@@ -68,11 +68,8 @@ export class SessionService {
   /** Records use of a session for idle expiry, at most once a minute and without waiting on the disk. */
   private touch(session: SessionRecord, now: number): void {
     if (session.last_seen_at && now - Date.parse(session.last_seen_at) < LAST_SEEN_RESOLUTION_MS) return;
-    // read again: a logout since this request began must not be undone by its touch
-    void this.ctx.store.get('sessions', session.id).then((current) => {
-      if (!current || (current.last_seen_at && now - Date.parse(current.last_seen_at) < LAST_SEEN_RESOLUTION_MS)) return;
-      this.ctx.store.commitSoon([{ collection: 'sessions', put: { ...current, last_seen_at: iso(now) } }]);
-    }, (error: unknown) => this.ctx.logger.error({ err: error }, 'recording session use failed'));
+    // that field alone, and only if the session still exists: a logout (here or in another process) is not undone
+    this.ctx.store.commitSoon([{ collection: 'sessions', update: session.id, set: { last_seen_at: iso(now) } }]);
   }
 
   /** Forgets sessions that have expired or gone idle. */

@@ -178,10 +178,7 @@ export function generateRoutes({ authenticator, renderer, credits, afterAuth }: 
         // the credit is checked and taken when the render starts, so concurrent requests cannot overspend the month
         const image =
           cached ??
-          (await renderer.render(options, () => {
-            credits.assertAvailable(auth);
-            credits.charge(auth);
-          }));
+          (await renderer.render(options, () => credits.take(auth)));
         res.setHeader('Content-Type', image.contentType);
         res.setHeader('ETag', image.etag);
         res.setHeader('Cache-Control', 'private, max-age=300');

@@ -104,17 +104,17 @@ export class ImageRenderer {
 
   /**
    * The image, from the cache or freshly rendered (identical concurrent requests share one render).
-   * `beforeGenerate` runs only when this call starts a new render, synchronously, so a credit check and charge there
-   * cannot be raced by concurrent requests; if it throws, nothing is rendered.
+   * `beforeGenerate` runs only when this call starts a new render (identical requests arriving meanwhile share it,
+   * and its outcome), so a credit is taken once per image rendered; if it throws or rejects, nothing is rendered.
    */
-  async render(options: RenderOptions, beforeGenerate?: () => void): Promise<RenderedImage> {
+  async render(options: RenderOptions, beforeGenerate?: () => void | Promise<void>): Promise<RenderedImage> {
     const hit = this.cached(options);
     if (hit) return hit;
     const key = ImageRenderer.cacheKey(options);
     const shared = this.inFlight.get(key);
     if (shared) return { ...(await shared), generated: false };
-    beforeGenerate?.();
-    const work = this.renderRaw(options).then((bytes) => {
+    const before = beforeGenerate?.();
+    const work = (before ? before.then(() => this.renderRaw(options)) : this.renderRaw(options)).then((bytes) => {
       const image: RenderedImage = { bytes, contentType: options.format === 'svg' ? 'image/svg+xml' : 'image/png', etag: `"${key.slice(0, 27)}"`, generated: true };
       this.cache.set(key, image);
       this.cacheBytes += bytes.length;

@@ -1,66 +1,56 @@
 import type { Context } from '../context.js';
-import type { KeyActivityEntry, KeyActivityRecord } from '../store/records.js';
+import type { KeyActivityEntry } from '../store/records.js';
 
 export const ACTIVITY_LIMIT = 100;
 
-/** The last 100 requests of each key, kept in memory and written to the store about once a second. */
+/**
+ * The last 100 requests of each key. Entries are gathered in memory and appended to the stored log about once a
+ * second, as field-level appends (the store keeps the last 100), so processes sharing a database each add theirs
+ * without overwriting the others'. Reading a key's log first writes what this process holds for it.
+ */
 export class KeyActivity {
-  private readonly cache = new Map<string, KeyActivityRecord>();
-  private readonly loading = new Map<string, Promise<KeyActivityRecord>>();
-  private readonly dirty = new Set<string>();
+  private pending = new Map<string, { workspaceId: string; entries: KeyActivityEntry[] }>();
+  private writing: Promise<void> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly ctx: Context) {
-    this.timer = setInterval(() => this.flush(), 1000);
+    this.timer = setInterval(() => void this.flush(), 1000);
     this.timer.unref();
   }
 
-  private async load(keyId: string, workspaceId: string): Promise<KeyActivityRecord> {
-    const cached = this.cache.get(keyId);
-    if (cached) return cached;
-    let pending = this.loading.get(keyId);
-    if (!pending) {
-      pending = this.ctx.store.get('key_activity', keyId).then((stored) => {
-        const record = this.cache.get(keyId) ?? stored ?? { id: keyId, workspace_id: workspaceId, entries: [] };
-        this.cache.set(keyId, record);
-        this.loading.delete(keyId);
-        return record;
-      });
-      this.loading.set(keyId, pending);
-    }
-    return pending;
-  }
-
   record(keyId: string, workspaceId: string, entry: KeyActivityEntry): void {
-    const cached = this.cache.get(keyId);
-    if (cached) this.add(cached, entry);
-    else void this.load(keyId, workspaceId).then((record) => this.add(record, entry));
-  }
-
-  private add(record: KeyActivityRecord, entry: KeyActivityEntry): void {
-    record.entries.push(entry);
-    if (record.entries.length > ACTIVITY_LIMIT) record.entries.splice(0, record.entries.length - ACTIVITY_LIMIT);
-    this.dirty.add(record.id);
+    let held = this.pending.get(keyId);
+    if (!held) this.pending.set(keyId, (held = { workspaceId, entries: [] }));
+    held.entries.push(entry);
+    if (held.entries.length > ACTIVITY_LIMIT) held.entries.splice(0, held.entries.length - ACTIVITY_LIMIT);
   }
 
   /** Newest first. */
-  async list(keyId: string, workspaceId: string): Promise<KeyActivityEntry[]> {
-    const record = await this.load(keyId, workspaceId);
-    return [...record.entries].reverse();
+  async list(keyId: string, _workspaceId: string): Promise<KeyActivityEntry[]> {
+    await this.flush();
+    const record = await this.ctx.store.get('key_activity', keyId);
+    return [...(record?.entries ?? [])].reverse();
   }
 
-  flush(): void {
-    if (this.dirty.size === 0) return;
-    const ops = [...this.dirty].map((id) => {
-      const record = this.cache.get(id) as KeyActivityRecord;
-      return { collection: 'key_activity' as const, put: { ...record, entries: [...record.entries] } };
+  /** Appends what was gathered, in one commit; waits for any write already under way first (so entries stay in order). */
+  flush(): Promise<void> {
+    this.writing = this.writing.then(async () => {
+      if (this.pending.size === 0) return;
+      const batch = this.pending;
+      this.pending = new Map();
+      const ops = [...batch].map(([id, { workspaceId, entries }]) => ({
+        collection: 'key_activity' as const,
+        update: id,
+        ifMissing: { id, workspace_id: workspaceId, entries: [] },
+        append: { field: 'entries' as const, items: entries, keepLast: ACTIVITY_LIMIT },
+      }));
+      await this.ctx.store.commit(ops).catch((error: unknown) => this.ctx.logger.error({ err: error }, 'writing key activity failed'));
     });
-    this.dirty.clear();
-    this.ctx.store.commitSoon(ops);
+    return this.writing;
   }
 
-  stop(): void {
+  stop(): Promise<void> {
     clearInterval(this.timer);
-    this.flush();
+    return this.flush();
   }
 }

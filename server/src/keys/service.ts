@@ -3,6 +3,7 @@ import type { Context } from '../context.js';
 import { AuthenticationError, ConflictError, NotFoundError, PermissionError, RateLimitError, ValidationError } from '../errors.js';
 import { newId } from '../random.js';
 import { ALL_SCOPES, type ApiKeyRecord, type Scope, type WorkspaceRecord } from '../store/records.js';
+import { StaleRecordError } from '../store/store.js';
 import type { WorkspaceService } from '../workspaces/service.js';
 import { displayPrefix, generateKeySecret, hashSecret, isWellFormedKey, KEY_PREFIX, TEST_KEY_PREFIX } from './key-format.js';
 import type { DataMode } from '../test-mode/mode.js';
@@ -147,7 +148,8 @@ export class KeyService {
     const key = await this.find(workspace, id);
     this.assertNotRevoked(key);
     const updated: ApiKeyRecord = { ...key, status: 'paused' };
-    await this.ctx.store.commit([{ collection: 'keys', put: updated }]);
+    // field-level: a last-used write from another process cannot undo the pause
+    await this.ctx.store.commit([{ collection: 'keys', update: key.id, set: { status: 'paused' } }]);
     return this.present(updated);
   }
 
@@ -155,7 +157,7 @@ export class KeyService {
     const key = await this.find(workspace, id);
     this.assertNotRevoked(key);
     const updated: ApiKeyRecord = { ...key, status: 'active' };
-    await this.ctx.store.commit([{ collection: 'keys', put: updated }]);
+    await this.ctx.store.commit([{ collection: 'keys', update: key.id, set: { status: 'active' } }]);
     return this.present(updated);
   }
 
@@ -163,29 +165,40 @@ export class KeyService {
     const key = await this.find(workspace, id);
     if (key.status === 'revoked') return this.present(key);
     const updated: ApiKeyRecord = { ...key, status: 'revoked', revoked_at: iso(this.ctx.clock.now()) };
-    await this.ctx.store.commit([{ collection: 'keys', put: updated }]);
+    await this.ctx.store.commit([{ collection: 'keys', update: key.id, set: { status: 'revoked', revoked_at: updated.revoked_at } }]);
     return this.present(updated);
   }
 
-  /** A new secret for the key; the old one stops working at once. At most five renewals per key in 24 hours. */
+  /**
+   * A new secret for the key; the old one stops working at once. At most five renewals per key in 24 hours, across
+   * processes: the renewal is written only if the key's renewals and secret are still those read (else read again).
+   */
   async renew(workspace: WorkspaceRecord, id: string, input: { expires_at?: string | null | undefined } = {}): Promise<{ key: KeyView; secret: string }> {
-    const key = await this.find(workspace, id);
-    this.assertNotRevoked(key);
-    const now = this.ctx.clock.now();
-    const recent = key.renewals.filter((t) => now - t < DAY_MS).sort((a, b) => a - b);
-    if (recent.length >= MAX_RENEWALS_PER_DAY) {
-      const retryAfter = ((recent[0] as number) + DAY_MS - now) / 1000;
-      throw new RateLimitError('renew_limit_exceeded', `A key can be renewed ${MAX_RENEWALS_PER_DAY} times in 24 hours; try again in ${Math.ceil(retryAfter / 60)} minutes, or create a new key.`, retryAfter);
+    for (let attempt = 0; ; attempt++) {
+      const key = await this.find(workspace, id);
+      this.assertNotRevoked(key);
+      const now = this.ctx.clock.now();
+      const recent = key.renewals.filter((t) => now - t < DAY_MS).sort((a, b) => a - b);
+      if (recent.length >= MAX_RENEWALS_PER_DAY) {
+        const retryAfter = ((recent[0] as number) + DAY_MS - now) / 1000;
+        throw new RateLimitError('renew_limit_exceeded', `A key can be renewed ${MAX_RENEWALS_PER_DAY} times in 24 hours; try again in ${Math.ceil(retryAfter / 60)} minutes, or create a new key.`, retryAfter);
+      }
+      let expiresAt = key.expires_at;
+      if (input.expires_at !== undefined) expiresAt = this.checkExpiry(input.expires_at);
+      else if (this.statusOf(key) === 'expired') {
+        throw new ValidationError('This key has expired; renew it with a new expires_at (or null for no expiry).', [{ field: 'expires_at', message: 'required for an expired key' }]);
+      }
+      const secret = generateKeySecret(key.mode ?? 'live');
+      const change = { hash: hashSecret(secret), prefix: displayPrefix(secret), expires_at: expiresAt, renewals: [...recent, now] };
+      try {
+        await this.ctx.store.commit([{ collection: 'keys', update: key.id, set: change, expect: { renewals: key.renewals, hash: key.hash, status: key.status } }]);
+      } catch (error) {
+        // another renewal (or a pause or revocation) landed first: decide again on the key as it now is
+        if (error instanceof StaleRecordError && attempt < 20) continue;
+        throw error;
+      }
+      return { key: await this.present({ ...key, ...change }), secret };
     }
-    let expiresAt = key.expires_at;
-    if (input.expires_at !== undefined) expiresAt = this.checkExpiry(input.expires_at);
-    else if (this.statusOf(key) === 'expired') {
-      throw new ValidationError('This key has expired; renew it with a new expires_at (or null for no expiry).', [{ field: 'expires_at', message: 'required for an expired key' }]);
-    }
-    const secret = generateKeySecret(key.mode ?? 'live');
-    const updated: ApiKeyRecord = { ...key, hash: hashSecret(secret), prefix: displayPrefix(secret), expires_at: expiresAt, renewals: [...recent, now] };
-    await this.ctx.store.commit([{ collection: 'keys', put: updated }]);
-    return { key: await this.present(updated), secret };
   }
 
   /**
@@ -207,13 +220,11 @@ export class KeyService {
     return { key, workspace };
   }
 
-  /** Records use of a key, writing last_used_at at most once a minute and never waiting on the disk. */
+  /** Records use of a key, writing last_used_at (that field alone) at most once a minute and never waiting on the disk. */
   touch(key: ApiKeyRecord): void {
     const now = this.ctx.clock.now();
     if (key.last_used_at && now - Date.parse(key.last_used_at) < LAST_USED_RESOLUTION_MS) return;
-    void this.ctx.store.get('keys', key.id).then((current) => {
-      if (!current || (current.last_used_at && now - Date.parse(current.last_used_at) < LAST_USED_RESOLUTION_MS)) return;
-      this.ctx.store.commitSoon([{ collection: 'keys', put: { ...current, last_used_at: iso(now) } }]);
-    });
+    // a field-level update: a pause, renewal or revocation made meanwhile (by any process) is kept
+    this.ctx.store.commitSoon([{ collection: 'keys', update: key.id, set: { last_used_at: iso(now) } }]);
   }
 }

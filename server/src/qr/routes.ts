@@ -62,7 +62,7 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
         201: { description: 'The new code (or, with `Idempotent-Replayed: true`, the one an earlier request with the same Idempotency-Key made)', schema: envelope(QrSchema), headers: ['Idempotent-Replayed'] },
         400: { description: 'Idempotency-Key longer than 255 characters', codes: ['validation_error'] },
         403: { description: 'The plan\'s QR code limit is reached', codes: ['qr_limit_reached'] },
-        409: { description: 'Idempotency-Key reused with a different body', codes: ['idempotency_conflict'] },
+        409: { description: 'Idempotency-Key reused with a different body, or its first request is still being processed', codes: ['idempotency_conflict', 'idempotency_in_progress'] },
       },
       handler: async (req, res, { body }) => {
         const key = req.get('idempotency-key');
@@ -147,10 +147,7 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
         // the credit is checked and taken when the render starts, so concurrent requests cannot overspend the month
         const image =
           cached ??
-          (await renderer.render(options, () => {
-            credits.assertAvailable(req.auth!);
-            credits.charge(req.auth!);
-          }));
+          (await renderer.render(options, () => credits.take(req.auth!)));
         res.setHeader('Content-Type', image.contentType);
         res.setHeader('ETag', image.etag);
         res.setHeader('Cache-Control', 'private, max-age=300');

@@ -5,7 +5,7 @@ import { ConflictError, NotFoundError, PermissionError, ValidationError, type Er
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import { newId, randomBase62 } from '../random.js';
 import type { IdempotencyRecord, QrRecord, QrStyle, TombstoneRecord, WorkspaceRecord } from '../store/records.js';
-import type { Op } from '../store/store.js';
+import { StaleRecordError, UniqueViolationError, type Op, type WriteOp } from '../store/store.js';
 import type { EventService } from '../events/service.js';
 import type { Plan } from '../workspaces/plans.js';
 import { detailsFromIssues } from '../validation.js';
@@ -15,6 +15,12 @@ import { modeOfPartition, type DataMode } from '../test-mode/mode.js';
 
 export const DEFAULT_STYLE: QrStyle = { foreground: '#000000', background: '#ffffff', margin: 4, error_correction: 'M' };
 const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
+/** A create claimed this long ago and never finished was abandoned (its process died): another may take the key over. */
+const CLAIM_STALE_MS = 30_000;
+/** How long a retry waits for the first request with its key, still under way in some process, to finish. */
+const CLAIM_WAIT_MS = 15_000;
+/** The status of an idempotency record whose create is still under way. */
+const IN_PROGRESS = 0;
 const SHORT_CODE_LENGTH = 7;
 /**
  * Test-mode short codes are `test` + 7 characters: 11 characters where live ones have 7, so the two never collide,
@@ -127,21 +133,60 @@ export class QrService {
     }
   }
 
+  /**
+   * The key is claimed first (an insert only one process can make: `status` 0 while the create runs), so a retry
+   * sent to another process waits for the first request and replays its result instead of making a second code.
+   * The code and the final idempotency record are written in one commit that expects the claim still held.
+   */
   private async createOnce(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, id: string, requestHash: string): Promise<{ qr: QrView; replayed: boolean }> {
-    const existing = await this.ctx.store.get('idempotency', id);
-    if (existing && this.ctx.clock.now() - Date.parse(existing.created_at) < IDEMPOTENCY_TTL_MS) {
-      if (existing.request_hash !== requestHash) {
-        throw new ConflictError('idempotency_conflict', 'This Idempotency-Key was already used with a different request body. Use a new key for a new request.');
+    const waitUntil = Date.now() + CLAIM_WAIT_MS;
+    for (;;) {
+      const existing = await this.ctx.store.get('idempotency', id);
+      const age = existing ? this.ctx.clock.now() - Date.parse(existing.created_at) : Infinity;
+      if (existing && age < IDEMPOTENCY_TTL_MS) {
+        if (existing.request_hash !== requestHash) {
+          throw new ConflictError('idempotency_conflict', 'This Idempotency-Key was already used with a different request body. Use a new key for a new request.');
+        }
+        if (existing.status !== IN_PROGRESS) {
+          const stored = existing.body as QrView;
+          const current = await this.ctx.store.get('qrcodes', stored.id);
+          return { qr: current ? this.view(current) : stored, replayed: true };
+        }
+        if (age < CLAIM_STALE_MS) {
+          if (Date.now() >= waitUntil) {
+            throw new ConflictError('idempotency_in_progress', 'A request with this Idempotency-Key is still being processed. Retry it in a few seconds to get its result.');
+          }
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          continue;
+        }
       }
-      const stored = existing.body as QrView;
-      const current = await this.ctx.store.get('qrcodes', stored.id);
-      return { qr: current ? this.view(current) : stored, replayed: true };
+      const claim: IdempotencyRecord = { id, workspace_id: workspace.id, request_hash: requestHash, status: IN_PROGRESS, body: null, created_at: iso(this.ctx.clock.now()) };
+      try {
+        // an expired record, or a claim abandoned by a process that died, is taken over by one request only
+        if (existing) await this.ctx.store.commit([{ collection: 'idempotency', update: id, expect: { created_at: existing.created_at, status: existing.status }, set: claim }]);
+        else await this.ctx.store.commit([{ collection: 'idempotency', insert: claim }]);
+      } catch (error) {
+        if (error instanceof UniqueViolationError || error instanceof StaleRecordError) continue;
+        throw error;
+      }
+      const final = (qr: QrView): WriteOp => ({
+        collection: 'idempotency',
+        update: id,
+        expect: { created_at: claim.created_at, status: IN_PROGRESS, request_hash: requestHash },
+        set: { status: 201, body: qr, created_at: iso(this.ctx.clock.now()) },
+      });
+      try {
+        return { qr: await this.createNow(workspace, plan, body, [], final), replayed: false };
+      } catch (error) {
+        // the claim was taken over meanwhile: nothing of this create was written; answer what the other made
+        if (error instanceof StaleRecordError) continue;
+        await this.ctx.store.commit([{ collection: 'idempotency', update: id, expect: { created_at: claim.created_at, status: IN_PROGRESS }, set: { created_at: new Date(0).toISOString() } }]).catch(() => undefined);
+        throw error;
+      }
     }
-    const record = (qr: QrView): IdempotencyRecord => ({ id, workspace_id: workspace.id, request_hash: requestHash, status: 201, body: qr, created_at: iso(this.ctx.clock.now()) });
-    return { qr: await this.createNow(workspace, plan, body, [], record), replayed: false };
   }
 
-  private async createNow(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, extraOps: Op[], idempotency?: (qr: QrView) => IdempotencyRecord): Promise<QrView> {
+  private async createNow(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, extraOps: Op[], idempotency?: (qr: QrView) => WriteOp): Promise<QrView> {
     const content = this.checkShape(body.type, body.mode, body.destination_url, body.content);
     const count = await this.ctx.store.countByWorkspace('qrcodes', workspace.id);
     if (count >= plan.max_qr_codes) {
@@ -166,8 +211,8 @@ export class QrService {
     this.assertFits(qr, qr.type === 'url' ? 'destination_url' : 'content');
     const view = this.view(qr);
     const { ops: eventOps } = await this.events.record(workspace.id, 'qr.created', view);
-    const ops: Op[] = [{ collection: 'qrcodes', put: qr }, ...eventOps, ...extraOps];
-    if (idempotency) ops.push({ collection: 'idempotency', put: idempotency(view) });
+    const ops: WriteOp[] = [{ collection: 'qrcodes', put: qr }, ...eventOps, ...extraOps];
+    if (idempotency) ops.push(idempotency(view));
     await this.ctx.store.commit(ops);
     return view;
   }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from '../context.js';
 import type { ScanRecorder } from './recorder.js';
+import type { CodeLookup } from './code-cache.js';
 
 const CODE = /^\/r\/([0-9A-Za-z]{4,32})\/?(?:\?.*)?$/;
 
@@ -20,10 +21,10 @@ function clientIp(req: IncomingMessage, trustProxy: boolean): string {
 }
 
 /**
- * The public redirect `GET /r/:code`, served by node:http directly (no Express): one in-memory lookup,
+ * The public redirect `GET /r/:code`, served by node:http directly (no Express): one in-memory lookup (code-cache.ts),
  * the 302, and the scan queued for the bulk recorder. Returns false for any other path.
  */
-export function redirectHandler(ctx: Context, recorder: ScanRecorder): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function redirectHandler(ctx: Context, recorder: ScanRecorder, codes: CodeLookup): (req: IncomingMessage, res: ServerResponse) => boolean {
   const countryHeader = ctx.config.countryHeader;
   const trustProxy = Boolean(ctx.config.trustProxy);
   return (req, res) => {
@@ -41,9 +42,10 @@ export function redirectHandler(ctx: Context, recorder: ScanRecorder): (req: Inc
     }
     const code = match[1] as string;
     void (async () => {
-      const qr = await ctx.store.findUnique('qrcodes', 'short_code', code);
+      const found = await codes.find(null, code);
+      const qr = found.kind === 'found' ? found.qr : undefined;
       if (!qr || !qr.destination_url) {
-        if (await ctx.store.get('tombstones', code)) page(res, 410, 'QR code removed', 'This QR code has been deleted by its owner.');
+        if (found.kind === 'gone') page(res, 410, 'QR code removed', 'This QR code has been deleted by its owner.');
         else page(res, 404, 'QR code not found', 'This QR code does not exist.');
         return;
       }

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiKeyRecord, EventRecord, MemberRecord, QrRecord, UserRecord, WorkspaceRecord } from './records.js';
-import { type Store, UniqueViolationError } from './store.js';
+import { StaleRecordError, type Store, UniqueViolationError } from './store.js';
+import type { UsageRecord } from './records.js';
 
 /** How the contract suite reaches one adapter's storage. */
 export interface StoreHarness {
@@ -301,6 +302,104 @@ export function describeStoreContract(adapter: string, makeHarness: () => StoreH
       const again = await reopen(store);
       expect(await again.countByWorkspace('qrcodes', 'ws_1')).toBe(40);
       expect((await again.all('users')).length).toBe(1);
+    });
+
+    it('update sets fields of the record as it stands, keeps the others, and follows a changed unique field', async () => {
+      const store = await openStore();
+      await store.commit([{ collection: 'keys', put: apiKey('key_1', 'ws_1', 'h1') }]);
+      await store.commit([{ collection: 'keys', update: 'key_1', set: { status: 'paused' } }]);
+      await store.commit([{ collection: 'keys', update: 'key_1', set: { last_used_at: at(5), hash: 'h2' } }]);
+      const key = await store.get('keys', 'key_1');
+      expect(key).toEqual({ ...apiKey('key_1', 'ws_1', 'h1'), status: 'paused', last_used_at: at(5), hash: 'h2' });
+      expect(await store.findUnique('keys', 'hash', 'h1')).toBeUndefined();
+      expect((await store.findUnique('keys', 'hash', 'h2'))?.id).toBe('key_1');
+      // an update of a record that does not exist does nothing, unless it says what to start from
+      await store.commit([{ collection: 'keys', update: 'key_none', set: { status: 'paused' } }]);
+      expect(await store.get('keys', 'key_none')).toBeUndefined();
+      const again = await reopen(store);
+      expect((await again.get('keys', 'key_1'))?.status).toBe('paused');
+    });
+
+    it('concurrent updates of different fields of one record all land (no whole-record overwrite)', async () => {
+      const store = await openStore();
+      await store.commit([{ collection: 'keys', put: apiKey('key_1', 'ws_1', 'h1') }]);
+      await Promise.all([
+        store.commit([{ collection: 'keys', update: 'key_1', set: { last_used_at: at(7) } }]),
+        store.commit([{ collection: 'keys', update: 'key_1', set: { status: 'paused' } }]),
+        store.commit([{ collection: 'keys', update: 'key_1', set: { name: 'Renamed' } }]),
+      ]);
+      const key = await store.get('keys', 'key_1');
+      expect([key?.last_used_at, key?.status, key?.name]).toEqual([at(7), 'paused', 'Renamed']);
+    });
+
+    it('increments are exact under concurrency, create the record from ifMissing, and reach numbers inside objects', async () => {
+      const store = await openStore();
+      const start: UsageRecord = { id: 'ws_1:2026-03', workspace_id: 'ws_1', month: '2026-03', api_calls: 0, image_credits: 0, by_key: {} };
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          store.commit([{ collection: 'usage', update: start.id, ifMissing: start, increment: { api_calls: 1, [`by_key.key_${i % 2}`]: 1, image_credits: i % 4 === 0 ? 2 : 0 } }]),
+        ),
+      );
+      const again = await reopen(store);
+      expect(await again.get('usage', start.id)).toEqual({ ...start, api_calls: 40, image_credits: 20, by_key: { key_0: 20, key_1: 20 } });
+      expect((await again.findMany('usage', 'workspace_id', 'ws_1')).length).toBe(1);
+    });
+
+    it('append keeps the last items of an array field, in order', async () => {
+      const store = await openStore();
+      const start = { id: 'key_1', workspace_id: 'ws_1', entries: [] };
+      const entry = (n: number) => ({ time: at(n), method: 'GET', path: `/p/${n}`, status: 200, ip: '127.0.0.1' });
+      for (let n = 0; n < 6; n++) await store.commit([{ collection: 'key_activity', update: 'key_1', ifMissing: start, append: { field: 'entries', items: [entry(2 * n), entry(2 * n + 1)], keepLast: 5 } }]);
+      expect((await store.get('key_activity', 'key_1'))?.entries.map((e) => e.path)).toEqual(['/p/7', '/p/8', '/p/9', '/p/10', '/p/11']);
+    });
+
+    it('expect makes an update conditional: of racing updates expecting the same state one applies, the others reject applying nothing', async () => {
+      const store = await openStore();
+      await store.commit([{ collection: 'keys', put: apiKey('key_1', 'ws_1', 'h1') }]);
+      const results = await Promise.allSettled(
+        Array.from({ length: 6 }, (_, i) =>
+          store.commit([
+            { collection: 'keys', update: 'key_1', expect: { renewals: [], hash: 'h1' }, set: { renewals: [i], hash: `h_new_${i}` } },
+            { collection: 'workspaces', put: workspace(`ws_side_${i}`) },
+          ]),
+        ),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      expect(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof StaleRecordError)).toBe(true);
+      const winner = results.findIndex((r) => r.status === 'fulfilled');
+      expect(await store.get('keys', 'key_1')).toMatchObject({ renewals: [winner], hash: `h_new_${winner}` });
+      // the losers' other ops were not applied either
+      expect((await store.all('workspaces')).map((w) => w.id)).toEqual([`ws_side_${winner}`]);
+      // expecting a record that does not exist is stale too
+      await expect(store.commit([{ collection: 'keys', update: 'key_none', expect: { status: 'active' }, set: { status: 'paused' } }])).rejects.toBeInstanceOf(StaleRecordError);
+    });
+
+    it('commitSoon takes field-level updates: seen at once, applied over the record as written, durable after close', async () => {
+      const store = await openStore();
+      await store.commit([{ collection: 'keys', put: apiKey('key_1', 'ws_1', 'h1') }]);
+      store.commitSoon([{ collection: 'keys', update: 'key_1', set: { last_used_at: at(9) } }]);
+      expect((await store.get('keys', 'key_1'))?.last_used_at).toBe(at(9));
+      expect((await store.findUnique('keys', 'hash', 'h1'))?.last_used_at).toBe(at(9));
+      expect((await store.findMany('keys', 'workspace_id', 'ws_1'))[0]?.last_used_at).toBe(at(9));
+      // a commit changing another field meanwhile is kept when the queued update is written
+      await store.commit([{ collection: 'keys', update: 'key_1', set: { status: 'paused' } }]);
+      store.commitSoon([{ collection: 'keys', update: 'key_gone', set: { last_used_at: at(9) } }]);
+      expect(() => store.commitSoon([{ collection: 'keys', update: 'key_1', expect: { status: 'active' }, set: { name: 'x' } }])).toThrow();
+      const again = await reopen(store);
+      expect(await again.get('keys', 'key_1')).toMatchObject({ status: 'paused', last_used_at: at(9) });
+      expect(await again.get('keys', 'key_gone')).toBeUndefined();
+    });
+
+    it('insert refuses an id already taken, applying nothing of its commit', async () => {
+      const store = await openStore();
+      const claim = { id: 'ws_1:key-1', workspace_id: 'ws_1', request_hash: 'a', status: 0, body: null, created_at: at(1) };
+      const results = await Promise.allSettled(
+        Array.from({ length: 5 }, (_, i) => store.commit([{ collection: 'workspaces', put: workspace(`ws_x${i}`) }, { collection: 'idempotency', insert: { ...claim, request_hash: `h${i}` } }])),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const rejected = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason as UniqueViolationError);
+      expect(rejected.every((error) => error instanceof UniqueViolationError && error.index === 'id')).toBe(true);
+      expect((await store.all('workspaces')).length).toBe(1);
     });
 
     it('deleting an unknown id is no error, and a closed store refuses writes', async () => {

@@ -5,6 +5,56 @@ export type Op =
   | { [C in CollectionName]: { collection: C; put: Collections[C] } }[CollectionName]
   | { collection: CollectionName; delete: string };
 
+/**
+ * A change to some fields of one record, applied to the record as it stands when the commit runs (under a row
+ * lock on PostgreSQL), so that processes changing different fields of one record never undo each other's change.
+ * Without `ifMissing`, an update of a record that does not exist does nothing (or rejects, when `expect` is given).
+ */
+export type UpdateOp = {
+  [C in CollectionName]: {
+    collection: C;
+    update: string;
+    /** Top-level fields to set. */
+    set?: Partial<Collections[C]>;
+    /** Numbers to add: a field, or `field.key` for a number inside an object field (missing counts as 0). */
+    increment?: Readonly<Record<string, number>>;
+    /** Items to add at the end of an array field, keeping only its last `keepLast` items. */
+    append?: { field: keyof Collections[C] & string; items: readonly unknown[]; keepLast: number };
+    /** Fields the record must hold (compared as JSON) for the commit to apply; otherwise it rejects with StaleRecordError. */
+    expect?: Partial<Collections[C]>;
+    /** The record to start from when none has this id. */
+    ifMissing?: Collections[C];
+  };
+}[CollectionName];
+
+/** A new record: rejects with UniqueViolationError (index `id`) when a record already has its id. */
+export type InsertOp = { [C in CollectionName]: { collection: C; insert: Collections[C] } }[CollectionName];
+
+/** What `commit` accepts: whole-record puts and deletes, field-level updates, and inserts. */
+export type WriteOp = Op | UpdateOp | InsertOp;
+
+/** A commit whose `expect` did not hold (another writer changed the record first). Nothing of that commit is applied. */
+export class StaleRecordError extends Error {
+  constructor(readonly collection: CollectionName, readonly id: string) {
+    super(`The ${collection} record ${id} changed since it was read`);
+    this.name = 'StaleRecordError';
+  }
+}
+
+/** Follows one collection's changes, made by this process or any other sharing the storage. */
+export interface Follower<T> {
+  /** Every record of the collection: at the start, and again after the feed of changes was interrupted. */
+  reset(records: T[]): void;
+  /** One record as it now is, or undefined when it was deleted. */
+  change(id: string, record: T | undefined): void;
+}
+
+export interface Following {
+  /** Whether changes are being heard now (false while the feed reconnects; a reset follows). */
+  readonly live: boolean;
+  close(): Promise<void>;
+}
+
 /** The secondary lookups the store answers without scanning. */
 export const INDEXES = {
   workspaces: { unique: ['name'], multi: [] },
@@ -74,13 +124,21 @@ export interface Store {
    * Applies the ops atomically (all or none) and resolves once they are durable; rejects with
    * UniqueViolationError, applying nothing, when an op breaks a unique index.
    */
-  commit(ops: Op[]): Promise<void>;
+  commit(ops: WriteOp[]): Promise<void>;
   /**
    * Queues the ops to be durable within about a second (counters, last-used times, sweeps); `get`, `findUnique`
    * and `findMany` see them at once, and a later `commit` is applied after them. Not for ops that could break a
-   * unique index (a database adapter can only find out when the batch is written).
+   * unique index (a database adapter can only find out when the batch is written). Field-level updates are
+   * accepted (applied over the record as it stands when written, so other processes' changes to other fields
+   * survive), but not conditional ones (`expect`), nor ones that change a unique field.
    */
-  commitSoon(ops: Op[]): void;
+  commitSoon(ops: Array<Op | UpdateOp>): void;
+  /**
+   * Present on stores shared by several processes (PostgreSQL): keeps `follower` told of every change to the
+   * collection, by any process, within about a second (`qrcodes` and `tombstones` only). Stores of one process have
+   * no such feed: their reads are already in memory.
+   */
+  follow?<C extends 'qrcodes' | 'tombstones'>(collection: C, follower: Follower<Collections[C]>): Promise<Following>;
   /** Resolves when the storage answers (for /readyz); rejects saying why otherwise. */
   ping(): Promise<void>;
   /** Makes everything durable and releases the storage (the data file's lock, the database connections). */

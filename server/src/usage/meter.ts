@@ -3,8 +3,10 @@ import type { Auth } from '../auth/auth.js';
 import type { Context } from '../context.js';
 import { RateLimitError } from '../errors.js';
 import type { ImageCredits } from '../images/credits.js';
+import type { SharedRedis } from '../redis/client.js';
 import type { UsageRecord } from '../store/records.js';
 import { describeMiddleware, tooManyRequests } from '../http/answers.js';
+import type { UpdateOp } from '../store/store.js';
 
 /** `YYYY-MM` of an instant, in UTC. */
 export function monthOf(time: number): string {
@@ -17,29 +19,96 @@ export function monthBounds(time: number): { start: number; end: number } {
   return { start: Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1), end: Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1) };
 }
 
+type Counter = 'api_calls' | 'image_credits';
+
+/** Counts made here and not yet written to the store. */
+interface Delta {
+  workspaceId: string;
+  month: string;
+  api_calls: number;
+  image_credits: number;
+  by_key: Record<string, number>;
+}
+
 /**
- * Monthly allowances of API calls and image credits, per workspace and UTC month (test mode uses neither). Counters live in memory and
- * are written about once a second (never a disk write per request); a kill -9 loses at most that second, in the
- * customer's favour.
+ * Takes one of a month's allowance in Redis, atomically: answers [1, used after] when taken, [0, used] when the
+ * allowance is used up, and [-2, 0] when the month's hash is not there (first use, or Redis lost it): the caller
+ * then seeds it from the store and asks again.
+ */
+const TAKE_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-2, 0} end
+local used = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if used >= tonumber(ARGV[2]) then return {0, used} end
+return {1, redis.call('HINCRBY', KEYS[1], ARGV[1], 1)}`;
+
+/** Creates the month's hash from the stored counts, unless another process did first; it expires after the month. */
+const SEED_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('HSET', KEYS[1], 'api_calls', ARGV[1], 'image_credits', ARGV[2])
+  redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+end
+return 1`;
+
+/** How long after its end a month's Redis counters are kept. */
+const REDIS_MONTH_GRACE_MS = 35 * 24 * 3600_000;
+
+/**
+ * Monthly allowances of API calls and image credits, per workspace and UTC month (test mode uses neither).
+ *
+ * With Redis (QRFLOW_REDIS_URL) every call takes its unit in Redis with one atomic script, so processes sharing it
+ * stop at exactly the limit. Without it (one process, the embedded store) the counts live in memory. Either way
+ * the counts made here are added to the stored usage record about once a second as atomic increments (never a
+ * disk write per request, and processes never overwrite each other's counts); a kill -9 loses at most that
+ * second, in the customer's favour. When Redis fails, calls are counted here and the limit is checked against
+ * what this process knows (fail open, with a warn log), until it answers again.
  */
 export class UsageMeter implements ImageCredits {
+  /** This process's view of each month's record: the stored counts as last read plus the deltas not yet written. */
   private readonly counters = new Map<string, UsageRecord>();
-  private readonly dirty = new Set<string>();
+  private readonly loading = new Map<string, Promise<UsageRecord>>();
+  private deltas = new Map<string, Delta>();
+  private writing: Promise<void> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly ctx: Context) {
+  constructor(private readonly ctx: Context, private readonly redis?: SharedRedis) {
     this.timer = setInterval(() => void this.flush(), 1000);
     this.timer.unref();
   }
 
+  private idOf(workspaceId: string): string {
+    return `${workspaceId}:${this.monthAt(this.ctx.clock.now()).name}`;
+  }
+
   /** Loads a workspace's counters for the current month (once; later calls are synchronous in effect). */
   async load(workspaceId: string): Promise<UsageRecord> {
-    const id = `${workspaceId}:${this.monthAt(this.ctx.clock.now()).name}`;
-    let record = this.counters.get(id);
-    if (record) return record;
-    const stored = await this.ctx.store.get('usage', id);
-    record = this.counters.get(id) ?? stored ?? { id, workspace_id: workspaceId, month: id.slice(-7), api_calls: 0, image_credits: 0, by_key: {} };
-    this.counters.set(id, record);
+    const id = this.idOf(workspaceId);
+    const held = this.counters.get(id);
+    if (held) return held;
+    let pending = this.loading.get(id);
+    if (!pending) {
+      pending = this.ctx.store.get('usage', id).then((stored) => {
+        const record = this.counters.get(id) ?? this.withDelta(stored ?? this.empty(id, workspaceId));
+        this.counters.set(id, record);
+        return record;
+      }).finally(() => this.loading.delete(id));
+      this.loading.set(id, pending);
+    }
+    return pending;
+  }
+
+  private empty(id: string, workspaceId: string): UsageRecord {
+    return { id, workspace_id: workspaceId, month: id.slice(-7), api_calls: 0, image_credits: 0, by_key: {} };
+  }
+
+  /** A stored record with what this process counted and has not written yet. */
+  private withDelta(stored: UsageRecord): UsageRecord {
+    const record = { ...stored, by_key: { ...stored.by_key } };
+    const delta = this.deltas.get(stored.id);
+    if (delta) {
+      record.api_calls += delta.api_calls;
+      record.image_credits += delta.image_credits;
+      for (const [key, n] of Object.entries(delta.by_key)) record.by_key[key] = (record.by_key[key] ?? 0) + n;
+    }
     return record;
   }
 
@@ -51,59 +120,107 @@ export class UsageMeter implements ImageCredits {
     return this.month;
   }
 
-  private current(workspaceId: string): UsageRecord | undefined {
-    return this.counters.get(`${workspaceId}:${this.monthAt(this.ctx.clock.now()).name}`);
-  }
-
   private resetMessage(): { seconds: number; when: string } {
     const now = this.ctx.clock.now();
     const { end } = this.monthAt(now);
     return { seconds: (end - now) / 1000, when: new Date(end).toISOString() };
   }
 
-  /**
-   * Counts an API-key request against the month, or throws 429 monthly_quota_exceeded. Synchronous once the
-   * workspace's counters are loaded (every request after its first of the month).
-   */
+  /** Counts an API-key request against the month, or throws 429 monthly_quota_exceeded. */
   middleware(): RequestHandler {
     const handler: RequestHandler = (req, res, next) => {
       const auth = req.auth as Auth;
-      const record = this.current(auth.workspace.id);
-      if (record) {
-        this.count(auth, record, res);
+      const record = this.counters.get(this.idOf(auth.workspace.id));
+      // test-mode keys are not metered: trying an integration costs none of the month's allowance
+      const metered = Boolean(auth.key) && auth.mode !== 'test';
+      if (record && !(metered && this.redis)) {
+        this.countLocally(auth, record, res, metered);
         next();
         return;
       }
-      this.load(auth.workspace.id)
-        .then((loaded) => {
-          this.count(auth, loaded, res);
-          next();
-        })
-        .catch(next);
+      this.countShared(auth, res, metered).then(() => next(), next);
     };
     return describeMiddleware(handler, { sets: ['RateLimit', 'RateLimit-Policy'], answers: [tooManyRequests(['monthly_quota_exceeded'], "The plan's monthly API calls are used up")] });
   }
 
-  private count(auth: Auth, record: UsageRecord, res: Parameters<RequestHandler>[1]): void {
-    const limit = auth.plan.monthly_api_calls;
-    // test-mode keys are not metered: trying an integration costs none of the month's allowance
-    if (auth.key && auth.mode !== 'test') {
-      if (record.api_calls >= limit) {
-        const reset = this.resetMessage();
-        this.setHeaders(res, auth, record);
-        throw new RateLimitError('monthly_quota_exceeded', `This workspace has used all ${limit} API calls of its ${auth.plan.name} plan this month. The allowance resets at ${reset.when}; upgrade the plan to raise it.`, reset.seconds);
-      }
-      record.api_calls++;
-      record.by_key[auth.key.id] = (record.by_key[auth.key.id] ?? 0) + 1;
-      this.dirty.add(record.id);
+  private async countShared(auth: Auth, res: Parameters<RequestHandler>[1], metered: boolean): Promise<void> {
+    const record = await this.load(auth.workspace.id);
+    if (!metered) {
+      this.setHeaders(res, auth, record.api_calls);
+      return;
     }
-    this.setHeaders(res, auth, record);
+    const limit = auth.plan.monthly_api_calls;
+    const used = await this.takeShared(auth, record, 'api_calls', limit);
+    if (used === undefined) {
+      this.countLocally(auth, record, res, true);
+      return;
+    }
+    if (used < 0) {
+      this.setHeaders(res, auth, limit);
+      this.throwQuota(auth);
+    }
+    this.add(record, auth, 'api_calls');
+    this.setHeaders(res, auth, used);
+  }
+
+  /**
+   * Takes one unit in Redis: the count after taking it, -1 when the allowance is used up, or undefined when Redis
+   * cannot answer (the caller counts locally).
+   */
+  private async takeShared(auth: Auth, record: UsageRecord, field: Counter, limit: number): Promise<number | undefined> {
+    const redis = this.redis;
+    if (!redis) return undefined;
+    const key = `${redis.prefix}usage:${record.id}`;
+    try {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const [status, used] = (await redis.sendCommand(['EVAL', TAKE_SCRIPT, '1', key, field, String(limit)])) as [number, number];
+        if (status === 1) return used;
+        if (status === 0) return -1;
+        // the month is not in Redis yet: seed it from the store (what every process has written, plus this one's)
+        const stored = this.withDelta((await this.ctx.store.get('usage', record.id)) ?? this.empty(record.id, auth.workspace.id));
+        const expireAt = this.monthAt(this.ctx.clock.now()).end + REDIS_MONTH_GRACE_MS;
+        await redis.sendCommand(['EVAL', SEED_SCRIPT, '1', key, String(stored.api_calls), String(stored.image_credits), String(expireAt)]);
+      }
+      throw new Error('the month counters could not be created in Redis');
+    } catch (error) {
+      redis.warn('monthly allowances', error);
+      return undefined;
+    }
+  }
+
+  private countLocally(auth: Auth, record: UsageRecord, res: Parameters<RequestHandler>[1], metered: boolean): void {
+    if (metered) {
+      if (record.api_calls >= auth.plan.monthly_api_calls) {
+        this.setHeaders(res, auth, record.api_calls);
+        this.throwQuota(auth);
+      }
+      this.add(record, auth, 'api_calls');
+    }
+    this.setHeaders(res, auth, record.api_calls);
+  }
+
+  private throwQuota(auth: Auth): never {
+    const limit = auth.plan.monthly_api_calls;
+    const reset = this.resetMessage();
+    throw new RateLimitError('monthly_quota_exceeded', `This workspace has used all ${limit} API calls of its ${auth.plan.name} plan this month. The allowance resets at ${reset.when}; upgrade the plan to raise it.`, reset.seconds);
+  }
+
+  /** Counts one unit here: in this process's view and in the delta the next flush adds to the store. */
+  private add(record: UsageRecord, auth: Auth, field: Counter): void {
+    record[field]++;
+    let delta = this.deltas.get(record.id);
+    if (!delta) this.deltas.set(record.id, (delta = { workspaceId: record.workspace_id, month: record.month, api_calls: 0, image_credits: 0, by_key: {} }));
+    delta[field]++;
+    if (field === 'api_calls' && auth.key) {
+      record.by_key[auth.key.id] = (record.by_key[auth.key.id] ?? 0) + 1;
+      delta.by_key[auth.key.id] = (delta.by_key[auth.key.id] ?? 0) + 1;
+    }
   }
 
   /** Adds the month to the IETF RateLimit headers set by the per-minute limiter, in the same draft-8 style. */
-  private setHeaders(res: Parameters<RequestHandler>[1], auth: Auth, record: UsageRecord): void {
+  private setHeaders(res: Parameters<RequestHandler>[1], auth: Auth, used: number): void {
     const limit = auth.plan.monthly_api_calls;
-    const remaining = Math.max(0, limit - record.api_calls);
+    const remaining = Math.max(0, limit - used);
     const now = this.ctx.clock.now();
     const month = this.monthAt(now);
     const reset = Math.ceil((month.end - now) / 1000);
@@ -116,47 +233,71 @@ export class UsageMeter implements ImageCredits {
     res.setHeader('RateLimit', state ? `${String(state)}, ${monthState}` : monthState);
   }
 
-  assertAvailable(auth: Auth): void {
+  /** Takes one image credit, or throws 429 image_credits_exhausted. */
+  async take(auth: Auth): Promise<void> {
     if (auth.mode === 'test') return;
-    const record = this.current(auth.workspace.id);
-    const used = record?.image_credits ?? 0;
-    if (used >= auth.plan.monthly_image_credits) {
+    const limit = auth.plan.monthly_image_credits;
+    const record = await this.load(auth.workspace.id);
+    const used = await this.takeShared(auth, record, 'image_credits', limit);
+    if (used === -1 || (used === undefined && record.image_credits >= limit)) {
       const reset = this.resetMessage();
-      throw new RateLimitError('image_credits_exhausted', `This workspace has used all ${auth.plan.monthly_image_credits} image credits of its ${auth.plan.name} plan this month. They reset at ${reset.when}; upgrade the plan for more. Cached images stay available.`, reset.seconds);
+      throw new RateLimitError('image_credits_exhausted', `This workspace has used all ${limit} image credits of its ${auth.plan.name} plan this month. They reset at ${reset.when}; upgrade the plan for more. Cached images stay available.`, reset.seconds);
     }
+    this.add(record, auth, 'image_credits');
   }
 
-  charge(auth: Auth): void {
-    if (auth.mode === 'test') return;
-    const record = this.current(auth.workspace.id);
-    if (!record) return;
-    record.image_credits++;
-    this.dirty.add(record.id);
-  }
-
-  /** Month usage of a workspace, with the split by key. */
+  /** Month usage of a workspace, with the split by key: the stored record, after this process's counts are written. */
   async usage(workspaceId: string): Promise<UsageRecord> {
-    return { ...(await this.load(workspaceId)) };
+    await this.flush();
+    const id = this.idOf(workspaceId);
+    const stored = await this.ctx.store.get('usage', id);
+    const record = this.withDelta(stored ?? this.empty(id, workspaceId));
+    if (!this.redis) this.counters.set(id, record);
+    return { ...record, by_key: { ...record.by_key } };
   }
 
   /**
-   * Writes the counters changed since the last flush as one fsynced transaction. It runs once a second whatever the
-   * request rate, so counting costs no disk write per request, and (unlike commitSoon, which waits for the store's
-   * own lazy timer, up to a second more) a kill -9 loses at most the last second of counts.
+   * Adds the counts made since the last flush to the stored records, as atomic increments in one durable commit,
+   * then reads the records back so this process also sees what the others counted. Runs once a second whatever
+   * the request rate, so counting costs no disk write per request.
    */
   flush(): Promise<void> {
-    if (this.dirty.size === 0) return Promise.resolve();
-    const ops = [...this.dirty].flatMap((id) => {
-      const record = this.counters.get(id);
-      return record ? [{ collection: 'usage' as const, put: { ...record, by_key: { ...record.by_key } } }] : [];
+    this.writing = this.writing.then(async () => {
+      // forget past months
+      const month = this.monthAt(this.ctx.clock.now()).name;
+      for (const [id, record] of this.counters) if (record.month !== month && !this.deltas.has(id)) this.counters.delete(id);
+      if (this.deltas.size === 0) return;
+      const batch = this.deltas;
+      this.deltas = new Map();
+      const ops: UpdateOp[] = [...batch].map(([id, delta]) => {
+        const increment: Record<string, number> = { api_calls: delta.api_calls, image_credits: delta.image_credits };
+        for (const [key, n] of Object.entries(delta.by_key)) increment[`by_key.${key}`] = n;
+        return { collection: 'usage', update: id, ifMissing: this.empty(id, delta.workspaceId), increment };
+      });
+      try {
+        await this.ctx.store.commit(ops);
+      } catch (error) {
+        // kept for the next flush, added to what was counted since
+        for (const [id, delta] of batch) {
+          const later = this.deltas.get(id);
+          if (later) {
+            delta.api_calls += later.api_calls;
+            delta.image_credits += later.image_credits;
+            for (const [key, n] of Object.entries(later.by_key)) delta.by_key[key] = (delta.by_key[key] ?? 0) + n;
+          }
+          this.deltas.set(id, delta);
+        }
+        this.ctx.logger.error({ err: error }, 'writing usage counters failed');
+        return;
+      }
+      // this process's view: the stored counts (every process's) plus what it counted since
+      for (const id of batch.keys()) {
+        if (!this.counters.has(id)) continue;
+        const stored = await this.ctx.store.get('usage', id).catch(() => undefined);
+        if (stored) this.counters.set(id, this.withDelta(stored));
+      }
     });
-    this.dirty.clear();
-    // forget past months once written
-    const month = this.monthAt(this.ctx.clock.now()).name;
-    for (const [id, record] of this.counters) if (record.month !== month) this.counters.delete(id);
-    return this.ctx.store.commit(ops).catch((error: unknown) => {
-      this.ctx.logger.error({ err: error }, 'writing usage counters failed');
-    });
+    return this.writing;
   }
 
   /** Stops the timer and writes what is counted (the store, still open, finishes the write before it closes). */

@@ -1,22 +1,57 @@
 import type { RequestHandler } from 'express';
-import { ipKeyGenerator, rateLimit, type Store as RateLimitStore } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit, type Options, type Store as RateLimitStore } from 'express-rate-limit';
+import { RedisStore } from 'rate-limit-redis';
+import type { SharedRedis } from '../redis/client.js';
 import type { Auth } from '../auth/auth.js';
-import type { Config } from '../config.js';
 import { RateLimitError } from '../errors.js';
 import { describeMiddleware, tooManyRequests } from '../http/answers.js';
 
-/** A Redis store for several server processes sharing limits, when QRFLOW_RATE_LIMIT_REDIS_URL is set. */
-export async function redisRateLimitStore(config: Config): Promise<RateLimitStore | undefined> {
-  if (!config.rateLimitRedisUrl) return undefined;
-  const { createClient } = await import('redis');
-  const { RedisStore } = await import('rate-limit-redis');
-  const client = createClient({ url: config.rateLimitRedisUrl });
-  await client.connect();
-  return new RedisStore({ prefix: 'qrflow:rl:', sendCommand: (...args: string[]) => client.sendCommand(args) });
+/**
+ * Limit counters in Redis (rate-limit-redis), shared by every process, for one limiter: each limiter needs a store
+ * of its own (`name` keeps their keys apart). When Redis fails the request passes (the limiter is built with
+ * passOnStoreError) with a warn log, and once Redis answers again the scripts are loaded anew.
+ */
+export function redisLimitStore(redis: SharedRedis, name: string): RateLimitStore {
+  let options: Options | undefined;
+  const make = () => new RedisStore({ prefix: `${redis.prefix}rl:${name}:`, sendCommand: (...args: string[]) => redis.sendCommand(args) as never });
+  let inner = make();
+  const guard = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      redis.warn(name === 'minute' ? 'per-minute limits' : `${name} limits`, error);
+      // a store made while Redis was down holds a failed script load: start afresh for the next request
+      inner = make();
+      if (options) void Promise.resolve(inner.init(options)).catch(() => undefined);
+      throw error;
+    }
+  };
+  return {
+    prefix: `${redis.prefix}rl:${name}:`,
+    localKeys: false,
+    init(given: Options) {
+      options = given;
+      // a failed script load (Redis down at start) is retried by the first request that fails on it
+      void Promise.resolve(inner.init(given)).catch((error: unknown) => redis.warn(name === 'minute' ? 'per-minute limits' : `${name} limits`, error));
+    },
+    get: (key: string) => guard(() => inner.get(key)),
+    increment: (key: string) => guard(() => inner.increment(key)),
+    decrement: (key: string) => guard(() => inner.decrement(key)),
+    resetKey: (key: string) => guard(() => inner.resetKey(key)),
+  } as RateLimitStore;
+}
+
+/** Hands the store errors express-rate-limit reports to the throttled Redis warning (it then lets the request pass). */
+export function limiterLogger(redis: SharedRedis | undefined, what: string): { warn(message: unknown): void; error(message: unknown): void } {
+  return {
+    warn: (message) => redis?.warn(what, message),
+    error: (message) => redis?.warn(what, message),
+  };
 }
 
 /** The per-minute limit of the workspace's plan, shared by all its keys, with IETF draft-8 RateLimit headers. */
-export function perMinuteLimiter(store?: RateLimitStore): RequestHandler {
+export function perMinuteLimiter(redis?: SharedRedis): RequestHandler {
+  const store = redis ? redisLimitStore(redis, 'minute') : undefined;
   return describeMiddleware(rateLimit({
     windowMs: 60_000,
     limit: (req) => (req.auth as Auth).plan.requests_per_minute,
@@ -26,7 +61,7 @@ export function perMinuteLimiter(store?: RateLimitStore): RequestHandler {
     legacyHeaders: false,
     // the configuration checks run on every request (one of them keeps a Map per request); the tests cover it
     validate: false,
-    ...(store ? { store } : {}),
+    ...(store ? { store, passOnStoreError: true, logger: limiterLogger(redis, 'per-minute limits') } : {}),
     handler: (req, res) => {
       const retryAfter = Number(res.getHeader('Retry-After') ?? 60);
       const plan = (req.auth as Auth).plan;

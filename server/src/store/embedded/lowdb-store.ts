@@ -6,7 +6,8 @@ import { Engine } from './engine.js';
 import { acquireLock } from './lock.js';
 import { makePrivate, PrivateJsonFile } from './private-file.js';
 import { COLLECTION_NAMES, type CollectionName, type Collections } from '../records.js';
-import type { MultiIndex, Op, OrderedCollection, PageRequest, PageResult, Store, UniqueIndex } from '../store.js';
+import { UniqueViolationError, type MultiIndex, type Op, type OrderedCollection, type PageRequest, type PageResult, type Store, type UniqueIndex, type UpdateOp, type WriteOp } from '../store.js';
+import { applyUpdate } from '../update.js';
 import { CorruptDataError, readLog, WriteAheadLog } from './wal.js';
 
 interface SnapshotDocument {
@@ -132,17 +133,46 @@ export class LowdbStore implements Store {
     return { items: result.items.map((record) => ({ ...record })), hasMore: result.hasMore };
   }
 
-  async commit(ops: Op[]): Promise<void> {
+  async commit(ops: WriteOp[]): Promise<void> {
     this.assertOpen();
-    const owned = ops.map(own);
+    const owned = this.resolve(ops);
     this.engine.applyAll(owned);
     await this.wal.append(owned);
     if (this.wal.size > this.options.compactAtBytes) void this.maybeCompact();
   }
 
-  commitSoon(ops: Op[]): void {
+  /**
+   * Turns updates and inserts into whole-record puts against the records as they stand (and as earlier ops of the
+   * same commit leave them): in one process, reading memory and applying right after is atomic.
+   */
+  private resolve(ops: WriteOp[]): Op[] {
+    const seen = new Map<string, Record<string, unknown> | null>();
+    const current = (collection: CollectionName, id: string) => {
+      const key = `${collection}\u0000${id}`;
+      return seen.has(key) ? (seen.get(key) ?? undefined) : (this.engine.get(collection, id) as Record<string, unknown> | undefined);
+    };
+    const out: Op[] = [];
+    for (const op of ops) {
+      let resolved: Op | undefined;
+      if ('insert' in op) {
+        if (current(op.collection, op.insert.id)) throw new UniqueViolationError(op.collection, 'id');
+        resolved = { collection: op.collection, put: { ...op.insert } } as Op;
+      } else if ('update' in op) {
+        const next = applyUpdate(current(op.collection, op.update) as ({ id: string } & Record<string, unknown>) | undefined, op);
+        if (next) resolved = { collection: op.collection, put: next } as unknown as Op;
+      } else {
+        resolved = own(op);
+      }
+      if (!resolved) continue;
+      seen.set(`${resolved.collection}\u0000${'put' in resolved ? resolved.put.id : resolved.delete}`, 'put' in resolved ? (resolved.put as unknown as Record<string, unknown>) : null);
+      out.push(resolved);
+    }
+    return out;
+  }
+
+  commitSoon(ops: Array<Op | UpdateOp>): void {
     this.assertOpen();
-    const owned = ops.map(own);
+    const owned = this.resolve(ops);
     this.engine.applyAll(owned);
     this.wal.appendSoon(owned);
   }

@@ -23,6 +23,9 @@ const TABLE_0001: ReadonlyArray<{ name: string; columns: string[]; unique: strin
   { name: 'delivery_logs', columns: [], unique: [], multi: [] },
 ];
 
+/** The channel on which every write to a followed table (0002) notifies `table:id`. */
+export const CHANGE_CHANNEL = 'qrflow_changes';
+
 const MIGRATIONS: Record<string, Migration> = {
   '0001_records': {
     async up(db) {
@@ -37,6 +40,27 @@ const MIGRATIONS: Record<string, Migration> = {
     },
     async down(db) {
       for (const table of [...TABLE_0001].reverse()) await sql.raw(`DROP TABLE "${table.name}"`).execute(db);
+    },
+  },
+  // every process keeps the codes it redirects in memory and hears of each change through LISTEN/NOTIFY
+  '0002_change_notify': {
+    async up(db) {
+      await sql.raw(`CREATE FUNCTION qrflow_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    PERFORM pg_notify('${CHANGE_CHANNEL}', TG_TABLE_NAME || ':' || OLD.id);
+  ELSE
+    PERFORM pg_notify('${CHANGE_CHANNEL}', TG_TABLE_NAME || ':' || NEW.id);
+  END IF;
+  RETURN NULL;
+END $$`).execute(db);
+      for (const table of ['qrcodes', 'tombstones']) {
+        await sql.raw(`CREATE TRIGGER "${table}_notify_change" AFTER INSERT OR UPDATE OR DELETE ON "${table}" FOR EACH ROW EXECUTE FUNCTION qrflow_notify_change()`).execute(db);
+      }
+    },
+    async down(db) {
+      for (const table of ['qrcodes', 'tombstones']) await sql.raw(`DROP TRIGGER "${table}_notify_change" ON "${table}"`).execute(db);
+      await sql.raw('DROP FUNCTION qrflow_notify_change()').execute(db);
     },
   },
 };

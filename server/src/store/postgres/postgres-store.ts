@@ -1,13 +1,26 @@
 import pg from 'pg';
 import type { CollectionName, Collections } from '../records.js';
-import { UniqueViolationError, type MultiIndex, type Op, type OrderedCollection, type PageRequest, type PageResult, type Store, type UniqueIndex } from '../store.js';
+import { UniqueViolationError, type Follower, type Following, type MultiIndex, type Op, type UpdateOp, type OrderedCollection, type PageRequest, type PageResult, type Store, type UniqueIndex, type WriteOp } from '../store.js';
+import { applyUpdate } from '../update.js';
+import { ChangeFeed, FOLLOWED } from './change-feed.js';
 import { migrateToLatest } from './migrations.js';
 import { columnValues, normalise, storableJson, storableText, TABLES, type TableSpec } from './schema.js';
 
 type AnyRecord = { id: string } & Record<string, unknown>;
-/** A change queued by commitSoon and not yet written; `record` null is a delete. */
+/**
+ * A change queued by commitSoon and not yet written: a whole record (`record`; null is a delete), or field-level
+ * updates to apply over the row as the database holds it (`updates`, when no whole record is queued for the id).
+ */
 interface Pending {
-  record: AnyRecord | null;
+  record?: AnyRecord | null;
+  updates?: UpdateOp[];
+}
+
+/** A row with the queued updates applied, as it will be once they are written. */
+function fold(row: AnyRecord | undefined, updates: readonly UpdateOp[]): AnyRecord | undefined {
+  let record = row;
+  for (const op of updates) record = applyUpdate(record, op);
+  return record === undefined ? undefined : { ...record };
 }
 
 export interface PostgresStoreOptions {
@@ -29,8 +42,21 @@ function own(op: Op): Op {
   return 'put' in op ? ({ collection: op.collection, put: { ...op.put } } as Op) : op;
 }
 
-function opId(op: Op): string {
-  return 'put' in op ? op.put.id : op.delete;
+function opId(op: Op | UpdateOp): string {
+  return 'put' in op ? op.put.id : 'update' in op ? op.update : op.delete;
+}
+
+function ownWrite(op: WriteOp): WriteOp {
+  if ('insert' in op) return { collection: op.collection, insert: { ...op.insert } } as WriteOp;
+  if ('update' in op) return { ...op } as WriteOp;
+  return own(op);
+}
+
+/** A record as one transaction left it (undefined: deleted), told to this process's followers once committed. */
+interface Change {
+  collection: CollectionName;
+  id: string;
+  record: AnyRecord | undefined;
 }
 
 /** The SQL of a put (an upsert of the whole record and its indexed columns) for one table, built once. */
@@ -43,6 +69,15 @@ function upsertSql(spec: TableSpec): string {
   return `INSERT INTO ${spec.table} (${quoted.join(', ')}) VALUES (${placeholders.join(', ')}) ON CONFLICT (id) DO UPDATE SET ${updates}`;
 }
 
+/** The SQL of an insert that must not meet an existing id (the primary key's violation is a UniqueViolationError on `id`). */
+function insertSql(spec: TableSpec): string {
+  const columns = ['id', ...spec.columns, 'data'];
+  const placeholders = columns.map((_, index) => `$${index + 1}`);
+  placeholders[placeholders.length - 1] += '::jsonb';
+  return `INSERT INTO ${spec.table} (${columns.map((column) => `"${column}"`).join(', ')}) VALUES (${placeholders.join(', ')})`;
+}
+
+const INSERTS = new Map<CollectionName, string>(Object.values(TABLES).map((spec) => [spec.collection, insertSql(spec)]));
 const UPSERTS = new Map<CollectionName, string>(Object.values(TABLES).map((spec) => [spec.collection, upsertSql(spec)]));
 
 /**
@@ -54,11 +89,13 @@ const UPSERTS = new Map<CollectionName, string>(Object.values(TABLES).map((spec)
 export class PostgresStore implements Store {
   private closed = false;
   private readonly overlay = new Map<CollectionName, Map<string, Pending>>();
-  private queue: Array<{ op: Op; pending: Pending }> = [];
+  private queue: Array<{ op: Op | UpdateOp; pending: Pending }> = [];
   private flushing: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
+  private feed: ChangeFeed | undefined;
 
   private constructor(
+    private readonly connectionString: string,
     private readonly pool: pg.Pool,
     private readonly options: Required<PostgresStoreOptions>,
   ) {
@@ -77,7 +114,7 @@ export class PostgresStore implements Store {
       await pool.end().catch(() => undefined);
       throw error;
     }
-    return new PostgresStore(pool, {
+    return new PostgresStore(connectionString, pool, {
       lazyFlushMs: options.lazyFlushMs ?? 1000,
       poolSize: options.poolSize ?? 10,
       onFlushError: options.onFlushError ?? ((error) => console.error(`qrflow: writing queued changes to PostgreSQL failed (${error.message})`)),
@@ -91,10 +128,11 @@ export class PostgresStore implements Store {
 
   async get<C extends CollectionName>(collection: C, id: string): Promise<Collections[C] | undefined> {
     const queued = this.overlay.get(collection)?.get(id);
-    if (queued) return copy(queued.record ?? undefined) as Collections[C] | undefined;
+    if (queued && queued.record !== undefined) return copy(queued.record ?? undefined) as Collections[C] | undefined;
     const { rows } = await this.pool.query<{ data: Collections[C] }>(`SELECT data FROM ${TABLES[collection].table} WHERE id = $1`, [storableText(id)]);
     // the overlay is read after the query too: a change queued while it ran is newer than its answer
     const pending = this.overlay.get(collection)?.get(id);
+    if (pending?.updates) return fold(rows[0]?.data as AnyRecord | undefined, pending.updates) as Collections[C] | undefined;
     if (pending) return copy(pending.record ?? undefined) as Collections[C] | undefined;
     return rows[0]?.data;
   }
@@ -112,8 +150,12 @@ export class PostgresStore implements Store {
       }
     }
     const row = rows[0];
-    // a queued change to that record (deleted, or now holding another value) wins over the database
-    if (!row || overlay?.has(row.id)) return undefined;
+    if (!row) return undefined;
+    // queued field updates apply over the row (they must not change a unique field: see commitSoon)
+    const pending = overlay?.get(row.id);
+    if (pending?.updates) return fold(row.data as unknown as AnyRecord, pending.updates) as unknown as Collections[C] | undefined;
+    // a queued whole record (deleted, or now holding another value) wins over the database
+    if (pending) return undefined;
     return row.data;
   }
 
@@ -122,7 +164,15 @@ export class PostgresStore implements Store {
     const { rows } = await this.pool.query<{ id: string; data: Collections[C] }>(`SELECT id, data FROM ${TABLES[collection].table} WHERE "${field}" = $1 ORDER BY created_at, id`, [storableText(value)]);
     const overlay = this.overlay.get(collection);
     if (!overlay || overlay.size === 0) return rows.map((row) => row.data);
-    const out = rows.filter((row) => !overlay.has(row.id)).map((row) => row.data);
+    const out: Collections[C][] = [];
+    for (const row of rows) {
+      const pending = overlay.get(row.id);
+      if (!pending) out.push(row.data);
+      else if (pending.updates) {
+        const folded = fold(row.data as unknown as AnyRecord, pending.updates);
+        if (folded) out.push(folded as unknown as Collections[C]);
+      }
+    }
     for (const pending of overlay.values()) if (pending.record && pending.record[field] === value) out.push({ ...pending.record } as unknown as Collections[C]);
     return out;
   }
@@ -185,20 +235,34 @@ export class PostgresStore implements Store {
     }
   }
 
-  async commit(ops: Op[]): Promise<void> {
+  async commit(ops: WriteOp[]): Promise<void> {
     this.assertOpen();
-    const owned = ops.map(own);
+    const owned = ops.map(ownWrite);
     // what commitSoon queued before this call is written first, so a later commit is never undone by an earlier change
     await this.flush();
-    await this.transaction(owned);
+    this.echo(await this.transaction(owned));
   }
 
-  commitSoon(ops: Op[]): void {
+  /** Tells this process's followers of its own committed changes without waiting for the notification. */
+  private echo(changes: Change[]): void {
+    if (!this.feed) return;
+    for (const change of changes) this.feed.local(change.collection, change.id, change.record);
+  }
+
+  commitSoon(ops: Array<Op | UpdateOp>): void {
     this.assertOpen();
-    for (const op of ops.map(own)) {
-      const pending: Pending = { record: 'put' in op ? (op.put as unknown as AnyRecord) : null };
+    for (const op of ops.map((o) => ('update' in o ? { ...o } : own(o)))) {
       let overlay = this.overlay.get(op.collection);
       if (!overlay) this.overlay.set(op.collection, (overlay = new Map()));
+      let pending: Pending;
+      if ('update' in op) {
+        if (op.expect) throw new TypeError('commitSoon takes no conditional updates (expect): use commit');
+        const queued = overlay.get(op.update);
+        // over a queued whole record the update applies at once; otherwise it waits to apply over the row
+        pending = queued && queued.record !== undefined ? { record: applyUpdate(queued.record ?? undefined, op) ?? null } : { updates: [...(queued?.updates ?? []), op] };
+      } else {
+        pending = { record: 'put' in op ? (op.put as unknown as AnyRecord) : null };
+      }
       overlay.set(opId(op), pending);
       this.queue.push({ op, pending });
     }
@@ -210,10 +274,22 @@ export class PostgresStore implements Store {
     return this.flushing ?? Promise.resolve();
   }
 
+  /**
+   * Follows a collection through LISTEN/NOTIFY on a connection of its own (see change-feed.ts): every write to the
+   * table, from any process, notifies; this process's own commits are also told at once, before `commit` resolves.
+   */
+  async follow<C extends 'qrcodes' | 'tombstones'>(collection: C, follower: Follower<Collections[C]>): Promise<Following> {
+    this.assertOpen();
+    if (!FOLLOWED.includes(collection)) throw new Error(`The ${collection} collection cannot be followed`);
+    this.feed ??= new ChangeFeed(this.connectionString);
+    return this.feed.add(collection, follower as unknown as Follower<AnyRecord>);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    await this.feed?.close();
     try {
       await this.flush();
       if (this.queue.length > 0) throw new Error(`${this.queue.length} queued changes could not be written to PostgreSQL before closing`);
@@ -227,7 +303,7 @@ export class PostgresStore implements Store {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0);
         try {
-          await this.transaction(batch.map((entry) => entry.op));
+          this.echo(await this.transaction(batch.map((entry) => entry.op)));
           this.settle(batch);
         } catch (error) {
           if (!(error instanceof UniqueViolationError)) {
@@ -239,7 +315,7 @@ export class PostgresStore implements Store {
           // one op breaks a unique index: write the others one by one and drop only the offenders
           for (const entry of batch) {
             try {
-              await this.transaction([entry.op]);
+              this.echo(await this.transaction([entry.op]));
             } catch (single) {
               this.options.onFlushError(single as Error);
               if (!(single instanceof UniqueViolationError)) {
@@ -257,7 +333,7 @@ export class PostgresStore implements Store {
   }
 
   /** Forgets overlay entries once written, unless a newer queued change replaced them meanwhile. */
-  private settle(batch: Array<{ op: Op; pending: Pending }>): void {
+  private settle(batch: Array<{ op: Op | UpdateOp; pending: Pending }>): void {
     for (const { op, pending } of batch) {
       const overlay = this.overlay.get(op.collection);
       const id = opId(op);
@@ -270,21 +346,40 @@ export class PostgresStore implements Store {
     if (this.overlay.get(collection)?.size) await this.flush();
   }
 
-  private async transaction(ops: Op[]): Promise<void> {
-    if (ops.length === 0) return;
+  private async transaction(ops: WriteOp[]): Promise<Change[]> {
+    if (ops.length === 0) return [];
+    const changes: Change[] = [];
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
       for (const op of ops) {
         const spec = TABLES[op.collection];
-        if ('put' in op) {
-          const record = op.put as unknown as AnyRecord;
+        const upsert = async (record: AnyRecord) => {
           await client.query(UPSERTS.get(op.collection) as string, [storableText(record.id), ...columnValues(spec, record), storableJson(record)]);
+          changes.push({ collection: op.collection, id: record.id, record });
+        };
+        if ('put' in op) {
+          await upsert(op.put as unknown as AnyRecord);
+        } else if ('insert' in op) {
+          const record = op.insert as unknown as AnyRecord;
+          await client.query(INSERTS.get(op.collection) as string, [storableText(record.id), ...columnValues(spec, record), storableJson(record)]);
+          changes.push({ collection: op.collection, id: record.id, record });
+        } else if ('update' in op) {
+          if (op.ifMissing) {
+            // a missing record is created first, so the row lock below holds against a concurrent creator too
+            const start = { ...(op.ifMissing as unknown as AnyRecord), id: op.update };
+            await client.query(`${INSERTS.get(op.collection) as string} ON CONFLICT (id) DO NOTHING`, [storableText(start.id), ...columnValues(spec, start), storableJson(start)]);
+          }
+          const { rows } = await client.query<{ data: AnyRecord }>(`SELECT data FROM ${spec.table} WHERE id = $1 FOR UPDATE`, [storableText(op.update)]);
+          const next = applyUpdate(rows[0]?.data, op);
+          if (next) await upsert(next);
         } else {
           await client.query(`DELETE FROM ${spec.table} WHERE id = $1`, [storableText(op.delete)]);
+          changes.push({ collection: op.collection, id: op.delete, record: undefined });
         }
       }
       await client.query('COMMIT');
+      return changes;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw translate(error);
@@ -303,6 +398,7 @@ function translate(error: unknown): unknown {
   const pgError = error as { code?: string; constraint?: string };
   if (pgError?.code !== UNIQUE_VIOLATION) return error;
   for (const spec of Object.values(TABLES)) {
+    if (pgError.constraint === `${spec.collection}_pkey`) return new UniqueViolationError(spec.collection, 'id');
     const unique = spec.unique.find((u) => u.constraint === pgError.constraint);
     if (unique) return new UniqueViolationError(spec.collection, unique.field);
   }
