@@ -425,7 +425,7 @@ export interface paths {
         };
         /**
          * Make a static QR image from a link (works pasted into a browser tab)
-         * @description Encodes `data` into a PNG or SVG without storing a code: copy the request URL and paste it into a browser tab to see the image.
+         * @description Encodes `data` into a PNG or SVG without storing a code: copy the request URL and paste it into a browser tab to see the image. `foreground`, `background`, `margin` and `error_correction` take the same values as a stored code's `style`.
          *
          *     **This is the only endpoint that accepts the API key as a query parameter (`api_key`).** That is a risk: a URL is kept in browser history and bookmarks, sent in `Referer` headers, and written to the access logs of proxies and load balancers between you and qrflow. qrflow redacts `api_key` from its own request logs. Use the `Authorization: Bearer` header (which wins when both are given) from code, use a key with only the `qr:read` scope for links, and renew it if a link leaks.
          *
@@ -3999,6 +3999,14 @@ export interface operations {
                 format?: "png" | "svg";
                 /** @description Width and height in pixels, 64 to 2048. */
                 size?: number;
+                /** @description Colour of the dark modules, `#rrggbb` (URL-encode `#` as `%23`) or `rrggbb`. Default `#000000`. */
+                foreground?: string;
+                /** @description Colour of the light modules and the margin, `#rrggbb` or `rrggbb`. Default `#ffffff`. */
+                background?: string;
+                /** @description Quiet zone around the code, in modules, 0 to 16. Default 4. */
+                margin?: number | null;
+                /** @description Error correction level: L (7%), M (15%, default), Q (25%) or H (30%). */
+                error_correction?: "L" | "M" | "Q" | "H";
                 /** @description Your API key (`qr_live_…`), for links pasted into a browser tab. Prefer the `Authorization: Bearer` header, which wins when both are sent: a key in a URL ends up in browser history, bookmarks, and the logs of any proxy on the way. */
                 api_key?: string;
             };

@@ -86,7 +86,7 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
       params: IdParams,
       responses: { 200: { description: 'The code', schema: envelope(QrSchema) } },
       handler: async (req, res, { params }) => {
-        res.json({ data: qr.view(await qr.find(dataWorkspace(req.auth!), params.id)) });
+        res.json({ data: await qr.view(await qr.find(dataWorkspace(req.auth!), params.id)) });
       },
     }),
     update('put'),
@@ -169,7 +169,7 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
       responses: { 200: { description: 'The analytics', schema: envelope(AnalyticsSchema) } },
       handler: async (req, res, { params, query }) => {
         const record = await qr.find(dataWorkspace(req.auth!), params.id);
-        res.json({ data: analytics.compute(record.id, query) });
+        res.json({ data: await analytics.compute(record.id, query) });
       },
     }),
   ] as AnyRoute[];

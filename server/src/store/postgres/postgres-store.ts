@@ -4,6 +4,7 @@ import { UniqueViolationError, type Follower, type Following, type MultiIndex, t
 import { applyUpdate } from '../update.js';
 import { ChangeFeed, FOLLOWED } from './change-feed.js';
 import { migrateToLatest } from './migrations.js';
+import { PostgresScans, type PostgresScansOptions } from './scans.js';
 import { columnValues, normalise, storableJson, storableText, TABLES, type TableSpec } from './schema.js';
 
 type AnyRecord = { id: string } & Record<string, unknown>;
@@ -30,6 +31,8 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   /** Told when a batch of `commitSoon` changes could not be written (it is retried, or dropped if it breaks a unique index). */
   onFlushError?: (error: Error) => void;
+  /** Scan batching (write delay, batch size). */
+  scans?: PostgresScansOptions;
 }
 
 const UNIQUE_VIOLATION = '23505';
@@ -92,15 +95,19 @@ export class PostgresStore implements Store {
   private queue: Array<{ op: Op | UpdateOp; pending: Pending }> = [];
   private flushing: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
+  /** Scans, in the month-partitioned `scans` table and its roll-ups. */
+  readonly scans: PostgresScans;
   private feed: ChangeFeed | undefined;
 
   private constructor(
     private readonly connectionString: string,
     private readonly pool: pg.Pool,
-    private readonly options: Required<PostgresStoreOptions>,
+    private readonly options: Required<Omit<PostgresStoreOptions, 'scans'>>,
+    scans: PostgresScansOptions = {},
   ) {
     this.timer = setInterval(() => void this.flush(), options.lazyFlushMs);
     this.timer.unref();
+    this.scans = new PostgresScans(pool, scans);
   }
 
   /** Connects, brings the schema to the latest migration (once, under an advisory lock) and returns the store. */
@@ -118,7 +125,7 @@ export class PostgresStore implements Store {
       lazyFlushMs: options.lazyFlushMs ?? 1000,
       poolSize: options.poolSize ?? 10,
       onFlushError: options.onFlushError ?? ((error) => console.error(`qrflow: writing queued changes to PostgreSQL failed (${error.message})`)),
-    });
+    }, options.scans);
   }
 
   async ping(): Promise<void> {
@@ -291,6 +298,7 @@ export class PostgresStore implements Store {
     clearInterval(this.timer);
     await this.feed?.close();
     try {
+      await this.scans.close();
       await this.flush();
       if (this.queue.length > 0) throw new Error(`${this.queue.length} queued changes could not be written to PostgreSQL before closing`);
     } finally {
