@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { encodeScanRecord, SCAN_MAGIC, SCAN_RECORD_BYTES } from '../server/src/analytics/scan-store.js';
+import { encodeScanRecord, SCAN_MAGIC, SCAN_RECORD_BYTES } from '../server/src/store/embedded/scan-log.js';
 import { hashPassword } from '../server/src/auth/passwords.js';
 import { displayPrefix, generateKeySecret, hashSecret } from '../server/src/keys/key-format.js';
 import { BASE62, newId } from '../server/src/random.js';

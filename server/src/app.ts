@@ -7,6 +7,7 @@ import { systemClock } from './clock.js';
 import type { Config } from './config.js';
 import type { Context } from './context.js';
 import type { Store } from './store/store.js';
+import type { ScanStorage } from './store/scans.js';
 import { loadPlans } from './workspaces/plans.js';
 import { WorkspaceService } from './workspaces/service.js';
 import { KeyService } from './keys/service.js';
@@ -26,9 +27,9 @@ import { errorHandler, notFoundHandler } from './http/errors.js';
 import { requestLog } from './http/request-log.js';
 import { fastJson, routeTableListener } from './http/express-compat.js';
 import type { AnyRoute } from './http/route.js';
+import { describeMiddleware } from './http/answers.js';
 import { buildOpenApiDocument, docsRouter } from './docs/openapi.js';
 import { consoleRouter } from './console/static.js';
-import { ScanStore } from './analytics/scan-store.js';
 import { redisPinger } from './health/redis.js';
 import { healthRoutes } from './health/routes.js';
 import { AnalyticsService } from './analytics/service.js';
@@ -52,6 +53,9 @@ import { webhookRoutes } from './webhooks/routes.js';
 import { WebhookService } from './webhooks/service.js';
 import { sendTestEvent } from './webhooks/test-event.js';
 
+/** The largest JSON body accepted (body-parser's syntax); larger ones answer 413 `payload_too_large`. */
+export const JSON_BODY_LIMIT = '1mb';
+
 export interface AppOptions {
   config: Config;
   store: Store;
@@ -71,7 +75,7 @@ export interface QrflowApp {
     sessions: SessionService;
     activity: KeyActivity;
     qr: QrService;
-    scans: ScanStore;
+    scans: ScanStorage;
     recorder: ScanRecorder;
     meter: UsageMeter;
     events: EventService;
@@ -102,7 +106,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   const keys = new KeyService(ctx, workspaces);
   const sessions = new SessionService(ctx, workspaces);
   const activity = new KeyActivity(ctx);
-  const scans = await ScanStore.open(ctx.config.dataFile);
+  const scans = options.store.scans;
   const events = new EventService(ctx);
   const qr = new QrService(ctx, events, (id) => scans.humanCount(id));
   const analytics = new AnalyticsService(scans, ctx.clock);
@@ -156,7 +160,14 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   ];
 
   const registry = new OpenAPIRegistry();
-  const bodyParser = express.json({ limit: '1mb', strict: true, type: ['application/json', 'application/*+json'] });
+  // the errors it raises become these answers in http/errors.ts
+  const bodyParser = describeMiddleware(express.json({ limit: JSON_BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }), {
+    answers: [
+      { status: 400, codes: ['invalid_json'], when: 'The body is not valid JSON' },
+      { status: 413, codes: ['payload_too_large'], when: `The body is larger than ${JSON_BODY_LIMIT.toUpperCase().replace('MB', ' MB')}` },
+      { status: 415, codes: ['unsupported_encoding'], when: 'The body has a Content-Encoding or charset other than UTF-8 JSON (identity, gzip, deflate or br)' },
+    ],
+  });
   const dispatch = mountRoutes(registry, routes, { authenticator, afterAuth, bodyParser, csrf: csrf.forCookieSessions });
 
   const app = express();
@@ -211,7 +222,6 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
       await activity.stop();
       await meter.stop();
       await recorder.stop();
-      await scans.close();
       await renderer.close();
       await redisHealth?.close();
       await redis?.close();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callApi, openFromSidebar, PASSWORD, signIn, startConsole, type ConsoleHarness } from './harness.js';
+import { callApi, expectAccessible, openFromSidebar, PASSWORD, signIn, startConsole, type ConsoleHarness } from './harness.js';
 
 let h: ConsoleHarness;
 
@@ -48,6 +48,7 @@ describe('first run and API keys in the console', () => {
     await shown.getByText("You won't be able to see it again").waitFor();
     const secret = await shown.getByLabel('Secret').inputValue();
     expect(secret).toMatch(/^qr_live_[A-Za-z0-9]{32}$/);
+    await expectAccessible(page, 'the new key dialog');
     await shown.getByRole('button', { name: 'Copy' }).click();
     await shown.getByRole('button', { name: 'Copied' }).waitFor();
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
@@ -98,6 +99,7 @@ describe('first run and API keys in the console', () => {
     const renew = page.getByRole('alertdialog', { name: /Renew “Zapier-Integration”/ });
     await renew.getByText(/Renewals left today/).waitFor();
     expect(await renew.innerText()).toMatch(/5\s+of 5/);
+    await expectAccessible(page, 'the renew confirmation');
     await renew.getByRole('button', { name: 'Renew key' }).click();
     const renewed = page.getByRole('dialog', { name: 'New secret for Zapier-Integration' });
     const newSecret = await renewed.getByLabel('Secret').inputValue();
@@ -117,6 +119,8 @@ describe('first run and API keys in the console', () => {
     // revoke behind a confirmation naming the key; it stays listed
     await page.getByRole('button', { name: 'Revoke Zapier-Integration' }).click();
     const revoke = page.getByRole('alertdialog', { name: 'Revoke “Zapier-Integration”?' });
+    await revoke.waitFor();
+    await expectAccessible(page, 'the revoke confirmation');
     await revoke.getByRole('button', { name: 'Revoke key' }).click();
     await row.getByText('Revoked', { exact: true }).waitFor();
     const revoked = await callApi(h.baseUrl, 'GET', '/api/v1/qr', newSecret);
@@ -169,5 +173,33 @@ describe('first run and API keys in the console', () => {
     await page.getByRole('region', { name: 'API key list' }).getByRole('row', { name: /Dev-Testing/ }).getByText('Test', { exact: true }).waitFor();
     const me = await callApi(h.baseUrl, 'GET', '/api/v1/me', secret);
     expect((me.body.data as { key: { mode: string } }).key.mode).toBe('test');
+  });
+
+  it('flags keys unused for 90 days, and says what to do when the plan has expired', async () => {
+    const { workspace, email } = await h.createWorkspace('Lapsed');
+    const owner = (await h.running.store.findMany('members', 'workspace_id', workspace.id))[0]!.user_id;
+    const old = (await h.running.app.services.keys.create(workspace, { name: 'Old-Cron-Job' }, owner)).key;
+    await h.running.app.services.keys.create(workspace, { name: 'Fresh-Key' }, owner);
+    // made 120 days ago, last used 91 days ago
+    const stored = (await h.running.store.get('keys', old.id))!;
+    const day = 24 * 3600 * 1000;
+    await h.running.store.commit([{ collection: 'keys', put: { ...stored, created_at: new Date(Date.now() - 120 * day).toISOString(), last_used_at: new Date(Date.now() - 91 * day).toISOString() } }]);
+    await h.running.app.services.workspaces.setPlan(workspace, workspace.plan, 'expired');
+
+    const { page } = await h.newPage();
+    await signIn(page, email);
+    await openFromSidebar(page, 'API settings');
+    const keyList = page.getByRole('region', { name: 'API key list' });
+    const oldRow = keyList.getByRole('row', { name: /Old-Cron-Job/ });
+    await oldRow.getByText('Unused 90+ days: consider revoking').waitFor();
+    expect(await oldRow.locator('time').nth(1).innerText()).toMatch(/3 months ago|91 days ago/);
+    expect(await keyList.getByRole('row', { name: /Fresh-Key/ }).getByText(/Unused 90\+ days/).count()).toBe(0);
+
+    // the plan: Expired, what it means and the command that reactivates it
+    const usage = page.getByRole('region', { name: 'Usage' });
+    await usage.getByText('Expired', { exact: true }).waitFor();
+    const notice = usage.getByText(/The subscription has expired/);
+    expect(await notice.innerText()).toMatch(/subscription_inactive/);
+    expect(await notice.innerText()).toContain(`npx qrflow plan set --workspace ${workspace.name} --plan ${workspace.plan} --status active`);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openFromSidebar, signIn, startConsole, type ConsoleHarness } from './harness.js';
+import { expectAccessible, openFromSidebar, signIn, startConsole, type ConsoleHarness } from './harness.js';
 
 let h: ConsoleHarness;
 
@@ -21,11 +21,13 @@ describe('members in the console', () => {
     const add = page.getByRole('dialog', { name: 'Add member' });
     await add.getByLabel('Email').fill('designer@example.test');
     await add.getByLabel('Role').selectOption('member');
+    await expectAccessible(page, 'the add-member dialog');
     await add.getByRole('button', { name: 'Add member' }).click();
     const added = page.getByRole('dialog', { name: 'Member added' });
     await added.getByText("You won't be able to see it again").waitFor();
     const temporaryPassword = await added.getByLabel('Temporary password').inputValue();
     expect(temporaryPassword.length).toBeGreaterThanOrEqual(10);
+    await expectAccessible(page, 'the temporary password dialog');
     await added.getByRole('button', { name: 'Done' }).click();
     expect(await page.content()).not.toContain(temporaryPassword);
     const row = page.getByRole('row', { name: /designer@example\.test/ });
@@ -54,10 +56,14 @@ describe('members in the console', () => {
 
     // remove behind a confirmation
     await page.getByRole('button', { name: 'Remove designer@example.test' }).click();
+    await page.getByRole('alertdialog', { name: 'Remove designer@example.test?' }).waitFor();
+    await expectAccessible(page, 'the remove-member confirmation');
     await page.getByRole('alertdialog', { name: 'Remove designer@example.test?' }).getByRole('button', { name: 'Remove member' }).click();
     await expect.poll(() => page.getByRole('row', { name: /designer@example\.test/ }).count()).toBe(0);
     await page.reload();
     await page.getByRole('row', { name: new RegExp(owner) }).waitFor();
     expect(await page.getByRole('row', { name: /designer@example\.test/ }).count()).toBe(0);
+    // the temporary password is in no log line
+    expect(h.logs()).not.toContain(temporaryPassword);
   });
 });

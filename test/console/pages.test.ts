@@ -140,21 +140,30 @@ describe('every console page, at desktop width and on a 375 px phone', () => {
     expect(cspViolations).toEqual([]);
   });
 
-  it('dialogs keep the keyboard inside and close with Escape', async () => {
+  it('dialogs keep the keyboard inside (Tab and Shift+Tab) and close with Escape, focus back on the opener', async () => {
     const { page } = await h.newPage();
     await signIn(page, 'owner@northwind.example');
-    await openFromSidebar(page, 'API settings');
-    const opener = page.getByRole('button', { name: 'Create API key' });
-    await opener.click();
-    const dialog = page.getByRole('dialog', { name: 'Create API key' });
-    await dialog.waitFor();
-    for (let i = 0; i < 25; i++) {
-      await page.keyboard.press('Tab');
-      const inside = await page.evaluate(() => document.activeElement?.closest('dialog') !== null || document.activeElement === document.body);
-      expect(inside).toBe(true);
+    for (const [where, opener, name] of [
+      ['API settings', 'Create API key', 'Create API key'],
+      ['QR codes', 'Create QR code', 'Create QR code'],
+      ['Members', 'Add member', 'Add member'],
+      ['Webhooks', 'Add webhook', 'Add webhook'],
+    ] as const) {
+      await openFromSidebar(page, where);
+      await page.getByRole('heading', { name: where, level: 1 }).waitFor();
+      await page.waitForLoadState('networkidle');
+      await page.getByRole('button', { name: opener }).click();
+      await page.getByRole('dialog', { name }).waitFor();
+      for (const key of ['Tab', 'Shift+Tab']) {
+        for (let i = 0; i < 20; i++) {
+          await page.keyboard.press(key);
+          const inside = await page.evaluate(() => document.activeElement?.closest('dialog') !== null || document.activeElement === document.body);
+          expect(inside, `${name}: ${key} ${i + 1} left the dialog`).toBe(true);
+        }
+      }
+      await page.keyboard.press('Escape');
+      await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+      await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe(opener);
     }
-    await page.keyboard.press('Escape');
-    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Create API key');
   });
 });

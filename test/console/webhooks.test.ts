@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReceiver, waitFor, type Receiver } from '../../server/src/webhooks/test-receiver.js';
-import { openFromSidebar, signIn, startConsole, type ConsoleHarness } from './harness.js';
+import { expectAccessible, openFromSidebar, signIn, startConsole, type ConsoleHarness } from './harness.js';
 
 let h: ConsoleHarness;
 let receiver: Receiver;
@@ -26,10 +26,12 @@ describe('webhooks and the events feed in the console', () => {
     const add = page.getByRole('dialog', { name: 'Add webhook' });
     await add.getByLabel('Receiver URL').fill(receiver.url('/console'));
     await add.getByLabel(/qr\.created/).check();
+    await expectAccessible(page, 'the add-webhook dialog');
     await add.getByRole('button', { name: 'Add webhook' }).click();
     const added = page.getByRole('dialog', { name: 'Webhook added' });
     const secret = await added.getByLabel('Secret').inputValue();
     expect(secret).toMatch(/^whsec_/);
+    await expectAccessible(page, 'the signing secret dialog');
     await added.getByRole('button', { name: 'Done' }).click();
     expect(await page.content()).not.toContain(secret);
     const card = page.getByRole('article', { name: `Webhook ${receiver.url('/console')}` });
@@ -55,8 +57,12 @@ describe('webhooks and the events feed in the console', () => {
     // delete
     await openFromSidebar(page, 'Webhooks');
     await page.getByRole('button', { name: `Delete webhook ${receiver.url('/console')}` }).click();
+    await page.getByRole('alertdialog', { name: 'Delete this webhook?' }).waitFor();
+    await expectAccessible(page, 'the delete-webhook confirmation');
     await page.getByRole('alertdialog', { name: 'Delete this webhook?' }).getByRole('button', { name: 'Delete webhook' }).click();
     await page.getByText('No webhooks yet.').waitFor();
+    // the signing secret is in no log line
+    expect(h.logs()).not.toContain(secret);
   });
 
   it('"Send test event" answers with the receiver\'s status', async () => {

@@ -1,10 +1,10 @@
 import { ValidationError } from '../errors.js';
 import type { Clock } from '../clock.js';
-import type { ScanStore } from './scan-store.js';
+import { QUARTER_HOUR_MS, SCAN_DIMENSIONS, type ScanStorage } from '../store/scans.js';
+import { VisitorSet } from './visitor-set.js';
 
 export type Interval = 'day' | 'week' | 'month';
 const DAY_MS = 24 * 3600_000;
-const QUARTER_HOUR_MS = 15 * 60_000;
 /** Longest range one request may ask for. */
 export const MAX_RANGE_DAYS = 2 * 366;
 
@@ -98,17 +98,17 @@ function periodsBetween(first: string, last: string, interval: Interval): string
   return out;
 }
 
-function top(counts: Map<number, number>, name: (id: number) => string): Breakdown[] {
+function top(counts: Map<string, number>): Breakdown[] {
   return [...counts]
-    .map(([id, scans]) => ({ value: name(id), scans }))
+    .map(([value, scans]) => ({ value, scans }))
     .sort((a, b) => b.scans - a.scans || (a.value < b.value ? -1 : 1));
 }
 
 /** Scan analytics of one code: totals, unique visitors, a zero-filled time series in the caller's time zone, and breakdowns. */
 export class AnalyticsService {
-  constructor(private readonly scans: ScanStore, private readonly clock: Clock) {}
+  constructor(private readonly scans: ScanStorage, private readonly clock: Clock) {}
 
-  compute(qrId: string, query: AnalyticsQuery): Analytics {
+  async compute(qrId: string, query: AnalyticsQuery): Promise<Analytics> {
     try {
       new Intl.DateTimeFormat('en-US', { timeZone: query.tz });
     } catch {
@@ -120,33 +120,20 @@ export class AnalyticsService {
     if (to - from > MAX_RANGE_DAYS * DAY_MS) throw new ValidationError(`The range may span at most ${MAX_RANGE_DAYS} days.`, [{ field: 'from', message: `range over ${MAX_RANGE_DAYS} days` }]);
 
     const dateOf = localDates(query.tz);
-    const series = new Map<string, { scans: number; visitors: Set<number> }>();
-    for (const period of periodsBetween(dateOf(from), dateOf(Math.max(from, to - 1)), query.interval)) series.set(period, { scans: 0, visitors: new Set() });
-    const view = this.scans.view();
-    const visitors = new Set<number>();
-    const countries = new Map<number, number>();
-    const devices = new Map<number, number>();
-    const os = new Map<number, number>();
-    const browsers = new Map<number, number>();
-    const referrers = new Map<number, number>();
-    const bump = (map: Map<number, number>, id: number) => map.set(id, (map.get(id) ?? 0) + 1);
-    let total = 0;
-    for (const i of this.scans.scansOf(qrId, from, to)) {
-      if (!query.include_bots && (view.flags[i] as number) & 1) continue;
-      total++;
-      const visitor = view.visitor[i] as number;
-      visitors.add(visitor);
-      const bucket = series.get(periodOf(dateOf(view.time[i] as number), query.interval));
-      if (bucket) {
-        bucket.scans++;
-        bucket.visitors.add(visitor);
+    const series = new Map<string, { scans: number; visitors: VisitorSet }>();
+    for (const period of periodsBetween(dateOf(from), dateOf(Math.max(from, to - 1)), query.interval)) series.set(period, { scans: 0, visitors: new VisitorSet() });
+    const visitors = new VisitorSet();
+    // the storage hands over scans grouped within quarter hours (single scans, or roll-up rows): each group falls in one period
+    const { total, breakdowns } = await this.scans.tally({ qrId, from, to, includeBots: query.include_bots }, (time, scans, groupVisitors) => {
+      const bucket = series.get(periodOf(dateOf(time), query.interval));
+      if (bucket) bucket.scans += scans;
+      for (let k = 0; k < groupVisitors.length; k++) {
+        const visitor = groupVisitors[k] as number;
+        visitors.add(visitor);
+        bucket?.visitors.add(visitor);
       }
-      bump(countries, view.country[i] as number);
-      bump(devices, view.device[i] as number);
-      bump(os, view.os[i] as number);
-      bump(browsers, view.browser[i] as number);
-      bump(referrers, view.referrer[i] as number);
-    }
+    });
+    const [countries, devices, os, browsers, referrers] = SCAN_DIMENSIONS.map((dimension) => top(breakdowns[dimension]));
     return {
       qr_id: qrId,
       from: new Date(from).toISOString(),
@@ -157,11 +144,11 @@ export class AnalyticsService {
       total_scans: total,
       unique_scans: visitors.size,
       timeseries: [...series].map(([period, bucket]) => ({ period, scans: bucket.scans, unique_scans: bucket.visitors.size })),
-      countries: top(countries, view.string),
-      devices: top(devices, view.string),
-      os: top(os, view.string),
-      browsers: top(browsers, view.string),
-      referrers: top(referrers, view.string),
+      countries: countries as Breakdown[],
+      devices: devices as Breakdown[],
+      os: os as Breakdown[],
+      browsers: browsers as Breakdown[],
+      referrers: referrers as Breakdown[],
     };
   }
 }

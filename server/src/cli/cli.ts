@@ -9,6 +9,7 @@ import { KeyService } from '../keys/service.js';
 import { DataFileLockedError } from '../store/embedded/lock.js';
 import { CorruptDataError } from '../store/embedded/wal.js';
 import { openStore } from '../store/open-store.js';
+import { migrateStore } from '../store/migrate-store.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import type { Store } from '../store/store.js';
 import type { AdminAnswer } from './admin-socket.js';
@@ -204,6 +205,33 @@ export async function runCli(argv: string[], io: CliIo, env: NodeJS.ProcessEnv =
         const workspace = await workspaces.setPlan(await workspaces.find(opts.workspace), opts.plan, opts.status);
         print(`Workspace ${workspace.name} is on the ${workspace.plan} plan (${workspace.plan_status}).`, { workspace });
       });
+    });
+
+  program
+    .command('migrate-store')
+    .description('copy an embedded deployment (every record and every scan) into PostgreSQL; run it with the server stopped')
+    .option('--from <file>', 'the data file (default: --data, QRFLOW_DATA_FILE or ./data/qrflow.json)')
+    .option('--to <url>', 'the PostgreSQL URL (default: QRFLOW_DATABASE_URL)')
+    .addHelpText(
+      'after',
+      '\nThe server must be stopped: the data file is opened with its lock. Safe to run again: records and scans already\ncopied are skipped, so a second run copies nothing and an interrupted run is completed by the next one.\nThe counts are checked at the end; a mismatch exits 1.',
+    )
+    .action(async (opts: { from?: string; to?: string }) => {
+      const config = loadConfig(env);
+      const dataFile = opts.from ? path.resolve(opts.from) : program.opts().data ? path.resolve(program.opts().data as string) : config.dataFile;
+      const databaseUrl = opts.to ?? config.databaseUrl;
+      if (!databaseUrl || !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new UsageError('--to must be a postgres:// URL (or set QRFLOW_DATABASE_URL).');
+      const reports = await migrateStore(dataFile, databaseUrl);
+      const wrong = reports.filter((r) => r.verified !== r.source);
+      const copied = reports.reduce((sum, r) => sum + r.copied, 0);
+      const lines = reports.map((r) => `${r.name.padEnd(14)} ${String(r.source).padStart(9)} in the data file  ${String(r.copied).padStart(9)} copied  ${String(r.present).padStart(9)} already there  ${String(r.verified).padStart(9)} in PostgreSQL${r.verified === r.source ? '' : '  MISMATCH'}`);
+      const summary = wrong.length
+        ? `Mismatch in ${wrong.map((r) => r.name).join(', ')}: PostgreSQL does not hold exactly what the data file does.`
+        : copied === 0
+          ? 'Nothing new to copy: PostgreSQL already holds every record and scan of the data file.'
+          : `Copied ${copied} records and scans; PostgreSQL now holds everything in the data file.`;
+      print([...lines, summary].join('\n'), { collections: reports, copied, ok: wrong.length === 0 });
+      if (wrong.length) exitCode = 1;
     });
 
   try {

@@ -137,7 +137,7 @@ describe('paging the events feed', () => {
     const codes: QrView[] = [await createQr(srv, key, { name: 'Burst', destination_url: 'https://example.com/' })];
     // a burst of scans in one millisecond whose numbers cross a power of ten (9 and 10 order differently as text)
     await srv.running.app.services.recorder.drain();
-    const firstScan = srv.running.app.services.scans.size;
+    const firstScan = await srv.running.app.services.scans.count();
     const boundary = 10 ** String(firstScan).length;
     let humanScans = 0;
     for (let n = firstScan; n <= boundary; n++, humanScans++) await scan(srv, codes[0]!.short_code!, { 'user-agent': USER_AGENTS.windowsChrome });

@@ -1,5 +1,5 @@
 import { iso } from '../clock.js';
-import type { Scan } from '../analytics/scan-store.js';
+import type { Scan } from '../store/scans.js';
 import type { EventPayload } from '../store/records.js';
 
 /** The scan object of qr.scanned events, with its code's id and name. */

@@ -6,7 +6,7 @@ import { decodeCursor, encodeCursor, type Position } from '../http/cursor.js';
 import { ValidationError } from '../errors.js';
 import { iso } from '../clock.js';
 import type { Context } from '../context.js';
-import type { ScanStore } from '../analytics/scan-store.js';
+import type { ScanStorage } from '../store/scans.js';
 import type { EventPayload } from '../store/records.js';
 import { EVENT_TYPES, payloadOf } from './service.js';
 import { scanEvent } from './feed.js';
@@ -45,11 +45,11 @@ function compare(a: Position, b: Position): number {
 }
 
 /** The events feed: stored qr.created/updated/deleted events merged with scan events from the scan log, newest first. */
-export function eventRoutes(ctx: Context, scans: ScanStore): AnyRoute[] {
+export function eventRoutes(ctx: Context, scans: ScanStorage): AnyRoute[] {
   async function positionOf(workspaceId: string, after: string): Promise<Position> {
     const scan = SCAN_EVENT.exec(after);
     if (scan) {
-      const record = scans.scanAt(Number(scan[1]));
+      const record = await scans.get(Number(scan[1]));
       if (record && record.workspaceId === workspaceId) return { created_at: iso(record.time), id: after };
     } else if (after.startsWith('evt_')) {
       const event = await ctx.store.get('events', after);
@@ -60,15 +60,12 @@ export function eventRoutes(ctx: Context, scans: ScanStore): AnyRoute[] {
     throw new ValidationError('after must be an event id of this workspace or an ISO-8601 time.', [{ field: 'after', message: 'unknown event id or invalid time' }]);
   }
 
-  function scanEvents(workspaceId: string, limit: number, before: Position | undefined, after: Position | undefined): EventPayload[] {
+  async function scanEvents(workspaceId: string, limit: number, before: Position | undefined, after: Position | undefined): Promise<EventPayload[]> {
     const out: EventPayload[] = [];
     const maxTime = before ? Date.parse(before.created_at) : Infinity;
     const minTime = after ? Date.parse(after.created_at) : -Infinity;
-    for (const i of scans.newestOfWorkspace(workspaceId, maxTime)) {
-      if (scans.timeAt(i) < minTime) break;
-      if (scans.isBot(i)) continue;
-      const scan = scans.scanAt(i);
-      if (!scan) continue;
+    for await (const scan of scans.newestOfWorkspace(workspaceId, maxTime, minTime)) {
+      const i = scan.id;
       const position = { created_at: iso(scan.time), id: `evt_scan_${i}` };
       if (before && compare(position, before) >= 0) continue;
       if (after && compare(position, after) <= 0) continue;
@@ -82,6 +79,7 @@ export function eventRoutes(ctx: Context, scans: ScanStore): AnyRoute[] {
     defineRoute({
       method: 'get',
       path: '/api/v1/events',
+      operationId: 'listEvents',
       tag: 'Events',
       summary: 'The events feed, newest first',
       description: 'The same event objects that webhooks deliver, for clients that poll (e.g. Zapier performList, n8n polling). Bot scans are left out. Events are kept 30 days (at most 10,000 stored events per workspace; scans are kept for good).',
@@ -98,7 +96,7 @@ export function eventRoutes(ctx: Context, scans: ScanStore): AnyRoute[] {
           query.type === 'qr.scanned'
             ? []
             : (await ctx.store.listPage('events', workspace.id, { limit: want, before, after, filter: query.type ? (e) => e.type === query.type : undefined })).items.map(payloadOf);
-        const scanned = query.type === undefined || query.type === 'qr.scanned' ? scanEvents(workspace.id, want, before, after) : [];
+        const scanned = query.type === undefined || query.type === 'qr.scanned' ? await scanEvents(workspace.id, want, before, after) : [];
         const merged = [...stored, ...scanned].sort((a, b) => compare(b, a)).slice(0, want);
         // scan events carry their code's current name
         for (const event of merged) {
@@ -116,6 +114,7 @@ export function eventRoutes(ctx: Context, scans: ScanStore): AnyRoute[] {
     defineRoute({
       method: 'get',
       path: '/api/v1/events/types',
+      operationId: 'listEventTypes',
       tag: 'Events',
       summary: 'The event types webhooks can subscribe to',
       auth: 'key_or_session',

@@ -4,8 +4,9 @@ import { bearerToken, resolveAuth, type Authenticator } from '../auth/middleware
 import { SESSION_PREFIX } from '../auth/sessions.js';
 import { AppError } from '../errors.js';
 import { defineRoute, type AnyRoute } from '../http/route.js';
-import { ErrorBody } from '../http/schemas.js';
+import { ImageBytes } from './schemas.js';
 import { previewLimiter } from '../usage/rate-limit.js';
+import { behaviourOf, describeMiddleware } from '../http/answers.js';
 import type { ImageCredits } from './credits.js';
 import type { ImageRenderer, RenderOptions } from './renderer.js';
 
@@ -42,6 +43,13 @@ const REASON_BY_ERROR_CODE: Record<string, PreviewReason> = {
   subscription_inactive: 'subscription_inactive',
 };
 
+/** A colour as `#rrggbb` or `rrggbb` (a bare `#` in a pasted URL starts the fragment), answered with the `#`. */
+const GenerateColor = z
+  .string()
+  .max(7)
+  .regex(/^#?[0-9a-fA-F]{6}$/, 'must be a colour like #1a2b3c (URL-encoded %231a2b3c) or 1a2b3c')
+  .transform((colour) => (colour.startsWith('#') ? colour : `#${colour}`).toLowerCase());
+
 export const GenerateQuery = z
   .object({
     data: z
@@ -52,7 +60,12 @@ export const GenerateQuery = z
       .meta({ description: `The text or URL to encode, URL-encoded: 1 to ${MAX_GENERATE_CHARACTERS} characters and at most ${MAX_GENERATE_BYTES} bytes in UTF-8.`, example: 'https://example.com/menu' }),
     format: z.enum(['png', 'svg']).default('png'),
     size: z.coerce.number({ error: 'must be a whole number of pixels' }).int().min(64).max(2048).default(512).meta({ description: 'Width and height in pixels, 64 to 2048.' }),
-    api_key: z.string().optional().meta({
+    // the same style a stored code has (QrStyle), so a preview (the console's create form) looks like the saved image
+    foreground: GenerateColor.default('#000000').meta({ description: 'Colour of the dark modules, `#rrggbb` (URL-encode `#` as `%23`) or `rrggbb`. Default `#000000`.', example: '#1d4ed8' }),
+    background: GenerateColor.default('#ffffff').meta({ description: 'Colour of the light modules and the margin, `#rrggbb` or `rrggbb`. Default `#ffffff`.', example: '#ffffff' }),
+    margin: z.coerce.number({ error: 'must be a whole number of modules' }).int().min(0).max(16).default(4).meta({ description: 'Quiet zone around the code, in modules, 0 to 16. Default 4.' }),
+    error_correction: z.enum(['L', 'M', 'Q', 'H']).default('M').meta({ description: 'Error correction level: L (7%), M (15%, default), Q (25%) or H (30%).' }),
+    api_key: z.string().max(256).optional().meta({
       description:
         'Your API key (`qr_live_…`), for links pasted into a browser tab. Prefer the `Authorization: Bearer` header, which wins when both are sent: a key in a URL ends up in browser history, bookmarks, and the logs of any proxy on the way.',
     }),
@@ -106,16 +119,21 @@ export function generateRoutes({ authenticator, renderer, credits, afterAuth }: 
   const keyed = express.Router();
   keyed.use(...afterAuth);
   const perIp = previewLimiter();
-  const limits: RequestHandler = (req, res, next) => (res.locals.previewReason ? perIp(req, res, next) : keyed(req, res, next));
+  // with a usable key, what every authenticated route runs; without one, the per-IP preview limit
+  const limits: RequestHandler = describeMiddleware((req, res, next) => (res.locals.previewReason ? perIp(req, res, next) : keyed(req, res, next)), {
+    sets: [...new Set([perIp, ...afterAuth].flatMap((handler) => behaviourOf(handler).sets ?? []))],
+    answers: [perIp, ...afterAuth].flatMap((handler) => behaviourOf(handler).answers ?? []),
+  });
 
   return [
     defineRoute({
       method: 'get',
       path: '/api/v1/generate',
+      operationId: 'generateQrImage',
       tag: 'QR codes',
       summary: 'Make a static QR image from a link (works pasted into a browser tab)',
       description: [
-        'Encodes `data` into a PNG or SVG without storing a code: copy the request URL and paste it into a browser tab to see the image.',
+        'Encodes `data` into a PNG or SVG without storing a code: copy the request URL and paste it into a browser tab to see the image. `foreground`, `background`, `margin` and `error_correction` take the same values as a stored code\'s `style`.',
         '',
         '**This is the only endpoint that accepts the API key as a query parameter (`api_key`).** That is a risk: a URL is kept in browser history and bookmarks, sent in `Referer` headers, and written to the access logs of proxies and load balancers between you and qrflow. qrflow redacts `api_key` from its own request logs. Use the `Authorization: Bearer` header (which wins when both are given) from code, use a key with only the `qr:read` scope for links, and renew it if a link leaks.',
         '',
@@ -130,12 +148,13 @@ export function generateRoutes({ authenticator, renderer, credits, afterAuth }: 
       before: [identify(authenticator), limits],
       responses: {
         200: {
-          description: 'The image; a watermarked preview when the response has a `QR-Preview` header',
-          schema: z.string().meta({ format: 'binary' }),
-          contentType: 'image/png',
+          description: 'The image (PNG, or SVG with `format=svg`); a watermarked preview when the response has a `QR-Preview` header',
+          schema: ImageBytes,
+          contentTypes: ['image/png', 'image/svg+xml'],
+          headers: ['Vary', 'X-Content-Type-Options', 'Content-Security-Policy', 'Content-Disposition', 'Cache-Control', 'ETag', 'QR-Preview'],
         },
-        304: { description: 'Not modified (If-None-Match matched)' },
-        429: { description: 'Per-minute limit, monthly API calls or image credits used up (with a usable key), or too many previews from one IP; see Retry-After', schema: ErrorBody },
+        304: { description: 'Not modified (If-None-Match matched; keyed images only)', headers: ['Vary', 'X-Content-Type-Options', 'Content-Security-Policy', 'Content-Disposition', 'ETag', 'Cache-Control'] },
+        429: { description: 'The month\'s image credits are used up (with a usable key)', codes: ['image_credits_exhausted'], headers: ['Retry-After'] },
       },
       handler: async (req, res, { query }) => {
         const reason = res.locals.previewReason as PreviewReason | undefined;
@@ -143,10 +162,10 @@ export function generateRoutes({ authenticator, renderer, credits, afterAuth }: 
           text: query.data,
           format: query.format,
           size: query.size,
-          foreground: '#000000',
-          background: '#ffffff',
-          margin: 4,
-          errorCorrection: 'M',
+          foreground: query.foreground,
+          background: query.background,
+          margin: query.margin,
+          errorCorrection: query.error_correction,
           watermark: reason !== undefined,
         };
         res.setHeader('Vary', 'Authorization');

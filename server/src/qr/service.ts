@@ -45,14 +45,14 @@ export class QrService {
   constructor(
     private readonly ctx: Context,
     private readonly events: EventService,
-    private readonly scanCount: (qrId: string) => number,
+    private readonly scanCount: (qrId: string) => Promise<number>,
   ) {}
 
   shortUrl(code: string | null): string | null {
     return code ? `${this.ctx.config.publicUrl}/r/${code}` : null;
   }
 
-  view(qr: QrRecord): QrView {
+  async view(qr: QrRecord): Promise<QrView> {
     return {
       id: qr.id,
       name: qr.name,
@@ -68,7 +68,7 @@ export class QrService {
       style: qr.style,
       created_at: qr.created_at,
       updated_at: qr.updated_at,
-      scan_count: this.scanCount(qr.id),
+      scan_count: await this.scanCount(qr.id),
       livemode: modeOfPartition(qr.workspace_id) === 'live',
     };
   }
@@ -150,7 +150,7 @@ export class QrService {
         if (existing.status !== IN_PROGRESS) {
           const stored = existing.body as QrView;
           const current = await this.ctx.store.get('qrcodes', stored.id);
-          return { qr: current ? this.view(current) : stored, replayed: true };
+          return { qr: current ? await this.view(current) : stored, replayed: true };
         }
         if (age < CLAIM_STALE_MS) {
           if (Date.now() >= waitUntil) {
@@ -209,7 +209,7 @@ export class QrService {
       updated_at: now,
     };
     this.assertFits(qr, qr.type === 'url' ? 'destination_url' : 'content');
-    const view = this.view(qr);
+    const view = await this.view(qr);
     const { ops: eventOps } = await this.events.record(workspace.id, 'qr.created', view);
     const ops: WriteOp[] = [{ collection: 'qrcodes', put: qr }, ...eventOps, ...extraOps];
     if (idempotency) ops.push(idempotency(view));
@@ -238,7 +238,7 @@ export class QrService {
       filter: filters.length ? (qr) => filters.every((f) => f(qr)) : undefined,
     });
     const last = page.items[page.items.length - 1];
-    return { items: page.items.map((qr) => this.view(qr)), hasMore: page.hasMore, nextCursor: page.hasMore && last ? encodeCursor(last) : null };
+    return { items: await Promise.all(page.items.map((qr) => this.view(qr))), hasMore: page.hasMore, nextCursor: page.hasMore && last ? encodeCursor(last) : null };
   }
 
   async update(workspace: WorkspaceRecord, id: string, body: UpdateQrBody): Promise<QrView> {
@@ -270,7 +270,7 @@ export class QrService {
       updated_at: iso(this.ctx.clock.now()),
     };
     this.assertFits(updated, body.content !== undefined ? 'content' : body.destination_url !== undefined ? 'destination_url' : 'style.error_correction');
-    const view = this.view(updated);
+    const view = await this.view(updated);
     const { ops } = await this.events.record(workspace.id, 'qr.updated', view);
     await this.ctx.store.commit([{ collection: 'qrcodes', put: updated }, ...ops]);
     return view;
@@ -278,7 +278,7 @@ export class QrService {
 
   async delete(workspace: WorkspaceRecord, id: string): Promise<void> {
     const qr = await this.find(workspace, id);
-    const view = this.view(qr);
+    const view = await this.view(qr);
     const { ops } = await this.events.record(workspace.id, 'qr.deleted', view);
     const tombstone: Op[] = qr.short_code
       ? [{ collection: 'tombstones', put: { id: qr.short_code, workspace_id: workspace.id, qr_id: qr.id, deleted_at: iso(this.ctx.clock.now()) } satisfies TombstoneRecord }]

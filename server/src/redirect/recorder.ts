@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { isbot } from 'isbot';
 import { UAParser } from 'ua-parser-js';
 import type { Context } from '../context.js';
-import type { Scan, ScanStore } from '../analytics/scan-store.js';
+import type { Scan, ScanStorage } from '../store/scans.js';
 import type { EventService } from '../events/service.js';
 import type { Op } from '../store/store.js';
 import { scanEvent } from '../events/feed.js';
@@ -41,7 +41,7 @@ export class ScanRecorder {
 
   constructor(
     private readonly ctx: Context,
-    private readonly scans: ScanStore,
+    private readonly scans: ScanStorage,
     private readonly events: EventService,
     private readonly intervalMs = 200,
   ) {
@@ -111,18 +111,17 @@ export class ScanRecorder {
     const hits = this.queue;
     this.queue = [];
     this.running = (async () => {
-      const first = this.scans.size;
       const scans = hits.map((hit) => this.toScan(hit));
-      this.scans.append(scans);
-      await this.scans.flush();
-      await this.queueDeliveries(scans, first);
+      // resolves once the scans are durable (the storage batches them: the log at once, PostgreSQL within its delay)
+      const ids = await this.scans.append(scans);
+      await this.queueDeliveries(scans, ids);
     })()
       .catch((error: unknown) => this.ctx.logger.error({ err: error }, 'recording scans failed'))
       .finally(() => (this.running = undefined));
     return this.running;
   }
 
-  private async queueDeliveries(scans: Scan[], firstIndex: number): Promise<void> {
+  private async queueDeliveries(scans: Scan[], ids: number[]): Promise<void> {
     const subscribed = new Map<string, boolean>();
     const ops: Op[] = [];
     for (let n = 0; n < scans.length; n++) {
@@ -136,7 +135,7 @@ export class ScanRecorder {
       }
       if (!has) continue;
       const qr = await this.ctx.store.get('qrcodes', scan.qrId);
-      ops.push(...(await this.events.deliveryOps(scan.workspaceId, scanEvent(firstIndex + n, scan, qr?.name ?? null))));
+      ops.push(...(await this.events.deliveryOps(scan.workspaceId, scanEvent(ids[n] as number, scan, qr?.name ?? null))));
     }
     if (ops.length) await this.ctx.store.commit(ops);
   }

@@ -1,4 +1,5 @@
 import type { CollectionName, Collections } from './records.js';
+import type { ScanStorage } from './scans.js';
 
 /** One change inside an atomic commit: a whole record put, or a delete by id. */
 export type Op =
@@ -111,6 +112,8 @@ export interface PageResult<T> {
  * Methods return copies: changing a returned object changes nothing until it is committed.
  */
 export interface Store {
+  /** The scans of this deployment, kept by the same adapter (the scan log, or PostgreSQL's `scans` tables). */
+  readonly scans: ScanStorage;
   get<C extends CollectionName>(collection: C, id: string): Promise<Collections[C] | undefined>;
   findUnique<C extends CollectionName>(collection: C, index: UniqueIndex<C>, value: string): Promise<Collections[C] | undefined>;
   findMany<C extends CollectionName>(collection: C, index: MultiIndex<C>, value: string): Promise<Collections[C][]>;

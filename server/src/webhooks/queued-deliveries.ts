@@ -19,6 +19,7 @@ export class QueuedDeliveries {
       }
     };
     this.store = {
+      scans: inner.scans,
       get: (collection, id) => inner.get(collection, id),
       findUnique: (collection, index, value) => inner.findUnique(collection, index, value),
       findMany: (collection, index, value) => inner.findMany(collection, index, value),

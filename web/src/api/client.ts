@@ -3,6 +3,8 @@
  * writes carry the latest CSRF token, which lives only in this module's memory.
  */
 
+import { modeHeaders } from './mode';
+
 export interface ErrorDetail {
   field: string;
   message: string;
@@ -65,7 +67,7 @@ export function describeError(status: number, body: unknown): ApiError {
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 async function send<T>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+  const headers: Record<string, string> = { accept: 'application/json', ...modeHeaders() };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (WRITES.has(method)) headers['x-csrf-token'] = await ensureCsrfToken();
   let response: Response;

@@ -93,6 +93,8 @@ export interface QrCode {
   created_at: string;
   updated_at: string;
   scan_count: number;
+  /** false for a test-mode code */
+  livemode?: boolean;
 }
 
 export interface Breakdown {

@@ -1,6 +1,7 @@
 import { createContext, type ComponentChildren } from 'preact';
 import { useCallback, useContext, useEffect, useMemo, useState } from 'preact/hooks';
 import { api, ApiError, forgetCsrfToken, messageOf, setSignedOutHandler } from '../api/client';
+import { setDataMode } from '../api/mode';
 import type { Me, Role, SetupInfo } from '../api/types';
 
 export type SessionState =
@@ -50,6 +51,8 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
       await api.post('/api/v1/auth/logout');
     } finally {
       forgetCsrfToken();
+      // the next person to sign in on this tab starts on live data
+      setDataMode('live');
       await refresh();
     }
   }, [refresh]);

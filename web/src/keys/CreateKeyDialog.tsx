@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { messageOf } from '../api/client';
+import { dataMode } from '../api/mode';
 import { ALL_SCOPES, type ApiKey, type Scope } from '../api/types';
 import { Alert, Dialog } from '../ui/Dialog';
 import { keysApi, withoutSecret } from './keys-api';
@@ -17,7 +18,7 @@ export function CreateKeyDialog({ onClose, onCreated }: { onClose: () => void; o
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<Scope[]>([...ALL_SCOPES]);
   const [expires, setExpires] = useState('');
-  const [mode, setMode] = useState<'live' | 'test'>('live');
+  const [mode, setMode] = useState<'live' | 'test'>(dataMode());
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);

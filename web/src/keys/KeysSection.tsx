@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { messageOf } from '../api/client';
+import { dataMode } from '../api/mode';
 import type { ApiKey, KeyStatus } from '../api/types';
 import { Alert } from '../ui/Dialog';
 import { Loading } from '../ui/Page';
@@ -21,6 +22,8 @@ type Open = { kind: 'create' } | { kind: 'renew' | 'revoke' | 'activity'; key: A
 export function KeysSection({ onChange }: { onChange: () => void }) {
   const keys = useResource(keysApi.list);
   const [filter, setFilter] = useState<KeyStatus | 'all'>('all');
+  // keys belong to the workspace, not to a mode: in test mode the list starts with the test keys
+  const [modeFilter, setModeFilter] = useState<'all' | 'live' | 'test'>(dataMode() === 'test' ? 'test' : 'all');
   const [open, setOpen] = useState<Open>(null);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -44,7 +47,7 @@ export function KeysSection({ onChange }: { onChange: () => void }) {
     }
   }
 
-  const list = (keys.data ?? []).filter((key) => filter === 'all' || key.status === filter);
+  const list = (keys.data ?? []).filter((key) => (filter === 'all' || key.status === filter) && (modeFilter === 'all' || (key.mode ?? 'live') === modeFilter));
   return (
     <section aria-labelledby="keys-title" class="card">
       <div class="section-head">
@@ -65,12 +68,20 @@ export function KeysSection({ onChange }: { onChange: () => void }) {
             <option value="expired">Expired</option>
           </select>
         </div>
+        <div class="filter-narrow">
+          <label for="key-mode-filter">Key mode</label>
+          <select id="key-mode-filter" value={modeFilter} onChange={(e) => setModeFilter(e.currentTarget.value as 'all' | 'live' | 'test')}>
+            <option value="all">Live and test</option>
+            <option value="live">Live keys</option>
+            <option value="test">Test keys</option>
+          </select>
+        </div>
       </div>
       {error ? <Alert>{error}</Alert> : null}
       {notice ? <Alert kind="info">{notice}</Alert> : null}
       {keys.error ? <Alert>{keys.error}</Alert> : null}
       {keys.loading && !keys.data ? <Loading what="keys" /> : null}
-      {keys.data && list.length === 0 ? <p>{keys.data.length === 0 ? 'No API keys yet. Create one for each integration.' : 'No keys with this status.'}</p> : null}
+      {keys.data && list.length === 0 ? <p>{keys.data.length === 0 ? 'No API keys yet. Create one for each integration.' : 'No keys with this status and mode.'}</p> : null}
       {list.length > 0 ? (
         <div class="table-wrap" tabIndex={0} role="region" aria-label="API key list">
           <table class="keys-table">

@@ -156,6 +156,7 @@ export function QrDetailPage() {
           <dt>Status</dt>
           <dd>
             <span class={`badge badge-${code.status}`}>{code.status === 'active' ? 'Active' : 'Paused'}</span>
+                    {code.livemode === false ? <span class="badge badge-test">Test</span> : null}
           </dd>
           <dt>Type</dt>
           <dd>

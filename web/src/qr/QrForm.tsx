@@ -8,6 +8,12 @@ import { QrPreview } from './QrPreview';
 
 const DEFAULT_STYLE: QrStyle = { foreground: '#000000', background: '#ffffff', margin: 4, error_correction: 'M' };
 
+/** The style as the server accepts it: a margin being typed ("", 40) is clamped rather than sent. */
+function validStyle(style: QrStyle): QrStyle {
+  const margin = Number.isFinite(style.margin) ? Math.min(16, Math.max(0, Math.round(style.margin))) : 4;
+  return { ...style, margin };
+}
+
 interface QrFormProps {
   /** The code being edited; absent when creating. */
   existing?: QrCode;
@@ -153,7 +159,7 @@ export function QrForm({ existing, submitLabel, onSubmit, onCancel }: QrFormProp
           </button>
         </div>
       </div>
-      {!editing ? <QrPreview text={previewText(type, destination, content, !isStatic)} /> : null}
+      <QrPreview text={editing && existing.short_url ? existing.short_url : previewText(type, destination, editing && !editableContent ? ((existing.content as Record<string, string | boolean> | null) ?? {}) : content, !isStatic)} style={validStyle(style)} />
     </form>
   );
 }

@@ -123,6 +123,7 @@ export function QrListPage() {
                   </td>
                   <td>
                     <span class={`badge badge-${qr.status}`}>{qr.status === 'active' ? 'Active' : 'Paused'}</span>
+                    {qr.livemode === false ? <span class="badge badge-test">Test</span> : null}
                   </td>
                   <td class="num">{qr.scan_count}</td>
                   <td>

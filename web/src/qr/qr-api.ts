@@ -1,4 +1,5 @@
 import { api, describeError, withQuery } from '../api/client';
+import { modeHeaders } from '../api/mode';
 import type { Pagination, QrCode } from '../api/types';
 
 export interface QrFilters {
@@ -27,7 +28,7 @@ export function imageUrl(qr: QrCode, format: 'png' | 'svg', size: number): strin
  * the copy the browser may keep for five minutes.
  */
 export async function fetchImage(qr: QrCode, format: 'png' | 'svg', size: number): Promise<Blob> {
-  const response = await fetch(imageUrl(qr, format, size), { credentials: 'same-origin', cache: 'no-cache' });
+  const response = await fetch(imageUrl(qr, format, size), { credentials: 'same-origin', cache: 'no-cache', headers: modeHeaders() });
   if (!response.ok) {
     let body: unknown = null;
     try {

@@ -9,6 +9,7 @@ import { COLLECTION_NAMES, type CollectionName, type Collections } from '../reco
 import { UniqueViolationError, type MultiIndex, type Op, type OrderedCollection, type PageRequest, type PageResult, type Store, type UniqueIndex, type UpdateOp, type WriteOp } from '../store.js';
 import { applyUpdate } from '../update.js';
 import { CorruptDataError, readLog, WriteAheadLog } from './wal.js';
+import { EmbeddedScans } from './scans.js';
 
 interface SnapshotDocument {
   format: 'qrflow';
@@ -37,6 +38,8 @@ export class LowdbStore implements Store {
   private closed = false;
   private compacting: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
+  /** The scan log beside the data file, under the same lock. */
+  readonly scans: EmbeddedScans;
 
   private constructor(
     readonly dataFile: string,
@@ -50,6 +53,7 @@ export class LowdbStore implements Store {
       if (this.wal.hasPending()) void this.wal.flush().then(() => this.maybeCompact());
     }, options.lazyFlushMs);
     this.timer.unref();
+    this.scans = new EmbeddedScans(dataFile);
   }
 
   /** Opens (or creates) the store at `dataFile`, taking its lock. Throws CorruptDataError naming a damaged file. */
@@ -242,6 +246,7 @@ export class LowdbStore implements Store {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    await this.scans.close();
     if (this.compacting) await this.compacting;
     await this.wal.flush();
     await this.compact();

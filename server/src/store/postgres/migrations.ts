@@ -63,6 +63,41 @@ END $$`).execute(db);
       await sql.raw('DROP FUNCTION qrflow_notify_change()').execute(db);
     },
   },
+  '0003_scans': {
+    async up(db) {
+      // every scan, partitioned by month (partitions are made ahead by postgres/scans.ts); the id is the number in
+      // evt_scan_N, so it comes from a sequence starting at 0, as positions in the embedded scan log do
+      await sql.raw(`CREATE SEQUENCE scans_id_seq AS bigint MINVALUE 0 START 0`).execute(db);
+      await sql
+        .raw(
+          `CREATE TABLE scans (
+            id bigint NOT NULL, scanned_at timestamptz NOT NULL,
+            qr_id text COLLATE "C" NOT NULL, workspace_id text COLLATE "C" NOT NULL, visitor integer NOT NULL,
+            country text NOT NULL, device text NOT NULL, os text NOT NULL, browser text NOT NULL, referrer text NOT NULL,
+            bot boolean NOT NULL,
+            PRIMARY KEY (id, scanned_at)
+          ) PARTITION BY RANGE (scanned_at)`,
+        )
+        .execute(db);
+      await sql.raw(`CREATE INDEX scans_qr_time_idx ON scans (qr_id, scanned_at)`).execute(db);
+      await sql.raw(`CREATE INDEX scans_workspace_time_idx ON scans (workspace_id, scanned_at, id) WHERE NOT bot`).execute(db);
+      // roll-ups, written in the same statement as the scans they count: per code and quarter hour (time series and
+      // visitors: every time zone's day starts on a quarter hour), per code, UTC day and value (breakdowns), per code
+      await sql
+        .raw(`CREATE TABLE scan_quarters (qr_id text COLLATE "C" NOT NULL, quarter bigint NOT NULL, bot boolean NOT NULL, scans integer NOT NULL, visitors integer[] NOT NULL, PRIMARY KEY (qr_id, quarter, bot))`)
+        .execute(db);
+      await sql
+        .raw(
+          `CREATE TABLE scan_day_values (qr_id text COLLATE "C" NOT NULL, day integer NOT NULL, bot boolean NOT NULL, dimension text COLLATE "C" NOT NULL, value text COLLATE "C" NOT NULL, scans integer NOT NULL, PRIMARY KEY (qr_id, day, bot, dimension, value))`,
+        )
+        .execute(db);
+      await sql.raw(`CREATE TABLE scan_totals (qr_id text COLLATE "C" PRIMARY KEY, humans bigint NOT NULL, bots bigint NOT NULL)`).execute(db);
+    },
+    async down(db) {
+      for (const table of ['scan_totals', 'scan_day_values', 'scan_quarters', 'scans']) await sql.raw(`DROP TABLE "${table}"`).execute(db);
+      await sql.raw(`DROP SEQUENCE scans_id_seq`).execute(db);
+    },
+  },
 };
 
 /** The session-level advisory lock that makes processes starting together migrate one at a time (any 64-bit key). */

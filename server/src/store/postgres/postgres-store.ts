@@ -5,6 +5,7 @@ import { StoreUnavailableError } from '../unavailable.js';
 import { applyUpdate } from '../update.js';
 import { ChangeFeed, FOLLOWED } from './change-feed.js';
 import { MigrationError, migrateToLatest } from './migrations.js';
+import { PostgresScans, type PostgresScansOptions } from './scans.js';
 import { columnValues, normalise, storableJson, storableText, TABLES, type TableSpec } from './schema.js';
 
 type AnyRecord = { id: string } & Record<string, unknown>;
@@ -36,6 +37,8 @@ export interface PostgresStoreOptions {
    * started before PostgreSQL). `onWaiting` is told before each wait. The CLI does not wait.
    */
   waitForDatabase?: { onWaiting: (info: { attempt: number; retryInMs: number; reason: string }) => void; signal?: AbortSignal };
+  /** Scan batching (write delay, batch size). */
+  scans?: PostgresScansOptions;
 }
 
 /** Bounds on every database round trip, so an unreachable or hung PostgreSQL answers 503 rather than hanging a request. */
@@ -110,15 +113,19 @@ export class PostgresStore implements Store {
   private queue: Array<{ op: Op | UpdateOp; pending: Pending }> = [];
   private flushing: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
+  /** Scans, in the month-partitioned `scans` table and its roll-ups. */
+  readonly scans: PostgresScans;
   private feed: ChangeFeed | undefined;
 
   private constructor(
     private readonly connectionString: string,
     private readonly pool: pg.Pool,
-    private readonly options: Required<PostgresStoreOptions>,
+    private readonly options: Required<Omit<PostgresStoreOptions, 'scans'>>,
+    scans: PostgresScansOptions = {},
   ) {
     this.timer = setInterval(() => void this.flush(), options.lazyFlushMs);
     this.timer.unref();
+    this.scans = new PostgresScans(pool, scans);
   }
 
   /** Connects, brings the schema to the latest migration (once, under an advisory lock) and returns the store. */
@@ -149,7 +156,7 @@ export class PostgresStore implements Store {
       poolSize: options.poolSize ?? 10,
       waitForDatabase: options.waitForDatabase ?? { onWaiting: () => undefined },
       onFlushError: options.onFlushError ?? ((error) => console.error(`qrflow: writing queued changes to PostgreSQL failed (${error.message})`)),
-    });
+    }, options.scans);
   }
 
   async ping(): Promise<void> {
@@ -322,6 +329,7 @@ export class PostgresStore implements Store {
     clearInterval(this.timer);
     await this.feed?.close();
     try {
+      await this.scans.close();
       await this.flush();
       if (this.queue.length > 0) throw new Error(`${this.queue.length} queued changes could not be written to PostgreSQL before closing`);
     } finally {

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll } from 'vitest';
 import { COLLECTION_NAMES } from '../records.js';
 import { describeStoreContract } from '../store.contract.js';
+import { describeScanContract } from '../scans.contract.js';
 import { PostgresStore } from './postgres-store.js';
+
+const SCAN_TABLES = ['scans', 'scan_quarters', 'scan_day_values', 'scan_totals'];
 import { createTestDatabase, describePostgres, type TestDatabase } from './test-database.js';
 
 await describePostgres('PostgreSQL store contract', (serverUrl) => {
@@ -15,12 +18,17 @@ await describePostgres('PostgreSQL store contract', (serverUrl) => {
     await database?.drop();
   });
 
-  describeStoreContract('PostgreSQL', () => ({
+  const harness = () => ({
     open: () => PostgresStore.open(database.url, { poolSize: 4, onFlushError: (error) => { throw error; } }),
     reset: async () => {
       // the first test finds no tables yet: its first open migrates
       const { rows } = await database.pool.query<{ count: string }>(`SELECT count(*) AS count FROM pg_tables WHERE schemaname = 'public' AND tablename = 'qrcodes'`);
-      if (Number(rows[0]?.count) > 0) await database.pool.query(`TRUNCATE ${COLLECTION_NAMES.map((name) => `"${name}"`).join(', ')}`);
+      if (Number(rows[0]?.count) > 0) {
+        await database.pool.query(`TRUNCATE ${[...COLLECTION_NAMES, ...SCAN_TABLES].map((name) => `"${name}"`).join(', ')}`);
+        await database.pool.query(`ALTER SEQUENCE scans_id_seq RESTART`);
+      }
     },
-  }));
+  });
+  describeStoreContract('PostgreSQL', harness);
+  describeScanContract('PostgreSQL (partitioned scans, roll-ups)', harness);
 });

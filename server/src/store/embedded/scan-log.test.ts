@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Scan, ScanStore } from './scan-store.js';
+import { type Scan, ScanStore } from './scan-log.js';
 
 let dir: string;
 let dataFile: string;

@@ -2,20 +2,9 @@ import fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 
-/** One scan, as recorded. Strings are interned; raw IPs are never kept. */
-export interface Scan {
-  time: number;
-  qrId: string;
-  workspaceId: string;
-  /** Salted (daily) hash of the visitor, 32 bits. */
-  visitor: number;
-  country: string;
-  device: string;
-  os: string;
-  browser: string;
-  referrer: string;
-  bot: boolean;
-}
+import type { Scan } from '../scans.js';
+
+export type { Scan };
 
 /**
  * The scan log: an 8-byte magic, then fixed-size little-endian records. Version 2 (`QRFSCAN2`, 48 bytes) keeps

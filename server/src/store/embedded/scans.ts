@@ -1,0 +1,97 @@
+import { bump, emptyBreakdowns, type Scan, type ScanGroupSink, type ScanStorage, type ScanTallyQuery, type StoredScan } from '../scans.js';
+import { ScanStore } from './scan-log.js';
+
+/**
+ * The embedded scan storage: the scan log beside the data file (`scan-log.ts`), opened on first use so that CLI
+ * commands that never read scans do not load them. A scan's id is its position in the log.
+ */
+export class EmbeddedScans implements ScanStorage {
+  private opening: Promise<ScanStore> | undefined;
+  private closed = false;
+
+  constructor(private readonly dataFile: string) {}
+
+  /** The open log (loaded on first call). */
+  log(): Promise<ScanStore> {
+    if (this.closed) return Promise.reject(new Error('The scan storage is closed.'));
+    this.opening ??= ScanStore.open(this.dataFile);
+    return this.opening;
+  }
+
+  async append(scans: Scan[]): Promise<number[]> {
+    const log = await this.log();
+    const first = log.size;
+    log.append(scans);
+    await log.flush();
+    return scans.map((_, n) => first + n);
+  }
+
+  async flush(): Promise<void> {
+    if (this.opening) await (await this.opening).flush();
+  }
+
+  async humanCount(qrId: string): Promise<number> {
+    return (await this.log()).humanCount(qrId);
+  }
+
+  async tally(query: ScanTallyQuery, sink: ScanGroupSink) {
+    const log = await this.log();
+    const view = log.view();
+    const breakdowns = emptyBreakdowns();
+    // counted by string id first (no string per scan), named at the end
+    const byId = { country: new Map<number, number>(), device: new Map<number, number>(), os: new Map<number, number>(), browser: new Map<number, number>(), referrer: new Map<number, number>() };
+    const count = (map: Map<number, number>, id: number) => map.set(id, (map.get(id) ?? 0) + 1);
+    const one = [0];
+    let total = 0;
+    for (const i of log.scansOf(query.qrId, query.from, query.to)) {
+      if (!query.includeBots && (view.flags[i] as number) & 1) continue;
+      total++;
+      one[0] = view.visitor[i] as number;
+      sink(view.time[i] as number, 1, one);
+      count(byId.country, view.country[i] as number);
+      count(byId.device, view.device[i] as number);
+      count(byId.os, view.os[i] as number);
+      count(byId.browser, view.browser[i] as number);
+      count(byId.referrer, view.referrer[i] as number);
+    }
+    for (const dimension of Object.keys(byId) as Array<keyof typeof byId>) {
+      for (const [id, n] of byId[dimension]) bump(breakdowns[dimension], view.string(id), n);
+    }
+    return { total, breakdowns };
+  }
+
+  async *newestOfWorkspace(workspaceId: string, maxTime: number, minTime: number): AsyncIterable<StoredScan> {
+    const log = await this.log();
+    for (const i of log.newestOfWorkspace(workspaceId, maxTime)) {
+      if (log.timeAt(i) < minTime) break;
+      if (log.isBot(i)) continue;
+      const scan = log.scanAt(i);
+      if (scan) yield { id: i, ...scan };
+    }
+  }
+
+  async get(id: number): Promise<StoredScan | undefined> {
+    if (!Number.isSafeInteger(id)) return undefined;
+    const scan = (await this.log()).scanAt(id);
+    return scan && { id, ...scan };
+  }
+
+  async *export(fromId: number, batchSize: number): AsyncIterable<StoredScan[]> {
+    const log = await this.log();
+    for (let start = Math.max(0, fromId); start < log.size; start += batchSize) {
+      const batch: StoredScan[] = [];
+      for (let i = start; i < Math.min(log.size, start + batchSize); i++) batch.push({ id: i, ...(log.scanAt(i) as Scan) });
+      yield batch;
+    }
+  }
+
+  async count(): Promise<number> {
+    return (await this.log()).size;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.opening) await (await this.opening).close();
+  }
+}

@@ -1,0 +1,372 @@
+import type pg from 'pg';
+import { bump, DAY_MS, emptyBreakdowns, QUARTER_HOUR_MS, SCAN_DIMENSIONS, type Scan, type ScanDimension, type ScanGroupSink, type ScanStorage, type ScanTallyQuery, type StoredScan } from '../scans.js';
+import { storableText } from './schema.js';
+
+export interface PostgresScansOptions {
+  /** How long appended scans may wait before their batch is written (ms). */
+  maxDelayMs?: number;
+  /** A batch this large is written at once. */
+  maxBatch?: number;
+}
+
+interface Waiting {
+  scans: Array<Scan & { id?: number }>;
+  resolve: (ids: number[]) => void;
+  reject: (error: Error) => void;
+}
+
+const SCAN_COLUMNS = 'id, scanned_at, qr_id, workspace_id, visitor, country, device, os, browser, referrer, bot';
+
+/**
+ * One batch of scans and its roll-ups in one statement, so the roll-ups always match the scans. Rows already
+ * present (same id and time: a rerun of `migrate-store`) are skipped and not counted twice. Groups are written in
+ * key order, so two processes updating the same roll-up rows lock them in the same order.
+ */
+const INSERT_BATCH = `
+WITH input AS (
+  SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::boolean[], $12::bigint[], $13::integer[])
+    AS t(id, scanned_at, qr_id, workspace_id, visitor, country, device, os, browser, referrer, bot, quarter, day)
+), inserted AS (
+  INSERT INTO scans (${SCAN_COLUMNS}) SELECT ${SCAN_COLUMNS} FROM input ORDER BY id ON CONFLICT DO NOTHING RETURNING id, scanned_at
+), fresh AS (
+  SELECT input.* FROM input JOIN inserted USING (id, scanned_at)
+), quarters AS (
+  INSERT INTO scan_quarters AS q (qr_id, quarter, bot, scans, visitors)
+  SELECT qr_id, quarter, bot, count(*), array_agg(DISTINCT visitor) FROM fresh GROUP BY qr_id, quarter, bot ORDER BY qr_id, quarter, bot
+  ON CONFLICT (qr_id, quarter, bot) DO UPDATE SET scans = q.scans + excluded.scans, visitors = ARRAY(SELECT DISTINCT v FROM unnest(q.visitors || excluded.visitors) AS v)
+  RETURNING 1
+), day_values AS (
+  INSERT INTO scan_day_values AS d (qr_id, day, bot, dimension, value, scans)
+  SELECT qr_id, day, bot, x.dimension, x.value, count(*) FROM fresh
+    CROSS JOIN LATERAL (VALUES ('country', country), ('device', device), ('os', os), ('browser', browser), ('referrer', referrer)) AS x(dimension, value)
+  GROUP BY qr_id, day, bot, x.dimension, x.value ORDER BY qr_id, day, bot, x.dimension, x.value
+  ON CONFLICT (qr_id, day, bot, dimension, value) DO UPDATE SET scans = d.scans + excluded.scans
+  RETURNING 1
+), totals AS (
+  INSERT INTO scan_totals AS t (qr_id, humans, bots)
+  SELECT qr_id, count(*) FILTER (WHERE NOT bot), count(*) FILTER (WHERE bot) FROM fresh GROUP BY qr_id ORDER BY qr_id
+  ON CONFLICT (qr_id) DO UPDATE SET humans = t.humans + excluded.humans, bots = t.bots + excluded.bots
+  RETURNING 1
+)
+SELECT count(*)::integer AS inserted FROM inserted`;
+
+/** Month partitions are named scans_pYYYYMM and hold [first of the month, first of the next), UTC. */
+function monthOf(time: number): string {
+  return new Date(time).toISOString().slice(0, 7);
+}
+
+function partitionBounds(month: string): { name: string; from: string; to: string } {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  const next = new Date(Date.UTC(y, m, 1)).toISOString().slice(0, 10);
+  return { name: `scans_p${month.replace('-', '')}`, from: `${month}-01 00:00:00+00`, to: `${next} 00:00:00+00` };
+}
+
+/** The elements of an int4[] in PostgreSQL's binary array format (array_send), as unsigned 32-bit visitor hashes. */
+function decodeIntArray(buffer: Buffer): Uint32Array {
+  const dimensions = buffer.readInt32BE(0);
+  if (dimensions === 0) return new Uint32Array(0);
+  const length = buffer.readInt32BE(12);
+  const out = new Uint32Array(length);
+  let offset = 12 + 8 * dimensions;
+  for (let k = 0; k < length; k++) {
+    out[k] = buffer.readUInt32BE(offset + 4); // each element: its byte length (4), then the value
+    offset += 8;
+  }
+  return out;
+}
+
+interface ScanRow {
+  id: string;
+  scanned_at: Date;
+  qr_id: string;
+  workspace_id: string;
+  visitor: number;
+  country: string;
+  device: string;
+  os: string;
+  browser: string;
+  referrer: string;
+  bot: boolean;
+}
+
+function fromRow(row: ScanRow): StoredScan {
+  return {
+    id: Number(row.id),
+    time: row.scanned_at.getTime(),
+    qrId: row.qr_id,
+    workspaceId: row.workspace_id,
+    visitor: row.visitor >>> 0,
+    country: row.country,
+    device: row.device,
+    os: row.os,
+    browser: row.browser,
+    referrer: row.referrer,
+    bot: row.bot,
+  };
+}
+
+/**
+ * Scans in PostgreSQL: the `scans` table partitioned by month, written in batches (one multi-row INSERT over
+ * unnest'ed arrays, at most `maxDelayMs` after the append), with roll-ups updated in the same statement.
+ * Analytics read whole UTC days from the roll-ups and only the partial days at either end of a range from `scans`.
+ */
+export class PostgresScans implements ScanStorage {
+  private waiting: Waiting[] = [];
+  private waitingScans = 0;
+  private writing: Promise<void> | undefined;
+  private readonly timer: NodeJS.Timeout;
+  private readonly partitions = new Set<string>();
+  private closed = false;
+  private readonly maxBatch: number;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    options: PostgresScansOptions = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 5000;
+    this.timer = setInterval(() => void this.flush().catch(() => undefined), options.maxDelayMs ?? 250);
+    this.timer.unref();
+  }
+
+  append(scans: Scan[]): Promise<number[]> {
+    if (this.closed) return Promise.reject(new Error('The scan storage is closed.'));
+    if (scans.length === 0) return Promise.resolve([]);
+    return new Promise<number[]>((resolve, reject) => {
+      this.waiting.push({ scans, resolve, reject });
+      this.waitingScans += scans.length;
+      if (this.waitingScans >= this.maxBatch) void this.flush().catch(() => undefined);
+    });
+  }
+
+  /** Copies scans with their ids (from another storage): present ones are skipped. Returns how many were new. */
+  async importScans(scans: StoredScan[]): Promise<number> {
+    if (scans.length === 0) return 0;
+    const inserted = await this.write(scans);
+    // new scans must get ids after the imported ones
+    await this.pool.query(`SELECT setval('scans_id_seq', greatest((SELECT max(id) FROM scans), (SELECT last_value FROM scans_id_seq)))`);
+    return inserted;
+  }
+
+  flush(): Promise<void> {
+    if (this.writing) return this.writing.then(() => this.flush());
+    if (this.waiting.length === 0) return Promise.resolve();
+    const batch = this.waiting;
+    this.waiting = [];
+    this.waitingScans = 0;
+    this.writing = (async () => {
+      const scans = batch.flatMap((w) => w.scans);
+      try {
+        const { rows } = await this.pool.query<{ id: string }>(`SELECT nextval('scans_id_seq') AS id FROM generate_series(1, $1)`, [scans.length]);
+        const ids = rows.map((row) => Number(row.id));
+        await this.write(scans.map((scan, n) => ({ ...scan, id: ids[n] as number })));
+        let n = 0;
+        for (const w of batch) {
+          w.resolve(ids.slice(n, n + w.scans.length));
+          n += w.scans.length;
+        }
+      } catch (error) {
+        for (const w of batch) w.reject(error as Error);
+        throw error;
+      }
+    })().finally(() => (this.writing = undefined));
+    return this.writing;
+  }
+
+  /** Makes the month partitions holding these times, if missing (writes do this themselves). */
+  async ensurePartitions(times: Iterable<number>): Promise<void> {
+    const missing = new Set<string>();
+    for (const time of times) {
+      const month = monthOf(time);
+      if (!this.partitions.has(month)) missing.add(month);
+    }
+    if (missing.size === 0) return;
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // processes making the same partition at once take turns (CREATE ... IF NOT EXISTS alone can still collide)
+      await client.query(`SELECT pg_advisory_xact_lock(${0x7172666c6f78})`);
+      for (const month of missing) {
+        const { name, from, to } = partitionBounds(month);
+        await client.query(`CREATE TABLE IF NOT EXISTS "${name}" PARTITION OF scans FOR VALUES FROM ('${from}') TO ('${to}')`);
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+    for (const month of missing) this.partitions.add(month);
+  }
+
+  /** Writes scans that carry their ids, with their roll-ups; returns how many were not there yet. */
+  private async write(scans: Array<Scan & { id: number }>): Promise<number> {
+    const times = scans.map((scan) => scan.time);
+    // this month's and next month's partitions exist before they are needed
+    const now = Date.now();
+    await this.ensurePartitions([...times, now, now + 31 * DAY_MS]);
+    const text = (value: string) => storableText(value);
+    const params = [
+      scans.map((s) => s.id),
+      scans.map((s) => new Date(s.time).toISOString()),
+      scans.map((s) => text(s.qrId)),
+      scans.map((s) => text(s.workspaceId)),
+      scans.map((s) => s.visitor | 0),
+      scans.map((s) => text(s.country)),
+      scans.map((s) => text(s.device)),
+      scans.map((s) => text(s.os)),
+      scans.map((s) => text(s.browser)),
+      scans.map((s) => text(s.referrer)),
+      scans.map((s) => s.bot),
+      scans.map((s) => Math.floor(s.time / QUARTER_HOUR_MS)),
+      scans.map((s) => Math.floor(s.time / DAY_MS)),
+    ];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { rows } = await this.pool.query<{ inserted: number }>(INSERT_BATCH, params);
+        return rows[0]?.inserted ?? 0;
+      } catch (error) {
+        // two processes' batches touching the same roll-up rows: PostgreSQL aborts one; it is rerun whole
+        if ((error as { code?: string }).code !== '40P01' || attempt === 3) throw error;
+      }
+    }
+  }
+
+  /**
+   * Recomputes every roll-up from the scans themselves, in one transaction (for scans loaded into the table
+   * directly, e.g. by COPY, or roll-ups in doubt). The same grouping as a batch write.
+   */
+  async rebuildRollups(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('TRUNCATE scan_quarters, scan_day_values, scan_totals');
+      const quarter = `div((extract(epoch FROM scanned_at) * 1000)::bigint, ${QUARTER_HOUR_MS})`;
+      const day = `div((extract(epoch FROM scanned_at) * 1000)::bigint, ${DAY_MS})::integer`;
+      await client.query(`INSERT INTO scan_quarters (qr_id, quarter, bot, scans, visitors) SELECT qr_id, ${quarter}, bot, count(*), array_agg(DISTINCT visitor) FROM scans GROUP BY 1, 2, 3`);
+      await client.query(
+        `INSERT INTO scan_day_values (qr_id, day, bot, dimension, value, scans)
+         SELECT qr_id, ${day}, bot, x.dimension, x.value, count(*) FROM scans
+           CROSS JOIN LATERAL (VALUES ('country', country), ('device', device), ('os', os), ('browser', browser), ('referrer', referrer)) AS x(dimension, value)
+         GROUP BY 1, 2, 3, 4, 5`,
+      );
+      await client.query(`INSERT INTO scan_totals (qr_id, humans, bots) SELECT qr_id, count(*) FILTER (WHERE NOT bot), count(*) FILTER (WHERE bot) FROM scans GROUP BY qr_id`);
+      await client.query(`SELECT setval('scans_id_seq', greatest((SELECT max(id) FROM scans), (SELECT last_value FROM scans_id_seq)))`);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async humanCount(qrId: string): Promise<number> {
+    const { rows } = await this.pool.query<{ humans: string }>(`SELECT humans FROM scan_totals WHERE qr_id = $1`, [storableText(qrId)]);
+    return Number(rows[0]?.humans ?? 0);
+  }
+
+  async tally(query: ScanTallyQuery, sink: ScanGroupSink) {
+    const qrId = storableText(query.qrId);
+    const breakdowns = emptyBreakdowns();
+    // whole UTC days come from the roll-ups, the partial days at either end from the scans themselves
+    const firstDay = Math.ceil(query.from / DAY_MS);
+    const endDay = Math.floor(query.to / DAY_MS);
+    const rolled = firstDay < endDay;
+    const edges: Array<[number, number]> = rolled
+      ? [
+          [query.from, firstDay * DAY_MS],
+          [endDay * DAY_MS, query.to],
+        ].filter(([a, b]) => (a as number) < (b as number)) as Array<[number, number]>
+      : [[query.from, query.to]];
+    const bots = query.includeBots ? '' : ' AND NOT bot';
+    const rawQueries = edges.map(([from, to]) =>
+      this.pool.query<Omit<ScanRow, 'id' | 'qr_id' | 'workspace_id' | 'bot'>>(
+        `SELECT scanned_at, visitor, country, device, os, browser, referrer FROM scans WHERE qr_id = $1 AND scanned_at >= $2 AND scanned_at < $3${bots}`,
+        [qrId, new Date(from).toISOString(), new Date(to).toISOString()],
+      ),
+    );
+    const quarterQuery = rolled
+      ? this.pool.query<{ quarter: string; scans: number; visitors: string }>(
+          // base64 of the binary array: a third of the bytes of bytea's hex text, decoded natively
+          `SELECT quarter, scans, encode(array_send(visitors), 'base64') AS visitors FROM scan_quarters WHERE qr_id = $1 AND quarter >= $2 AND quarter < $3${bots}`,
+          [qrId, (firstDay * DAY_MS) / QUARTER_HOUR_MS, (endDay * DAY_MS) / QUARTER_HOUR_MS],
+        )
+      : undefined;
+    const dayQuery = rolled
+      ? this.pool.query<{ dimension: ScanDimension; value: string; scans: string }>(
+          `SELECT dimension, value, sum(scans) AS scans FROM scan_day_values WHERE qr_id = $1 AND day >= $2 AND day < $3${bots} GROUP BY dimension, value`,
+          [qrId, firstDay, endDay],
+        )
+      : undefined;
+    const [raws, quarters, days] = await Promise.all([Promise.all(rawQueries), quarterQuery, dayQuery]);
+    let total = 0;
+    const one = [0];
+    for (const { rows } of raws) {
+      for (const row of rows) {
+        total++;
+        one[0] = row.visitor >>> 0;
+        sink(row.scanned_at.getTime(), 1, one);
+        for (const dimension of SCAN_DIMENSIONS) bump(breakdowns[dimension], row[dimension]);
+      }
+    }
+    for (const row of quarters?.rows ?? []) {
+      total += row.scans;
+      sink(Number(row.quarter) * QUARTER_HOUR_MS, row.scans, decodeIntArray(Buffer.from(row.visitors, 'base64')));
+    }
+    for (const row of days?.rows ?? []) bump(breakdowns[row.dimension], row.value, Number(row.scans));
+    return { total, breakdowns };
+  }
+
+  async *newestOfWorkspace(workspaceId: string, maxTime: number, minTime: number): AsyncIterable<StoredScan> {
+    const page = 200;
+    let cursor: { time: string; id: string } | undefined;
+    for (;;) {
+      const params: unknown[] = [storableText(workspaceId)];
+      const where = ['workspace_id = $1', 'NOT bot'];
+      if (Number.isFinite(maxTime)) where.push(`scanned_at <= $${params.push(new Date(maxTime).toISOString())}`);
+      if (Number.isFinite(minTime)) where.push(`scanned_at >= $${params.push(new Date(minTime).toISOString())}`);
+      if (cursor) where.push(`(scanned_at, id) < ($${params.push(cursor.time)}, $${params.push(cursor.id)})`);
+      const { rows } = await this.pool.query<ScanRow>(`SELECT ${SCAN_COLUMNS} FROM scans WHERE ${where.join(' AND ')} ORDER BY scanned_at DESC, id DESC LIMIT ${page}`, params);
+      for (const row of rows) yield fromRow(row);
+      if (rows.length < page) return;
+      const last = rows[rows.length - 1] as ScanRow;
+      cursor = { time: last.scanned_at.toISOString(), id: last.id };
+    }
+  }
+
+  async get(id: number): Promise<StoredScan | undefined> {
+    if (!Number.isSafeInteger(id)) return undefined;
+    const { rows } = await this.pool.query<ScanRow>(`SELECT ${SCAN_COLUMNS} FROM scans WHERE id = $1`, [id]);
+    return rows[0] && fromRow(rows[0]);
+  }
+
+  async *export(fromId: number, batchSize: number): AsyncIterable<StoredScan[]> {
+    let next = fromId;
+    for (;;) {
+      const { rows } = await this.pool.query<ScanRow>(`SELECT ${SCAN_COLUMNS} FROM scans WHERE id >= $1 ORDER BY id LIMIT $2`, [next, batchSize]);
+      if (rows.length === 0) return;
+      const batch = rows.map(fromRow);
+      yield batch;
+      next = (batch[batch.length - 1] as StoredScan).id + 1;
+    }
+  }
+
+  /** The highest scan id, if any scan is kept. */
+  async maxId(): Promise<number | undefined> {
+    const { rows } = await this.pool.query<{ id: string | null }>(`SELECT max(id) AS id FROM scans`);
+    return rows[0]?.id == null ? undefined : Number(rows[0].id);
+  }
+
+  async count(): Promise<number> {
+    const { rows } = await this.pool.query<{ count: string }>(`SELECT count(*) AS count FROM scans`);
+    return Number(rows[0]?.count ?? 0);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    await this.flush();
+  }
+}

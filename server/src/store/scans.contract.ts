@@ -1,0 +1,208 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AnalyticsService, type AnalyticsQuery, type Interval } from '../analytics/service.js';
+import { EmbeddedScans } from './embedded/scans.js';
+import type { Scan } from './scans.js';
+import type { StoreHarness } from './store.contract.js';
+import type { Store } from './store.js';
+
+/** Deterministic PRNG (mulberry32), so a failure can be replayed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const HOUR = 3600_000;
+const DAY = 24 * HOUR;
+
+function scan(time: number, qrId: string, visitor: number, extra: Partial<Scan> = {}): Scan {
+  return { time, qrId, workspaceId: 'ws_1', visitor, country: 'FR', device: 'mobile', os: 'iOS', browser: 'Safari', referrer: 'direct', bot: false, ...extra };
+}
+
+/**
+ * Scans over two codes from late February to early April 2026: month ends, both DST changes (US 8 March, EU
+ * 29 March), visitors drawn from a small pool so that the same hash recurs within and across days, a tenth bots.
+ */
+export function generatedScans(count: number, seed = 14): Scan[] {
+  const random = prng(seed);
+  const start = Date.parse('2026-02-25T00:00:00Z');
+  const span = Date.parse('2026-04-06T00:00:00Z') - start;
+  const pick = <T,>(values: readonly T[]) => values[Math.floor(random() * values.length)] as T;
+  const times = Array.from({ length: count }, () => start + Math.floor(random() * span)).sort((a, b) => a - b);
+  return times.map((time) =>
+    scan(time, pick(['qr_a', 'qr_a', 'qr_b']), pick([0, 1, 2, 7, 0x7fffffff, 0x80000000, 0xffffffff, ...Array.from({ length: 300 }, (_, k) => 1000 + k * 7919)]), {
+      workspaceId: 'ws_1',
+      country: pick(['FR', 'US', 'IN', 'NP', '']),
+      device: pick(['mobile', 'desktop', 'tablet']),
+      os: pick(['iOS', 'Android', 'Windows']),
+      browser: pick(['Safari', 'Chrome', 'Firefox', 'unknown']),
+      referrer: pick(['direct', 'example.com', 'news.example', 'unknown']),
+      bot: random() < 0.1,
+    }),
+  );
+}
+
+/** Ranges, time zones and intervals the adapters must answer identically. */
+function queries(): Array<{ qrId: string; query: AnalyticsQuery }> {
+  const random = prng(99);
+  const zones = ['UTC', 'Europe/Paris', 'America/New_York', 'Asia/Kolkata', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'Pacific/Chatham'];
+  const intervals: Interval[] = ['day', 'week', 'month'];
+  const out: Array<{ qrId: string; query: AnalyticsQuery }> = [];
+  const base = Date.parse('2026-02-24T00:00:00Z');
+  for (let n = 0; n < 42; n++) {
+    const tz = zones[n % zones.length] as string;
+    const interval = intervals[n % 3] as Interval;
+    // whole UTC days, arbitrary milliseconds, and ranges shorter than a day
+    const shape = n % 4;
+    let from = base + Math.floor(random() * 30) * DAY;
+    let to = from + (1 + Math.floor(random() * 20)) * DAY;
+    if (shape === 1) from += Math.floor(random() * DAY);
+    if (shape >= 1) to -= Math.floor(random() * DAY);
+    if (shape === 3) to = from + Math.floor(random() * 20 * HOUR);
+    out.push({ qrId: n % 5 === 0 ? 'qr_b' : 'qr_a', query: { from: new Date(from).toISOString(), to: new Date(to).toISOString(), interval, tz, include_bots: n % 2 === 0 } });
+  }
+  // the whole span, and an unknown code
+  out.push({ qrId: 'qr_a', query: { from: '2026-02-01', to: '2026-05-01', interval: 'day', tz: 'Europe/Paris', include_bots: false } });
+  out.push({ qrId: 'qr_none', query: { from: '2026-02-01', to: '2026-05-01', interval: 'week', tz: 'UTC', include_bots: true } });
+  return out;
+}
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of iterable) out.push(item);
+  return out;
+}
+
+/** The scan-storage half of the contract: what both adapters' `store.scans` must do. */
+export function describeScanContract(name: string, harness: () => StoreHarness): void {
+  describe(`scan storage contract: ${name}`, () => {
+    const open: Store[] = [];
+    const directories: string[] = [];
+    const openStore = async () => {
+      const store = await harness().open();
+      open.push(store);
+      return store;
+    };
+    const closeAll = async () => {
+      for (const store of open.splice(0)) await store.close();
+    };
+    /** The embedded scan log in a directory of its own: the reference answers come from it. */
+    const reference = async (): Promise<EmbeddedScans> => {
+      const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'qrflow-scan-reference-'));
+      directories.push(directory);
+      return new EmbeddedScans(path.join(directory, 'qrflow.json'));
+    };
+
+    beforeEach(async () => {
+      await harness().reset();
+    });
+    afterEach(closeAll);
+    afterAll(() => {
+      for (const directory of directories) fs.rmSync(directory, { recursive: true, force: true });
+    });
+
+    it('gives appended scans distinct ids, and get returns each one as appended', async () => {
+      const store = await openStore();
+      const batch = [scan(Date.parse('2026-03-01T10:00:00Z'), 'qr_a', 5), scan(Date.parse('2026-03-01T10:00:01Z'), 'qr_a', 6, { bot: true, device: 'bot' })];
+      const ids = await store.scans.append(batch);
+      expect(new Set(ids).size).toBe(2);
+      expect(await store.scans.get(ids[0] as number)).toEqual({ id: ids[0], ...batch[0] });
+      expect(await store.scans.get(ids[1] as number)).toEqual({ id: ids[1], ...batch[1] });
+      expect(await store.scans.get(987654321)).toBeUndefined();
+      expect(await store.scans.humanCount('qr_a')).toBe(1);
+      expect(await store.scans.humanCount('qr_other')).toBe(0);
+      expect(await store.scans.count()).toBe(2);
+    });
+
+    it('writes an append within a second without being asked to flush', async () => {
+      const store = await openStore();
+      const started = Date.now();
+      const [id] = await store.scans.append([scan(Date.parse('2026-03-02T00:00:00Z'), 'qr_a', 1)]);
+      expect(Date.now() - started).toBeLessThan(1000);
+      await closeAll();
+      const reopened = await openStore();
+      expect((await reopened.scans.get(id as number))?.qrId).toBe('qr_a');
+    });
+
+    it('keeps every appended scan across close, also those still waiting for their batch', async () => {
+      const store = await openStore();
+      const pending = Array.from({ length: 50 }, (_, n) => store.scans.append([scan(Date.parse('2026-03-03T00:00:00Z') + n, 'qr_a', n)]));
+      await store.close();
+      open.splice(open.indexOf(store), 1);
+      const ids = (await Promise.all(pending)).flat();
+      const reopened = await openStore();
+      expect(await reopened.scans.humanCount('qr_a')).toBe(50);
+      for (const id of ids) expect(await reopened.scans.get(id)).toBeDefined();
+    });
+
+    it('lists a workspace newest first without bots, within the bounds, then exports every scan in id order', async () => {
+      const store = await openStore();
+      const t = Date.parse('2026-03-31T23:59:59Z'); // across a month boundary: two partitions on PostgreSQL
+      const ids = await store.scans.append([
+        scan(t, 'qr_a', 1),
+        scan(t + 1, 'qr_a', 2, { bot: true }),
+        scan(t + 2000, 'qr_b', 3),
+        scan(t + 2000, 'qr_b', 4, { workspaceId: 'ws_2' }),
+        scan(t + 2000, 'qr_a', 5),
+      ]);
+      const listed = await collect(store.scans.newestOfWorkspace('ws_1', Infinity, -Infinity));
+      expect(listed.map((s) => s.id)).toEqual([ids[4], ids[2], ids[0]]);
+      const bounded = await collect(store.scans.newestOfWorkspace('ws_1', t + 1000, t));
+      expect(bounded.map((s) => s.id)).toEqual([ids[0]]);
+      const exported = (await collect(store.scans.export(0, 2))).flat();
+      expect(exported.map((s) => s.id)).toEqual([...ids].sort((a, b) => a - b));
+      expect(exported.find((s) => s.id === ids[1])?.bot).toBe(true);
+    });
+
+    it('answers analytics to the row as the embedded scan log does, across months, DST changes and time zones', async () => {
+      const scans = generatedScans(4000);
+      const store = await openStore();
+      const expected = await reference();
+      // in batches of varied size, so roll-up rows are merged as they are in service
+      for (let start = 0, n = 0; start < scans.length; n++) {
+        const size = [1, 37, 250, 900][n % 4] as number;
+        const batch = scans.slice(start, start + size);
+        await Promise.all([store.scans.append(batch), expected.append(batch)]);
+        start += size;
+      }
+      const clock = { now: () => Date.parse('2026-04-01T12:00:00Z') };
+      const actual = new AnalyticsService(store.scans, clock);
+      const oracle = new AnalyticsService(expected, clock);
+      for (const { qrId, query } of queries()) {
+        const [got, want] = await Promise.all([actual.compute(qrId, query), oracle.compute(qrId, query)]);
+        expect({ qrId, query, answer: got }).toEqual({ qrId, query, answer: want });
+      }
+      // and the reference itself counts what the scans say (total, humans) for the whole span
+      const whole = await actual.compute('qr_a', { from: '2026-02-01', to: '2026-05-01', interval: 'month', tz: 'UTC', include_bots: false });
+      const humans = scans.filter((s) => s.qrId === 'qr_a' && !s.bot);
+      expect(whole.total_scans).toBe(humans.length);
+      expect(whole.unique_scans).toBe(new Set(humans.map((s) => s.visitor)).size);
+      expect(whole.timeseries.map((p) => p.period)).toEqual(['2026-02', '2026-03', '2026-04']);
+      expect(await store.scans.humanCount('qr_a')).toBe(humans.length);
+      await expected.close();
+    });
+
+    it('counts a period in the time zone asked for: a scan late on a UTC day falls on the next local day', async () => {
+      const store = await openStore();
+      // 2026-03-29 is the EU switch to summer time; 23:30 UTC is 01:30 the next day in Paris
+      await store.scans.append([scan(Date.parse('2026-03-28T23:30:00Z'), 'qr_a', 1), scan(Date.parse('2026-03-29T23:30:00Z'), 'qr_a', 1), scan(Date.parse('2026-03-30T12:00:00Z'), 'qr_a', 2)]);
+      const analytics = new AnalyticsService(store.scans, { now: () => 0 });
+      const answer = await analytics.compute('qr_a', { from: '2026-03-27', to: '2026-04-02', interval: 'day', tz: 'Europe/Paris', include_bots: false });
+      expect(answer.total_scans).toBe(3);
+      expect(answer.unique_scans).toBe(2);
+      expect(answer.timeseries.filter((p) => p.scans > 0)).toEqual([
+        { period: '2026-03-29', scans: 1, unique_scans: 1 },
+        { period: '2026-03-30', scans: 2, unique_scans: 2 },
+      ]);
+      expect(answer.countries).toEqual([{ value: 'FR', scans: 3 }]);
+    });
+  });
+}
