@@ -27,6 +27,7 @@ import { errorHandler, notFoundHandler } from './http/errors.js';
 import { requestLog } from './http/request-log.js';
 import { fastJson, routeTableListener } from './http/express-compat.js';
 import type { AnyRoute } from './http/route.js';
+import { describeMiddleware } from './http/answers.js';
 import { buildOpenApiDocument, docsRouter } from './docs/openapi.js';
 import { consoleRouter } from './console/static.js';
 import { redisPinger } from './health/redis.js';
@@ -50,10 +51,14 @@ import { perMinuteLimiter } from './usage/rate-limit.js';
 import { SharedRedis } from './redis/client.js';
 import { usageRoutes } from './usage/routes.js';
 import { DeliveryWorker } from './webhooks/delivery.js';
+import { openJobQueue } from './store/open-store.js';
 import { QueuedDeliveries } from './webhooks/queued-deliveries.js';
 import { webhookRoutes } from './webhooks/routes.js';
 import { WebhookService } from './webhooks/service.js';
 import { sendTestEvent } from './webhooks/test-event.js';
+
+/** The largest JSON body accepted (body-parser's syntax); larger ones answer 413 `payload_too_large`. */
+export const JSON_BODY_LIMIT = '1mb';
 
 export interface AppOptions {
   config: Config;
@@ -116,7 +121,9 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   const analytics = new AnalyticsService(scans, ctx.clock);
   const recorder = new ScanRecorder(ctx, scans, events);
   const webhooks = new WebhookService(ctx);
-  const deliveries = new DeliveryWorker(ctx, queuedDeliveries);
+  // on PostgreSQL a job queue shared by every process; on the embedded store the worker's own memory
+  const deliveryJobs = openJobQueue(ctx.config, 'webhook-deliveries', (error) => logger.warn({ reason: error.message }, 'webhook job queue: database error (retried)'));
+  const deliveries = new DeliveryWorker(ctx, queuedDeliveries, {}, deliveryJobs);
   const renderer = new ImageRenderer();
   // one Redis connection for what processes share: limits and monthly allowances (none: each process counts alone)
   const redis = ctx.config.redisUrl ? new SharedRedis(ctx.config.redisUrl, ctx.config.redisPrefix, logger) : undefined;
@@ -165,7 +172,14 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   ];
 
   const registry = new OpenAPIRegistry();
-  const bodyParser = express.json({ limit: '1mb', strict: true, type: ['application/json', 'application/*+json'] });
+  // the errors it raises become these answers in http/errors.ts
+  const bodyParser = describeMiddleware(express.json({ limit: JSON_BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }), {
+    answers: [
+      { status: 400, codes: ['invalid_json'], when: 'The body is not valid JSON' },
+      { status: 413, codes: ['payload_too_large'], when: `The body is larger than ${JSON_BODY_LIMIT.toUpperCase().replace('MB', ' MB')}` },
+      { status: 415, codes: ['unsupported_encoding'], when: 'The body has a Content-Encoding or charset other than UTF-8 JSON (identity, gzip, deflate or br)' },
+    ],
+  });
   const dispatch = mountRoutes(registry, routes, { authenticator, afterAuth, bodyParser, csrf: csrf.forCookieSessions });
 
   const app = express();

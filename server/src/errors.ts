@@ -95,6 +95,9 @@ export class RateLimitError extends AppError {
   }
 }
 
+/** The Retry-After (s) of a 503 `database_unavailable`: about how long a PostgreSQL restart or failover takes. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
 export class UnavailableError extends AppError {
   readonly category = 'unavailable' as const;
 }

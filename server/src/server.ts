@@ -1,7 +1,7 @@
 import type { TxtResolver } from './domains/service.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from 'pino';
+import pino, { type Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createApp, type QrflowApp } from './app.js';
@@ -26,7 +26,7 @@ export interface RunningServer {
 
 /** Opens the store, builds the app and listens. */
 export async function startServer(config: Config, options: { clock?: Clock; logger?: Logger; store?: OpenStoreOptions; resolveTxt?: TxtResolver } = {}): Promise<RunningServer> {
-  const store = await openStore(config, options.store);
+  const store = await openStore(config, withStartWait(config, options));
   let app: QrflowApp;
   try {
     app = await createApp({ config, store, ...(options.clock ? { clock: options.clock } : {}), ...(options.logger ? { logger: options.logger } : {}), ...(options.resolveTxt ? { resolveTxt: options.resolveTxt } : {}) });
@@ -69,6 +69,32 @@ export async function startServer(config: Config, options: { clock?: Clock; logg
         await app.stop();
         await store.close();
       })()),
+  };
+}
+
+/**
+ * A server started before PostgreSQL waits for it (the CLI does not): each retry is logged with the database's host,
+ * never its credentials, so an operator sees why the process is not listening yet.
+ */
+function withStartWait(config: Config, options: { logger?: Logger; store?: OpenStoreOptions }): OpenStoreOptions | undefined {
+  if (!config.databaseUrl || options.store?.postgres?.waitForDatabase) return options.store;
+  let where = 'the database';
+  try {
+    const url = new URL(config.databaseUrl);
+    where = `${url.hostname}:${url.port || 5432}${url.pathname}`;
+  } catch {
+    // config.ts checked the shape; the message just stays generic
+  }
+  const log = options.logger ?? pino({ level: config.logLevel });
+  return {
+    ...options.store,
+    postgres: {
+      ...options.store?.postgres,
+      waitForDatabase: {
+        onWaiting: ({ attempt, retryInMs, reason }) =>
+          log.warn({ database: where, attempt, retry_in_ms: retryInMs, reason }, `PostgreSQL at ${where} does not answer (${reason}): waiting, retrying in ${retryInMs / 1000} s`),
+      },
+    },
   };
 }
 

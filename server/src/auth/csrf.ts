@@ -5,12 +5,16 @@ import { CsrfError } from '../errors.js';
 import { hashSecret } from '../keys/key-format.js';
 import { randomToken } from '../random.js';
 import { requestCookies, secureCookies, SESSION_COOKIE } from './cookies.js';
+import { describeMiddleware, type Answer } from '../http/answers.js';
 
 /** The double-submit cookie: it holds the same token the browser sends back in X-CSRF-Token. */
 export const CSRF_COOKIE = 'qrflow_csrf';
 export const CSRF_HEADER = 'x-csrf-token';
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** What check() answers when a request fails the CSRF checks. */
+export const CSRF_FAILED: Answer = { status: 403, codes: ['csrf_failed'], when: 'Made with the session cookie without a same-origin `Origin` and the `X-CSRF-Token` of GET /api/v1/auth/csrf' };
 
 /**
  * CSRF defence for the console's cookie sessions: csrf-csrf's double submit (a token in a cookie and in the
@@ -62,10 +66,13 @@ export class CsrfGuard {
   }
 
   /** After authentication: state-changing requests authenticated by the session cookie need the CSRF checks. */
-  readonly forCookieSessions: RequestHandler = (req, _res, next) => {
-    if (req.auth?.via === 'cookie' && UNSAFE_METHODS.has(req.method)) this.check(req);
-    next();
-  };
+  readonly forCookieSessions: RequestHandler = describeMiddleware(
+    (req, _res, next) => {
+      if (req.auth?.via === 'cookie' && UNSAFE_METHODS.has(req.method)) this.check(req);
+      next();
+    },
+    { answers: [{ ...CSRF_FAILED, methods: [...UNSAFE_METHODS] }] },
+  );
 
   private allowedOrigins(req: Request): string[] {
     const origins: string[] = [];

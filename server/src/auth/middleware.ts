@@ -7,6 +7,7 @@ import { SESSION_PREFIX, type SessionService } from './sessions.js';
 import type { Auth } from './auth.js';
 import { requestedMode } from '../test-mode/mode.js';
 import { sessionCookie } from './cookies.js';
+import { describeMiddleware, type Answer } from '../http/answers.js';
 
 export type AuthMode = 'key_or_session' | 'session';
 
@@ -73,28 +74,44 @@ export async function resolveAuth(services: Authenticator, req: Request, mode: A
   return { workspace, plan, scopes: key.scopes, key, session: null, user: null, mode: key.mode ?? 'live', via: 'bearer' };
 }
 
+/** The `error.code` values of a failed authentication, by mode (see resolveAuth, KeyService and SessionService). */
+const HEADER_CODES = ['missing_authorization', 'missing_api_key', 'invalid_authorization_scheme'];
+const SESSION_CODES = ['invalid_session', 'session_expired'];
+const KEY_CODES = ['malformed_api_key', 'invalid_api_key', 'api_key_paused', 'api_key_revoked', 'api_key_expired'];
+
+function authenticationAnswers(mode: AuthMode): Answer[] {
+  const unauthorized: Answer = {
+    status: 401,
+    codes: mode === 'session' ? [...HEADER_CODES, ...SESSION_CODES, 'session_required'] : [...HEADER_CODES, ...KEY_CODES, ...SESSION_CODES],
+    when: mode === 'session' ? 'No valid management session (API keys cannot call this)' : 'No valid API key or session',
+  };
+  if (mode === 'session') return [unauthorized];
+  return [unauthorized, { status: 403, codes: ['plan_upgrade_required', 'subscription_inactive'], when: "The key's plan has no API access, or its subscription is inactive" }];
+}
+
 export function authenticate(services: Authenticator, mode: AuthMode): RequestHandler {
-  return async (req: Request, _res: Response, next: NextFunction) => {
+  const handler = async (req: Request, _res: Response, next: NextFunction) => {
     req.auth = await resolveAuth(services, req, mode);
     next();
   };
+  return describeMiddleware(handler, { answers: authenticationAnswers(mode) });
 }
 
 export function requireScope(scope: Scope): RequestHandler {
-  return (req, _res, next) => {
+  return describeMiddleware((req, _res, next) => {
     if (!req.auth?.scopes.includes(scope)) {
       throw new PermissionError('insufficient_scope', `This API key lacks the "${scope}" scope. Create a key with that scope in API settings (/settings/api).`);
     }
     next();
-  };
+  }, { answers: [{ status: 403, codes: ['insufficient_scope'], when: `The key lacks the \`${scope}\` scope` }] });
 }
 
 export function requireRole(...roles: readonly Role[]): RequestHandler {
-  return (req, _res, next) => {
+  return describeMiddleware((req, _res, next) => {
     const role = req.auth?.user?.role;
     if (!role || !roles.includes(role)) {
       throw new PermissionError('forbidden_role', `Only workspace ${roles.join(' and ')}s can do this.`);
     }
     next();
-  };
+  }, { answers: [{ status: 403, codes: ['forbidden_role'], when: `The user is not a workspace ${roles.join(' or ')}` }] });
 }

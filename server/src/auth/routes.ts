@@ -10,7 +10,8 @@ import type { Config } from '../config.js';
 import { UserSummary, userSummary, WorkspaceSummary, workspaceSummary } from '../workspaces/schemas.js';
 import type { SessionService } from './sessions.js';
 import { clearSessionCookie, sessionCookie, setSessionCookie } from './cookies.js';
-import { CSRF_COOKIE, type CsrfGuard } from './csrf.js';
+import { CSRF_COOKIE, CSRF_FAILED, type CsrfGuard } from './csrf.js';
+import { describeMiddleware, tooManyRequests } from '../http/answers.js';
 
 const LoginBody = z
   .object({
@@ -54,9 +55,10 @@ function loginLimiters(redis: SharedRedis | undefined): RequestHandler[] {
   };
   const common = { windowMs: LOGIN_LIMITS.windowMs, standardHeaders: false, legacyHeaders: false, skipSuccessfulRequests: true, handler } as const;
   const shared = (name: string) => (redis ? { store: redisLimitStore(redis, name), passOnStoreError: true, logger: limiterLogger(redis, 'login limits') } : {});
+  const answers = [tooManyRequests(['login_rate_limited'], `More than ${LOGIN_LIMITS.perIp} failed logins from one IP, or ${LOGIN_LIMITS.perEmail} for one email, in ${LOGIN_LIMITS.windowMs / 60_000} minutes`, false)];
   return [
-    rateLimit({ ...common, ...shared('login-ip'), limit: LOGIN_LIMITS.perIp, keyGenerator: (req) => `ip:${ipKeyGenerator(req.ip ?? 'unknown')}` }),
-    rateLimit({
+    describeMiddleware(rateLimit({ ...common, ...shared('login-ip'), limit: LOGIN_LIMITS.perIp, keyGenerator: (req) => `ip:${ipKeyGenerator(req.ip ?? 'unknown')}` }), { answers }),
+    describeMiddleware(rateLimit({
       ...common,
       ...shared('login-email'),
       limit: LOGIN_LIMITS.perEmail,
@@ -64,20 +66,24 @@ function loginLimiters(redis: SharedRedis | undefined): RequestHandler[] {
         const email = (req.body as { email?: unknown } | undefined)?.email;
         return `email:${typeof email === 'string' ? email.trim().toLowerCase() : ''}`;
       },
-    }),
+    }), { answers }),
   ];
 }
 
 export function authRoutes({ config, sessions, csrf, redis }: AuthRouteServices): AnyRoute[] {
   // the console's login needs the CSRF checks (after the rate limits, so refused attempts count); API clients' does not
-  const csrfForCookieLogin: RequestHandler = (req, _res, next) => {
-    if ((req.body as { cookie?: unknown } | undefined)?.cookie === true) csrf.check(req);
-    next();
-  };
+  const csrfForCookieLogin: RequestHandler = describeMiddleware(
+    (req, _res, next) => {
+      if ((req.body as { cookie?: unknown } | undefined)?.cookie === true) csrf.check(req);
+      next();
+    },
+    { answers: [{ ...CSRF_FAILED, when: 'Cookie mode (`"cookie": true`) without a same-origin `Origin` and the `X-CSRF-Token` of GET /api/v1/auth/csrf' }] },
+  );
   return [
     defineRoute({
       method: 'post',
       path: '/api/v1/auth/login',
+      operationId: 'createSession',
       tag: 'Sessions',
       summary: 'Log in with email and password',
       description:
@@ -88,9 +94,12 @@ export function authRoutes({ config, sessions, csrf, redis }: AuthRouteServices)
       body: LoginBody,
       before: [...loginLimiters(redis), csrfForCookieLogin],
       responses: {
-        200: { description: 'A session: the bearer token, or (cookie mode) the cookie is set and the body has the CSRF token', schema: envelope(z.union([SessionToken, CookieSession])) },
-        401: { description: 'Wrong email or password' },
-        403: { description: 'Cookie mode without the CSRF token or from another origin (`csrf_failed`)' },
+        200: {
+          description: 'A session: the bearer token, or (cookie mode) the cookie is set and the body has the CSRF token',
+          schema: envelope(z.union([SessionToken, CookieSession])),
+          headers: ['Set-Cookie', 'Cache-Control'],
+        },
+        401: { description: 'Wrong email or password', codes: ['invalid_credentials'] },
       },
       handler: async (req, res, { body }) => {
         const { token, session } = await sessions.login(body.email, body.password, { cookie: body.cookie === true });
@@ -108,13 +117,14 @@ export function authRoutes({ config, sessions, csrf, redis }: AuthRouteServices)
     defineRoute({
       method: 'get',
       path: '/api/v1/auth/csrf',
+      operationId: 'getCsrfToken',
       tag: 'Sessions',
       summary: 'A CSRF token for the console',
       description:
         'Sets the `qrflow_csrf` cookie and returns the same token: the console sends it as `X-CSRF-Token` on cookie-mode login, setup and every ' +
         'change made with the session cookie. Bearer-authenticated requests need none.',
       auth: 'none',
-      responses: { 200: { description: 'A token bound to the current session cookie (or to none)', schema: envelope(CsrfToken) } },
+      responses: { 200: { description: 'A token bound to the current session cookie (or to none); the same token is set as the `qrflow_csrf` cookie', schema: envelope(CsrfToken), headers: ['Set-Cookie', 'Cache-Control'] } },
       handler: (req, res) => {
         const csrfToken = csrf.issue(req, res);
         res.setHeader('Cache-Control', 'no-store');
@@ -124,11 +134,12 @@ export function authRoutes({ config, sessions, csrf, redis }: AuthRouteServices)
     defineRoute({
       method: 'post',
       path: '/api/v1/auth/logout',
+      operationId: 'deleteSession',
       tag: 'Sessions',
       summary: 'End the current session',
       description: 'With the session cookie: needs the CSRF checks, and clears the cookie.',
       auth: 'session',
-      responses: { 200: { description: 'Logged out', schema: envelope(z.object({ logged_out: z.boolean() })) } },
+      responses: { 200: { description: 'Logged out (with the cookie: both cookies are cleared)', schema: envelope(z.object({ logged_out: z.boolean() })), headers: ['Set-Cookie'] } },
       handler: async (req, res) => {
         await sessions.logout(req.auth!.session!);
         if (req.auth!.via === 'cookie' || sessionCookie(req) !== undefined) {

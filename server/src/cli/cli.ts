@@ -10,6 +10,7 @@ import { DataFileLockedError } from '../store/embedded/lock.js';
 import { CorruptDataError } from '../store/embedded/wal.js';
 import { openStore } from '../store/open-store.js';
 import { migrateStore } from '../store/migrate-store.js';
+import { isStoreUnavailable } from '../store/unavailable.js';
 import type { Store } from '../store/store.js';
 import type { AdminAnswer } from './admin-socket.js';
 import { runOnServer, ServerUnreachableError } from './remote.js';
@@ -257,6 +258,7 @@ export async function runCli(argv: string[], io: CliIo, env: NodeJS.ProcessEnv =
       io.err(program.helpInformation());
     } else if (error instanceof ServerUnreachableError) fail(1, 'server_unreachable', error.message);
     else if (error instanceof AppError && error.category === 'validation') fail(2, error.code, error.message);
+    else if (isStoreUnavailable(error)) fail(1, 'database_unavailable', `${error.message}: check that PostgreSQL runs and QRFLOW_DATABASE_URL points at it.`);
     else if (error instanceof CorruptDataError) fail(1, 'corrupt_data_file', error.message);
     else if (error instanceof AppError) fail(1, error.code, error.message);
     else fail(1, 'error', (error as Error).message);

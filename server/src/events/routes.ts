@@ -79,6 +79,7 @@ export function eventRoutes(ctx: Context, scans: ScanStorage): AnyRoute[] {
     defineRoute({
       method: 'get',
       path: '/api/v1/events',
+      operationId: 'listEvents',
       tag: 'Events',
       summary: 'The events feed, newest first',
       description: 'The same event objects that webhooks deliver, for clients that poll (e.g. Zapier performList, n8n polling). Bot scans are left out. Events are kept 30 days (at most 10,000 stored events per workspace; scans are kept for good).',
@@ -113,6 +114,7 @@ export function eventRoutes(ctx: Context, scans: ScanStorage): AnyRoute[] {
     defineRoute({
       method: 'get',
       path: '/api/v1/events/types',
+      operationId: 'listEventTypes',
       tag: 'Events',
       summary: 'The event types webhooks can subscribe to',
       auth: 'key_or_session',

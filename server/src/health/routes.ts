@@ -39,11 +39,12 @@ export function healthRoutes(ctx: Context, redis: Pinger | undefined): AnyRoute[
     defineRoute({
       method: 'get',
       path: '/healthz',
+      operationId: 'getLiveness',
       tag: 'Health',
       summary: 'Liveness: the process answers',
       description: 'Always 200 while the process runs and serves HTTP; checks nothing else. For a process supervisor or a load balancer\'s liveness probe.',
       auth: 'none',
-      responses: { 200: { description: 'Alive', schema: envelope(Alive) } },
+      responses: { 200: { description: 'Alive', schema: envelope(Alive), headers: ['Cache-Control'] } },
       handler: (_req, res) => {
         res.setHeader('Cache-Control', 'no-store');
         res.json({ data: { status: 'alive' } });
@@ -52,12 +53,16 @@ export function healthRoutes(ctx: Context, redis: Pinger | undefined): AnyRoute[
     defineRoute({
       method: 'get',
       path: '/readyz',
+      operationId: 'getReadiness',
       tag: 'Health',
       summary: 'Readiness: the store and Redis answer',
       description:
         'Checks the store (PostgreSQL when QRFLOW_DATABASE_URL is set: reachable, and migrated, since the process migrates before it listens; otherwise the embedded store is open) and, when QRFLOW_RATE_LIMIT_REDIS_URL is set, Redis. 200 when all answer; 503 `not_ready` (with `Retry-After`) naming the failing checks otherwise. For a load balancer\'s health check.',
       auth: 'none',
-      responses: { 200: { description: 'Ready', schema: envelope(Ready) }, 503: { description: 'A dependency does not answer (`not_ready`)' } },
+      responses: {
+        200: { description: 'Ready', schema: envelope(Ready), headers: ['Cache-Control'] },
+        503: { description: 'A dependency does not answer', codes: ['not_ready'], headers: ['Cache-Control', 'Retry-After'] },
+      },
       handler: async (_req, res) => {
         res.setHeader('Cache-Control', 'no-store');
         const [store, redisCheck] = await Promise.all([check(ctx.store), check(redis)]);

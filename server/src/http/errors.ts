@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import { AppError, statusOf } from '../errors.js';
+import { AppError, DATABASE_RETRY_AFTER_SECONDS, statusOf } from '../errors.js';
+import { isStoreUnavailable } from '../store/unavailable.js';
 
 export function sendError(req: Request, res: Response, status: number, code: string, message: string, details?: unknown): void {
   if (res.headersSent) return;
@@ -19,6 +20,12 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
       sendError(req, res, statusOf(error), error.code, error.message, error.details);
       return;
+    }
+    // the database does not answer (down, cut, timed out): a retryable 503, logged without the driver's stack
+    if (isStoreUnavailable(error)) {
+      logger.warn({ request_id: req.requestId, method: req.method, path: req.path, reason: error.reason }, 'database unavailable: answered 503');
+      res.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+      return sendError(req, res, 503, 'database_unavailable', `The database does not answer at the moment; nothing was changed unless a retry finds it done. Retry after ${DATABASE_RETRY_AFTER_SECONDS} seconds (with the same Idempotency-Key for creates).`);
     }
     // errors raised by body-parser before any route runs
     const type = (error as { type?: string }).type;

@@ -4,22 +4,11 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { authenticate, requireRole, requireScope, type Authenticator } from '../auth/middleware.js';
 import { MethodNotAllowedError, ValidationError } from '../errors.js';
 import { parse } from '../validation.js';
-import { ErrorBody } from './schemas.js';
 import type { AnyRoute } from './route.js';
-import { ModeHeaders } from '../test-mode/mode.js';
+import { describeMiddleware, type Answer } from './answers.js';
+import { openApiPath, registerOperation } from '../docs/operations.js';
 
-/** `/api/v1/qr/:id` -> `/api/v1/qr/{id}` */
-export function openApiPath(path: string): string {
-  return path.replace(/:([A-Za-z_]+)/g, '{$1}');
-}
-
-const STANDARD_ERRORS: Record<number, string> = {
-  400: 'Invalid request (one `details` entry per bad field)',
-  401: 'Missing, malformed, unknown, paused, revoked or expired credentials',
-  403: 'Plan without API access, inactive subscription, missing scope or role',
-  404: 'Not found (including objects of other workspaces)',
-  429: 'Per-minute rate limit or monthly allowance exceeded (see Retry-After)',
-};
+export { openApiPath };
 
 /**
  * Runs middleware in order as one Express handler, with Express 5's rules (a throw or a rejected promise goes to
@@ -82,6 +71,13 @@ function compilePath(path: string): { pattern: RegExp; names: string[] } {
   return { pattern: new RegExp(`^${source}/?$`, 'i'), names };
 }
 
+/** The 400s of the input step: the schemas (and the path's percent-encoding, which the dispatcher decodes first). */
+function validationAnswers(route: AnyRoute): Answer[] {
+  const inputs = [route.params && 'path', route.query && 'query string', route.body && 'body'].filter(Boolean);
+  if (inputs.length === 0) return [];
+  return [{ status: 400, codes: route.params ? ['validation_error', 'invalid_path'] : ['validation_error'], when: `The ${inputs.join(', ')} does not match the schema (one \`details\` entry per bad field)` }];
+}
+
 function decodeParam(value: string): string {
   try {
     return decodeURIComponent(value);
@@ -110,16 +106,21 @@ export function mountRoutes(registry: OpenAPIRegistry, routes: readonly AnyRoute
       if (route.roles) chain.push(requireRole(...route.roles));
     }
     if (route.before) chain.push(...route.before);
-    chain.push(async (req: Request, res: Response) => {
-      const input = {
-        params: route.params ? parse(route.params, req.params, 'path') : req.params,
-        query: route.query ? parse(route.query, req.query, 'query string') : req.query,
-        body: route.body ? parse(route.body, req.body ?? {}, 'request body') : undefined,
-      };
-      await route.handler(req, res, input as never);
-    });
+    chain.push(
+      describeMiddleware(
+        async (req: Request, res: Response) => {
+          const input = {
+            params: route.params ? parse(route.params, req.params, 'path') : req.params,
+            query: route.query ? parse(route.query, req.query, 'query string') : req.query,
+            body: route.body ? parse(route.body, req.body ?? {}, 'request body') : undefined,
+          };
+          await route.handler(req, res, input as never);
+        },
+        { answers: validationAnswers(route) },
+      ),
+    );
     compiled.push({ method: route.method.toUpperCase(), ...compilePath(route.path), handler: compose(chain) });
-    registerRoute(registry, route);
+    registerOperation(registry, route, chain);
   }
 
   return (req, res, next) => {
@@ -149,40 +150,6 @@ export function mountRoutes(registry: OpenAPIRegistry, routes: readonly AnyRoute
     }
     throw new MethodNotAllowedError(req.method, path, allowed);
   };
-}
-
-/** Adds a route to the OpenAPI registry. */
-function registerRoute(registry: OpenAPIRegistry, route: AnyRoute): void {
-  const responses: Record<string, unknown> = {};
-  for (const [status, response] of Object.entries(route.responses)) {
-    responses[status] = {
-      description: response.description,
-      ...(response.schema ? { content: { [response.contentType ?? 'application/json']: { schema: response.schema } } } : {}),
-    };
-  }
-  const errorStatuses = route.auth === 'none' ? [400, 404] : [400, 401, 403, 404, 429];
-  for (const status of errorStatuses) {
-    responses[String(status)] ??= { description: STANDARD_ERRORS[status] as string, content: { 'application/json': { schema: ErrorBody } } };
-  }
-  // sessions choose live or test data per request (see test-mode/mode.ts)
-  const headers = route.auth === 'key_or_session' ? (route.headers ?? z.object({})).extend(ModeHeaders.shape) : route.headers;
-  registry.registerPath({
-    method: route.method,
-    path: openApiPath(route.path),
-    tags: [route.tag],
-    summary: route.summary,
-    ...(route.operationId ? { operationId: route.operationId } : {}),
-    ...(route.description ? { description: route.description } : {}),
-    ...(route.security ? { security: route.security } : route.auth === 'none' ? { security: [] } : {}),
-    ...(route.scope ? { 'x-required-scope': route.scope } : {}),
-    request: {
-      ...(route.params ? { params: route.params as z.ZodObject } : {}),
-      ...(route.query ? { query: route.query as z.ZodObject } : {}),
-      ...(headers ? { headers } : {}),
-      ...(route.body ? { body: { content: { 'application/json': { schema: route.body } }, required: true } } : {}),
-    },
-    responses: responses as never,
-  });
 }
 
 export { z };

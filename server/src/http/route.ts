@@ -2,6 +2,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
 import type { Role, Scope } from '../store/records.js';
 import type { AuthMode } from '../auth/middleware.js';
+import type { ResponseHeaderName } from './answers.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -10,6 +11,18 @@ export interface RouteResponse {
   schema?: z.ZodType;
   /** Defaults to application/json. */
   contentType?: string;
+  /** Several media types with the same schema (e.g. an image as PNG, SVG, PDF or EPS); wins over contentType. */
+  contentTypes?: readonly string[];
+  /** The `error.code` values the handler itself answers with (error statuses). */
+  codes?: readonly string[];
+  /** Response headers the handler itself sets on this answer (middleware's headers are derived, see docs/headers.ts). */
+  headers?: readonly ResponseHeaderName[];
+}
+
+/** A request body that is not JSON (e.g. an uploaded image), read by the route's own `before` middleware. */
+export interface RawRequestBody {
+  description: string;
+  contentTypes: readonly string[];
 }
 
 /**
@@ -23,7 +36,7 @@ export interface Route<Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.
   tag: string;
   summary: string;
   /** The OpenAPI operationId: camelCase, unique across the API. */
-  operationId?: string;
+  operationId: string;
   description?: string;
   /** `none` for public routes; otherwise the kind of credential accepted. */
   auth: 'none' | AuthMode;
@@ -35,6 +48,8 @@ export interface Route<Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.
   body?: B;
   params?: P;
   headers?: z.ZodObject;
+  /** For the OpenAPI document: a non-JSON body the route reads itself (`body` is for JSON). */
+  rawBody?: RawRequestBody;
   responses: Record<number, RouteResponse>;
   /** Extra middleware run after authentication and the plan checks (e.g. image credits). */
   before?: RequestHandler[];

@@ -4,8 +4,9 @@ import { bearerToken, resolveAuth, type Authenticator } from '../auth/middleware
 import { SESSION_PREFIX } from '../auth/sessions.js';
 import { AppError } from '../errors.js';
 import { defineRoute, type AnyRoute } from '../http/route.js';
-import { ErrorBody } from '../http/schemas.js';
+import { ImageBytes } from './schemas.js';
 import { previewLimiter } from '../usage/rate-limit.js';
+import { behaviourOf, describeMiddleware } from '../http/answers.js';
 import type { ImageCredits } from './credits.js';
 import type { ImageRenderer, RenderOptions } from './renderer.js';
 
@@ -45,6 +46,7 @@ const REASON_BY_ERROR_CODE: Record<string, PreviewReason> = {
 /** A colour as `#rrggbb` or `rrggbb` (a bare `#` in a pasted URL starts the fragment), answered with the `#`. */
 const GenerateColor = z
   .string()
+  .max(7)
   .regex(/^#?[0-9a-fA-F]{6}$/, 'must be a colour like #1a2b3c (URL-encoded %231a2b3c) or 1a2b3c')
   .transform((colour) => (colour.startsWith('#') ? colour : `#${colour}`).toLowerCase());
 
@@ -63,7 +65,7 @@ export const GenerateQuery = z
     background: GenerateColor.default('#ffffff').meta({ description: 'Colour of the light modules and the margin, `#rrggbb` or `rrggbb`. Default `#ffffff`.', example: '#ffffff' }),
     margin: z.coerce.number({ error: 'must be a whole number of modules' }).int().min(0).max(16).default(4).meta({ description: 'Quiet zone around the code, in modules, 0 to 16. Default 4.' }),
     error_correction: z.enum(['L', 'M', 'Q', 'H']).default('M').meta({ description: 'Error correction level: L (7%), M (15%, default), Q (25%) or H (30%).' }),
-    api_key: z.string().optional().meta({
+    api_key: z.string().max(256).optional().meta({
       description:
         'Your API key (`qr_live_…`), for links pasted into a browser tab. Prefer the `Authorization: Bearer` header, which wins when both are sent: a key in a URL ends up in browser history, bookmarks, and the logs of any proxy on the way.',
     }),
@@ -117,12 +119,17 @@ export function generateRoutes({ authenticator, renderer, credits, afterAuth }: 
   const keyed = express.Router();
   keyed.use(...afterAuth);
   const perIp = previewLimiter();
-  const limits: RequestHandler = (req, res, next) => (res.locals.previewReason ? perIp(req, res, next) : keyed(req, res, next));
+  // with a usable key, what every authenticated route runs; without one, the per-IP preview limit
+  const limits: RequestHandler = describeMiddleware((req, res, next) => (res.locals.previewReason ? perIp(req, res, next) : keyed(req, res, next)), {
+    sets: [...new Set([perIp, ...afterAuth].flatMap((handler) => behaviourOf(handler).sets ?? []))],
+    answers: [perIp, ...afterAuth].flatMap((handler) => behaviourOf(handler).answers ?? []),
+  });
 
   return [
     defineRoute({
       method: 'get',
       path: '/api/v1/generate',
+      operationId: 'generateQrImage',
       tag: 'QR codes',
       summary: 'Make a static QR image from a link (works pasted into a browser tab)',
       description: [
@@ -141,12 +148,13 @@ export function generateRoutes({ authenticator, renderer, credits, afterAuth }: 
       before: [identify(authenticator), limits],
       responses: {
         200: {
-          description: 'The image; a watermarked preview when the response has a `QR-Preview` header',
-          schema: z.string().meta({ format: 'binary' }),
-          contentType: 'image/png',
+          description: 'The image (PNG, or SVG with `format=svg`); a watermarked preview when the response has a `QR-Preview` header',
+          schema: ImageBytes,
+          contentTypes: ['image/png', 'image/svg+xml'],
+          headers: ['Vary', 'X-Content-Type-Options', 'Content-Security-Policy', 'Content-Disposition', 'Cache-Control', 'ETag', 'QR-Preview'],
         },
-        304: { description: 'Not modified (If-None-Match matched)' },
-        429: { description: 'Per-minute limit, monthly API calls or image credits used up (with a usable key), or too many previews from one IP; see Retry-After', schema: ErrorBody },
+        304: { description: 'Not modified (If-None-Match matched; keyed images only)', headers: ['Vary', 'X-Content-Type-Options', 'Content-Security-Policy', 'Content-Disposition', 'ETag', 'Cache-Control'] },
+        429: { description: 'The month\'s image credits are used up (with a usable key)', codes: ['image_credits_exhausted'], headers: ['Retry-After'] },
       },
       handler: async (req, res, { query }) => {
         const reason = res.locals.previewReason as PreviewReason | undefined;

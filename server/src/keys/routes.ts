@@ -18,6 +18,7 @@ export function keyRoutes(ctx: Context, keys: KeyService, activity: KeyActivity)
       ...common,
       method: 'get',
       path: '/api/v1/keys',
+      operationId: 'listApiKeys',
       summary: 'List the API keys of the workspace',
       description: 'Shows each key\'s prefix, never its secret. Owners and admins only.',
       responses: { 200: { description: 'The keys, newest first', schema: envelope(z.array(KeySchema)) } },
@@ -29,10 +30,15 @@ export function keyRoutes(ctx: Context, keys: KeyService, activity: KeyActivity)
       ...common,
       method: 'post',
       path: '/api/v1/keys',
+      operationId: 'createApiKey',
       summary: 'Create an API key',
       description: 'Asks for your password again. The secret is in this response only: copy it now.',
       body: CreateKeyBody,
-      responses: { 201: { description: 'The key with its secret (shown once)', schema: envelope(KeyWithSecret) } },
+      responses: {
+        201: { description: 'The key with its secret (shown once)', schema: envelope(KeyWithSecret) },
+        401: { description: 'The password is wrong', codes: ['invalid_password'] },
+        403: { description: 'The plan\'s API key limit is reached', codes: ['key_limit_reached'] },
+      },
       handler: async (req, res, { body }) => {
         const user = await ctx.store.get('users', req.auth!.user!.id);
         if (!user || !(await verifyPassword(body.password, user.password_hash))) {
@@ -47,9 +53,10 @@ export function keyRoutes(ctx: Context, keys: KeyService, activity: KeyActivity)
         ...common,
         method: 'post',
         path: `/api/v1/keys/:id/${action}`,
+        operationId: action === 'pause' ? 'pauseApiKey' : 'resumeApiKey',
         summary: action === 'pause' ? 'Pause a key (it stops working until resumed)' : 'Resume a paused key',
         params: IdParams,
-        responses: { 200: { description: 'The key', schema: envelope(KeySchema) } },
+        responses: { 200: { description: 'The key', schema: envelope(KeySchema) }, 409: { description: 'The key is revoked', codes: ['key_revoked'] } },
         handler: async (req, res, { params }) => {
           res.json({ data: await keys[action](req.auth!.workspace, params.id) });
         },
@@ -59,11 +66,16 @@ export function keyRoutes(ctx: Context, keys: KeyService, activity: KeyActivity)
       ...common,
       method: 'post',
       path: '/api/v1/keys/:id/renew',
+      operationId: 'renewApiKey',
       summary: 'Renew a key: a new secret, the old one stops working at once',
       description: 'At most five renewals per key in 24 hours (then 429 `renew_limit_exceeded`).',
       params: IdParams,
       body: RenewKeyBody,
-      responses: { 200: { description: 'The key with its new secret (shown once)', schema: envelope(KeyWithSecret) } },
+      responses: {
+        200: { description: 'The key with its new secret (shown once)', schema: envelope(KeyWithSecret) },
+        409: { description: 'The key is revoked', codes: ['key_revoked'] },
+        429: { description: 'Renewed five times in 24 hours', codes: ['renew_limit_exceeded'], headers: ['Retry-After'] },
+      },
       handler: async (req, res, { params, body }) => {
         const { key, secret } = await keys.renew(req.auth!.workspace, params.id, body);
         res.json({ data: { ...key, secret } });
@@ -73,6 +85,7 @@ export function keyRoutes(ctx: Context, keys: KeyService, activity: KeyActivity)
       ...common,
       method: 'delete',
       path: '/api/v1/keys/:id',
+      operationId: 'revokeApiKey',
       summary: 'Revoke a key (irreversible; it stays listed as revoked)',
       params: IdParams,
       responses: { 200: { description: 'The revoked key', schema: envelope(KeySchema) } },
@@ -84,6 +97,7 @@ export function keyRoutes(ctx: Context, keys: KeyService, activity: KeyActivity)
       ...common,
       method: 'get',
       path: '/api/v1/keys/:id/activity',
+      operationId: 'listApiKeyActivity',
       summary: 'The last 100 requests made with a key',
       params: IdParams,
       responses: { 200: { description: 'Newest first', schema: envelope(z.array(ActivityEntry)) } },

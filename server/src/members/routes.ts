@@ -36,6 +36,7 @@ export function memberRoutes(members: MemberService): AnyRoute[] {
       roles: ['owner', 'admin'],
       method: 'get',
       path: '/api/v1/members',
+      operationId: 'listMembers',
       summary: 'List the members of the workspace',
       description: 'Owners and admins.',
       responses: { 200: { description: 'The members, oldest first', schema: envelope(z.array(MemberSchema)) } },
@@ -47,12 +48,13 @@ export function memberRoutes(members: MemberService): AnyRoute[] {
       ...owners,
       method: 'post',
       path: '/api/v1/members',
+      operationId: 'addMember',
       summary: 'Add a member (a new user with a temporary password, shown once)',
       description: 'Owners only. The email must not belong to a user already (409 `user_exists`).',
       body: AddMemberBody,
       responses: {
-        201: { description: 'The member and their temporary password (shown once)', schema: envelope(NewMember) },
-        409: { description: 'A user with that email exists (`user_exists`)' },
+        201: { description: 'The member and their temporary password (shown once)', schema: envelope(NewMember), headers: ['Cache-Control'] },
+        409: { description: 'A user with that email exists', codes: ['user_exists'] },
       },
       handler: async (req, res, { body }) => {
         const { member, temporaryPassword } = await members.add(req.auth!.workspace, req.auth!.user!.id, { email: body.email, role: body.role as Role });
@@ -64,13 +66,15 @@ export function memberRoutes(members: MemberService): AnyRoute[] {
       ...owners,
       method: 'patch',
       path: '/api/v1/members/:id',
+      operationId: 'updateMemberRole',
       summary: "Change a member's role",
       description: 'Owners only. The last owner cannot be demoted (409 `last_owner`).',
       params: IdParams,
       body: ChangeRoleBody,
       responses: {
         200: { description: 'The member', schema: envelope(MemberSchema) },
-        409: { description: 'The last owner (`last_owner`)' },
+        403: { description: 'The acting user stopped being an owner meanwhile', codes: ['forbidden_role'] },
+        409: { description: 'The last owner', codes: ['last_owner'] },
       },
       handler: async (req, res, { params, body }) => {
         res.json({ data: await members.setRole(req.auth!.workspace, req.auth!.user!.id, params.id, body.role as Role) });
@@ -80,12 +84,14 @@ export function memberRoutes(members: MemberService): AnyRoute[] {
       ...owners,
       method: 'delete',
       path: '/api/v1/members/:id',
+      operationId: 'removeMember',
       summary: 'Remove a member (their sessions end)',
       description: 'Owners only. The last owner cannot be removed (409 `last_owner`).',
       params: IdParams,
       responses: {
         200: { description: 'Removed', schema: envelope(z.object({ removed: z.boolean() })) },
-        409: { description: 'The last owner (`last_owner`)' },
+        403: { description: 'The acting user stopped being an owner meanwhile', codes: ['forbidden_role'] },
+        409: { description: 'The last owner', codes: ['last_owner'] },
       },
       handler: async (req, res, { params }) => {
         await members.remove(req.auth!.workspace, req.auth!.user!.id, params.id);

@@ -9,6 +9,7 @@ import { dataWorkspace } from '../test-mode/mode.js';
 import type { QrService } from './service.js';
 import { CreateQrBody, IdempotencyHeaders, ImageQuery, ListQrQuery, QrPage, QrSchema, UpdateQrBody } from './schemas.js';
 import { AnalyticsQuerySchema, AnalyticsSchema } from '../analytics/schemas.js';
+import { ImageBytes } from '../images/schemas.js';
 
 export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: AnalyticsService, credits: ImageCredits): AnyRoute[] {
   const tag = 'QR codes';
@@ -16,6 +17,7 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
     defineRoute({
       method,
       path: '/api/v1/qr/:id',
+      operationId: method === 'put' ? 'updateQrCodeByPut' : 'updateQrCode',
       tag,
       summary: method === 'put' ? 'Update a QR code (same as PATCH: only the fields given change)' : 'Update a QR code',
       description: 'Change name, destination_url, status, tags, style, or the content of a static code. type, mode and short_code cannot change.',
@@ -32,6 +34,7 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
     defineRoute({
       method: 'get',
       path: '/api/v1/qr',
+      operationId: 'listQrCodes',
       tag,
       summary: 'List QR codes, newest first',
       description: 'Cursor-paginated: pass `next_cursor` as `cursor` for the next page.',
@@ -47,6 +50,7 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
     defineRoute({
       method: 'post',
       path: '/api/v1/qr',
+      operationId: 'createQrCode',
       tag,
       summary: 'Create a QR code',
       description: 'Dynamic codes (type url) encode a short link whose destination can change later; static codes encode their content. Send an `Idempotency-Key` header to make retries safe.',
@@ -54,7 +58,12 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
       scope: 'qr:write',
       body: CreateQrBody,
       headers: IdempotencyHeaders,
-      responses: { 201: { description: 'The new code', schema: envelope(QrSchema) }, 409: { description: 'Idempotency-Key reused with a different body' } },
+      responses: {
+        201: { description: 'The new code (or, with `Idempotent-Replayed: true`, the one an earlier request with the same Idempotency-Key made)', schema: envelope(QrSchema), headers: ['Idempotent-Replayed'] },
+        400: { description: 'Idempotency-Key longer than 255 characters', codes: ['validation_error'] },
+        403: { description: 'The plan\'s QR code limit is reached', codes: ['qr_limit_reached'] },
+        409: { description: 'Idempotency-Key reused with a different body, or its first request is still being processed', codes: ['idempotency_conflict', 'idempotency_in_progress'] },
+      },
       handler: async (req, res, { body }) => {
         const key = req.get('idempotency-key');
         if (key !== undefined && (key.length < 1 || key.length > 255)) {
@@ -69,6 +78,7 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
     defineRoute({
       method: 'get',
       path: '/api/v1/qr/:id',
+      operationId: 'getQrCode',
       tag,
       summary: 'Get a QR code',
       auth: 'key_or_session',
@@ -84,6 +94,7 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
     defineRoute({
       method: 'delete',
       path: '/api/v1/qr/:id',
+      operationId: 'deleteQrCode',
       tag,
       summary: 'Delete a QR code',
       description: 'Its short link then answers 410 Gone; its short code is never reused.',
@@ -99,6 +110,7 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
     defineRoute({
       method: 'get',
       path: '/api/v1/qr/:id/image',
+      operationId: 'getQrCodeImage',
       tag,
       summary: 'Get the QR image (PNG or SVG)',
       description: 'Each generated image uses one image credit; identical repeated requests come from a cache (with an ETag) and use none.',
@@ -107,8 +119,14 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
       params: IdParams,
       query: ImageQuery,
       responses: {
-        200: { description: 'The image', schema: z.string().meta({ format: 'binary' }), contentType: 'image/png' },
-        304: { description: 'Not modified (If-None-Match matched)' },
+        200: {
+          description: 'The image: PNG, or SVG with `format=svg`',
+          schema: ImageBytes,
+          contentTypes: ['image/png', 'image/svg+xml'],
+          headers: ['ETag', 'Cache-Control', 'Content-Disposition'],
+        },
+        304: { description: 'Not modified (If-None-Match matched): no body, no image credit', headers: ['ETag'] },
+        429: { description: 'The month\'s image credits are used up (cached images stay available)', codes: ['image_credits_exhausted'], headers: ['Retry-After'] },
       },
       handler: async (req, res, { params, query }) => {
         const record = await qr.find(dataWorkspace(req.auth!), params.id);
@@ -140,6 +158,7 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
     defineRoute({
       method: 'get',
       path: '/api/v1/qr/:id/analytics',
+      operationId: 'getQrCodeAnalytics',
       tag: 'Analytics',
       summary: 'Scan analytics of a QR code',
       description: 'Totals, unique visitors (a visitor is counted once per UTC day: the salt that hashes visitors changes daily), a zero-filled time series in the given time zone, and breakdowns. Bots and link previews are left out unless include_bots=true.',

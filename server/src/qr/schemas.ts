@@ -23,7 +23,7 @@ export const SafeUrl = z
   })
   .meta({ example: 'https://example.com/spring-sale', format: 'uri' });
 
-const Phone = z.string().trim().regex(/^\+?[0-9 ().-]{3,32}$/, 'must be a phone number (digits, spaces, + ( ) . -)');
+const Phone = z.string().max(64).trim().regex(/^\+?[0-9 ().-]{3,32}$/, 'must be a phone number (digits, spaces, + ( ) . -)');
 const Email = z.string().trim().max(254).regex(/^[^\s@,;]+@[^\s@,;]+\.[^\s@,;]+$/, 'must be an email address');
 const Line = (max: number) => z.string().max(max).regex(/^[^\r\n]*$/, 'must be a single line');
 
@@ -56,7 +56,7 @@ export const CONTENT_SCHEMAS = {
     .meta({ id: 'VcardContent' }),
 } as const;
 
-const HexColor = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour like #1a2b3c');
+const HexColor = z.string().max(7).regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour like #1a2b3c');
 
 export const StyleInput = z
   .object({

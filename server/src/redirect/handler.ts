@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from '../context.js';
+import { DATABASE_RETRY_AFTER_SECONDS } from '../errors.js';
+import { isStoreUnavailable } from '../store/unavailable.js';
 import type { ScanRecorder } from './recorder.js';
 import type { CodeLookup } from './code-cache.js';
 
@@ -79,6 +81,15 @@ export function redirectHandler(ctx: Context, recorder: ScanRecorder, codes: Cod
         referer: req.headers.referer ?? '',
       });
     })().catch((error: unknown) => {
+      if (isStoreUnavailable(error)) {
+        // a code this process does not hold, while the database is down: retryable, not a server fault
+        ctx.logger.warn({ reason: error.reason }, 'redirect: database unavailable');
+        if (!res.headersSent) {
+          res.setHeader('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+          page(res, 503, 'Temporarily unavailable', 'Please try again in a moment.');
+        }
+        return;
+      }
       ctx.logger.error({ err: error }, 'redirect failed');
       if (!res.headersSent) page(res, 500, 'Something went wrong', 'Please try again in a moment.');
     });

@@ -7,7 +7,8 @@ import { RateLimitError } from '../errors.js';
 import type { Config } from '../config.js';
 import { PASSWORD_RULES } from '../auth/passwords.js';
 import { setSessionCookie } from '../auth/cookies.js';
-import type { CsrfGuard } from '../auth/csrf.js';
+import { CSRF_FAILED, type CsrfGuard } from '../auth/csrf.js';
+import { describeMiddleware, tooManyRequests } from '../http/answers.js';
 import { UserSummary, userSummary, WorkspaceSummary, workspaceSummary } from '../workspaces/schemas.js';
 import type { SetupService } from './service.js';
 
@@ -36,7 +37,7 @@ const SetupResult = z
 export const SETUP_LIMITS = { windowMs: 15 * 60_000, perIp: 20 };
 
 function setupLimiter(): RequestHandler {
-  return rateLimit({
+  return describeMiddleware(rateLimit({
     windowMs: SETUP_LIMITS.windowMs,
     limit: SETUP_LIMITS.perIp,
     standardHeaders: false,
@@ -47,7 +48,7 @@ function setupLimiter(): RequestHandler {
       const retryAfter = resetTime ? (resetTime.getTime() - Date.now()) / 1000 : SETUP_LIMITS.windowMs / 1000;
       throw new RateLimitError('setup_rate_limited', 'Too many workspaces created from this address. Wait before trying again.', retryAfter);
     },
-  });
+  }), { answers: [tooManyRequests(['setup_rate_limited'], `More than ${SETUP_LIMITS.perIp} workspace creations from one IP in ${SETUP_LIMITS.windowMs / 60_000} minutes`, false)] });
 }
 
 export function setupRoutes({ config, setup, csrf }: { config: Config; setup: SetupService; csrf: CsrfGuard }): AnyRoute[] {
@@ -57,8 +58,9 @@ export function setupRoutes({ config, setup, csrf }: { config: Config; setup: Se
       ...common,
       method: 'get',
       path: '/api/v1/setup',
+      operationId: 'getSetupStatus',
       summary: 'Whether the server needs its first workspace, and the password rules',
-      responses: { 200: { description: 'The first-run state', schema: envelope(SetupStatus) } },
+      responses: { 200: { description: 'The first-run state', schema: envelope(SetupStatus), headers: ['Cache-Control'] } },
       handler: async (_req, res) => {
         res.setHeader('Cache-Control', 'no-store');
         res.json({ data: await setup.status() });
@@ -68,6 +70,7 @@ export function setupRoutes({ config, setup, csrf }: { config: Config; setup: Se
       ...common,
       method: 'post',
       path: '/api/v1/setup',
+      operationId: 'createWorkspace',
       summary: 'Create a workspace and its owner, and sign the owner in (first run, or open sign-up)',
       description:
         'Allowed while the server has no workspace, or when the operator set QRFLOW_SIGNUP=open; otherwise 403 `signup_closed`. ' +
@@ -77,17 +80,18 @@ export function setupRoutes({ config, setup, csrf }: { config: Config; setup: Se
       before: [
         setupLimiter(),
         // closed sign-up says so before anything else; then the console's CSRF checks
-        async (req, _res, next) => {
-          await setup.assertOpen();
-          csrf.check(req);
-          next();
-        },
+        describeMiddleware(
+          async (req, _res, next) => {
+            await setup.assertOpen();
+            csrf.check(req);
+            next();
+          },
+          { answers: [{ status: 403, codes: ['signup_closed'], when: 'The server has a workspace and sign-up is closed' }, CSRF_FAILED] },
+        ),
       ],
       responses: {
-        201: { description: 'The workspace and its owner; the session cookie is set', schema: envelope(SetupResult) },
-        403: { description: 'Sign-up is closed (`signup_closed`), or the CSRF checks failed (`csrf_failed`)' },
-        409: { description: 'A workspace with that name, or a user with that email, exists' },
-        429: { description: 'Too many workspaces created from this address (`setup_rate_limited`)' },
+        201: { description: 'The workspace and its owner; the session cookie is set', schema: envelope(SetupResult), headers: ['Set-Cookie', 'Cache-Control'] },
+        409: { description: 'A workspace with that name, or a user with that email, exists', codes: ['workspace_exists', 'user_exists'] },
       },
       handler: async (req, res, { body }) => {
         const { workspace, user, token, session } = await setup.create({ workspaceName: body.workspace_name, email: body.email, password: body.password });

@@ -5,6 +5,7 @@ import { RateLimitError } from '../errors.js';
 import type { ImageCredits } from '../images/credits.js';
 import type { SharedRedis } from '../redis/client.js';
 import type { UsageRecord } from '../store/records.js';
+import { describeMiddleware, tooManyRequests } from '../http/answers.js';
 import type { UpdateOp } from '../store/store.js';
 
 /** `YYYY-MM` of an instant, in UTC. */
@@ -127,7 +128,7 @@ export class UsageMeter implements ImageCredits {
 
   /** Counts an API-key request against the month, or throws 429 monthly_quota_exceeded. */
   middleware(): RequestHandler {
-    return (req, res, next) => {
+    const handler: RequestHandler = (req, res, next) => {
       const auth = req.auth as Auth;
       const record = this.counters.get(this.idOf(auth.workspace.id));
       // test-mode keys are not metered: trying an integration costs none of the month's allowance
@@ -139,6 +140,7 @@ export class UsageMeter implements ImageCredits {
       }
       this.countShared(auth, res, metered).then(() => next(), next);
     };
+    return describeMiddleware(handler, { sets: ['RateLimit', 'RateLimit-Policy'], answers: [tooManyRequests(['monthly_quota_exceeded'], "The plan's monthly API calls are used up")] });
   }
 
   private async countShared(auth: Auth, res: Parameters<RequestHandler>[1], metered: boolean): Promise<void> {

@@ -4,6 +4,7 @@ import { RedisStore } from 'rate-limit-redis';
 import type { SharedRedis } from '../redis/client.js';
 import type { Auth } from '../auth/auth.js';
 import { RateLimitError } from '../errors.js';
+import { describeMiddleware, tooManyRequests } from '../http/answers.js';
 
 /**
  * Limit counters in Redis (rate-limit-redis), shared by every process, for one limiter: each limiter needs a store
@@ -51,7 +52,7 @@ export function limiterLogger(redis: SharedRedis | undefined, what: string): { w
 /** The per-minute limit of the workspace's plan, shared by all its keys, with IETF draft-8 RateLimit headers. */
 export function perMinuteLimiter(redis?: SharedRedis): RequestHandler {
   const store = redis ? redisLimitStore(redis, 'minute') : undefined;
-  return rateLimit({
+  return describeMiddleware(rateLimit({
     windowMs: 60_000,
     limit: (req) => (req.auth as Auth).plan.requests_per_minute,
     keyGenerator: (req) => (req.auth as Auth).workspace.id,
@@ -66,7 +67,7 @@ export function perMinuteLimiter(redis?: SharedRedis): RequestHandler {
       const plan = (req.auth as Auth).plan;
       throw new RateLimitError('rate_limited', `Too many requests: the ${plan.name} plan allows ${plan.requests_per_minute} per minute for the whole workspace. Retry after ${retryAfter} seconds.`, retryAfter);
     },
-  });
+  }), { sets: ['RateLimit', 'RateLimit-Policy'], answers: [tooManyRequests(['rate_limited'], "The plan's per-minute limit for the workspace is used up")] });
 }
 
 /** Requests a minute one client IP (an IPv6 /56) may make to GET /api/v1/generate without a valid key. */
@@ -77,7 +78,7 @@ export const PREVIEW_LIMIT_PER_MINUTE = 60;
  * callers cannot keep the render workers busy (or guess keys quickly). In memory, per server process.
  */
 export function previewLimiter(limit = PREVIEW_LIMIT_PER_MINUTE): RequestHandler {
-  return rateLimit({
+  return describeMiddleware(rateLimit({
     windowMs: 60_000,
     limit,
     keyGenerator: (req) => `preview:${ipKeyGenerator(req.ip ?? 'unknown')}`,
@@ -88,5 +89,5 @@ export function previewLimiter(limit = PREVIEW_LIMIT_PER_MINUTE): RequestHandler
       const retryAfter = Number(res.getHeader('Retry-After') ?? 60);
       throw new RateLimitError('rate_limited', `Too many preview images from this address: ${limit} a minute are served without a valid API key. Retry after ${retryAfter} seconds, or send a valid key.`, retryAfter);
     },
-  });
+  }), { sets: ['RateLimit', 'RateLimit-Policy'], answers: [tooManyRequests(['rate_limited'], `More than ${limit} previews a minute from one client IP`)] });
 }

@@ -20,6 +20,7 @@ export function usageRoutes(ctx: Context, meter: UsageMeter): AnyRoute[] {
     defineRoute({
       method: 'get',
       path: '/api/v1/usage',
+      operationId: 'getUsage',
       tag: 'Usage',
       summary: "This month's API calls and image credits: used and limit, with the split by key",
       description: 'Months are calendar months in UTC. Only requests made with live API keys count as API calls; test-mode keys (`qr_test_…`) use no API calls or image credits (the per-minute limit still applies).',

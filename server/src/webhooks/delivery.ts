@@ -1,6 +1,7 @@
 import { iso } from '../clock.js';
 import type { Context } from '../context.js';
 import type { DeliveryLogRecord, DeliveryRecord, WebhookRecord } from '../store/records.js';
+import type { JobQueue } from '../store/job-queue.js';
 import type { Op } from '../store/store.js';
 import { DueQueue } from './due-queue.js';
 import type { QueuedDeliveries } from './queued-deliveries.js';
@@ -81,11 +82,18 @@ export class DeliveryWorker {
   private unlisten: (() => void) | undefined;
   private running = false;
   private wake: NodeJS.Immediate | undefined;
+  private reconciler: NodeJS.Timeout | undefined;
 
+  /**
+   * Without `jobs` (the embedded store) the due times are kept here in memory. With `jobs` (PostgreSQL: a queue
+   * shared by every process) each attempt is a job: taken by one process at a time, run again elsewhere if its
+   * process dies, and the next attempt queued as a job of its own at the retry schedule's time.
+   */
   constructor(
     private readonly ctx: Context,
     private readonly queued: QueuedDeliveries,
     options: Partial<DeliveryOptions> = {},
+    private readonly jobs?: JobQueue,
   ) {
     this.options = { ...DEFAULT_DELIVERY_OPTIONS, ...options };
   }
@@ -100,6 +108,7 @@ export class DeliveryWorker {
     if (this.running) return;
     this.running = true;
     this.abort = new AbortController();
+    if (this.jobs) return this.startJobs(this.jobs);
     this.unlisten = this.queued.listen((delivery) => this.enqueue(delivery));
     for (const delivery of await this.ctx.store.all('deliveries')) this.enqueue(delivery);
     this.timer = setInterval(() => this.pump(), this.options.pollMs);
@@ -114,6 +123,15 @@ export class DeliveryWorker {
   async stop(graceMs = 2000): Promise<void> {
     this.running = false;
     this.unlisten?.();
+    clearInterval(this.reconciler);
+    if (this.jobs) {
+      // attempts still running after the grace are cut short; their jobs are run again (here after a restart, or elsewhere)
+      const timer = setTimeout(() => this.abort.abort(), graceMs);
+      await this.jobs.stop(graceMs);
+      clearTimeout(timer);
+      this.abort.abort();
+      return;
+    }
     clearInterval(this.timer);
     if (this.wake) clearImmediate(this.wake);
     const settled = Promise.allSettled([...this.inFlight.values()]);
@@ -177,18 +195,70 @@ export class DeliveryWorker {
     this.inFlight.set(id, attempt);
   }
 
+  /** How often every queued delivery is checked to have its job (one may be missing after a crash between commits). */
+  static readonly RECONCILE_MS = 30_000;
+
+  /** The job of a delivery's next attempt; its key makes sending it again harmless. */
+  private async sendJob(jobs: JobQueue, delivery: Pick<DeliveryRecord, 'id' | 'attempts' | 'next_attempt_at'>): Promise<void> {
+    await jobs.send({ key: `delivery:${delivery.id}:${delivery.attempts}`, data: { id: delivery.id, attempts: delivery.attempts }, runAt: delivery.next_attempt_at });
+  }
+
+  private async startJobs(jobs: JobQueue): Promise<void> {
+    const logFailure = (error: unknown) => this.ctx.logger.warn({ reason: (error as Error).message }, 'webhook delivery job not queued yet: the next check queues it');
+    // a job still running after the attempt's timeout and a margin belongs to a dead process
+    await jobs.start({ expireSeconds: Math.ceil(this.options.timeoutMs / 1000) + 20, retrySeconds: 5 });
+    // a delivery committed by this process gets its job at once; one missed (a crash, the database lost) at the next check
+    this.unlisten = this.queued.listen((delivery) => void this.sendJob(jobs, delivery).catch(logFailure));
+    const reconcile = async () => {
+      for (const delivery of await this.ctx.store.all('deliveries')) await this.sendJob(jobs, delivery);
+    };
+    await reconcile();
+    this.reconciler = setInterval(() => void reconcile().catch(logFailure), DeliveryWorker.RECONCILE_MS);
+    this.reconciler.unref();
+    await jobs.work((data) => this.runJob(jobs, String(data.id), Number(data.attempts)), Math.min(this.options.concurrency, this.options.perWebhook));
+  }
+
+  /** One attempt as a job; throwing has the job run again (after a few seconds, by whichever process takes it). */
+  private async runJob(jobs: JobQueue, id: string, attempts: number): Promise<void> {
+    if (!this.running) throw new Error('the delivery worker is stopping');
+    const delivery = await this.ctx.store.get('deliveries', id);
+    // delivered, dropped or removed since; or a later attempt, which has a job of its own
+    if (!delivery || delivery.attempts !== attempts) return;
+    // never before its time by this process's clock (the queue keeps real time; a test clock may differ)
+    if (delivery.next_attempt_at > this.ctx.clock.now()) throw new Error('not due yet');
+    const inFlight = this.deliver(delivery);
+    this.inFlight.set(id, inFlight.then(() => undefined, () => undefined));
+    try {
+      const retryAt = await inFlight;
+      if (retryAt === undefined) throw new Error('the attempt was cut short by a stop');
+      if (retryAt !== null) await this.sendJob(jobs, { id, attempts: attempts + 1, next_attempt_at: retryAt });
+    } finally {
+      this.inFlight.delete(id);
+    }
+  }
+
   private async attempt(id: string): Promise<void> {
     const delivery = await this.ctx.store.get('deliveries', id);
     if (!delivery) return;
-    const now = this.ctx.clock.now();
-    if (delivery.next_attempt_at > now) {
+    if (delivery.next_attempt_at > this.ctx.clock.now()) {
       this.queue.push({ id, webhookId: delivery.webhook_id, at: delivery.next_attempt_at });
       return;
     }
+    const retryAt = await this.deliver(delivery);
+    if (retryAt !== null && retryAt !== undefined && this.running) this.queue.push({ id, webhookId: delivery.webhook_id, at: retryAt });
+  }
+
+  /**
+   * Sends a due delivery once and records the outcome: returns the time of the next attempt, null when there is
+   * none (delivered, dropped, given up, subscription gone), or undefined when a stop cut the attempt short.
+   */
+  private async deliver(delivery: DeliveryRecord): Promise<number | null | undefined> {
+    const id = delivery.id;
+    const now = this.ctx.clock.now();
     const hook = await this.ctx.store.get('webhooks', delivery.webhook_id);
     if (!hook || hook.status !== 'active') {
       await this.ctx.store.commit([{ collection: 'deliveries', delete: id }]);
-      return;
+      return null;
     }
     const body = JSON.stringify(delivery.event);
     const result = await send({
@@ -205,9 +275,8 @@ export class DeliveryWorker {
       guard: !this.ctx.config.webhookAllowPrivate,
       signal: this.abort.signal,
     });
-    if (result.aborted) return;
-    const retryAt = await this.withLock(hook.id, () => this.settle(delivery, result, now));
-    if (retryAt !== null && this.running) this.queue.push({ id, webhookId: hook.id, at: retryAt });
+    if (result.aborted) return undefined;
+    return this.withLock(hook.id, () => this.settle(delivery, result, now));
   }
 
   /** Records the attempt and applies its outcome in one durable commit; returns the retry time, if any. */

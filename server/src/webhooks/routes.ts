@@ -14,6 +14,7 @@ export function webhookRoutes(webhooks: WebhookService, sendTest: (hook: Webhook
     defineRoute({
       method: 'post',
       path: '/api/v1/webhooks',
+      operationId: 'createWebhook',
       tag,
       summary: 'Subscribe a URL to events',
       description:
@@ -25,7 +26,7 @@ export function webhookRoutes(webhooks: WebhookService, sendTest: (hook: Webhook
       body: CreateWebhookBody,
       responses: {
         201: { description: 'The subscription with its signing secret (shown once)', schema: envelope(CreatedWebhookSchema) },
-        403: { description: 'Missing scope, or the workspace already has the maximum number of webhooks (webhook_limit_reached)' },
+        403: { description: `The workspace already has ${MAX_WEBHOOKS_PER_WORKSPACE} webhooks`, codes: ['webhook_limit_reached'] },
       },
       handler: async (req, res, { body }) => {
         res.status(201).json({ data: await webhooks.create(dataWorkspace(req.auth!), body) });
@@ -34,6 +35,7 @@ export function webhookRoutes(webhooks: WebhookService, sendTest: (hook: Webhook
     defineRoute({
       method: 'get',
       path: '/api/v1/webhooks',
+      operationId: 'listWebhooks',
       tag,
       summary: 'List webhook subscriptions, newest first',
       auth: 'key_or_session',
@@ -46,6 +48,7 @@ export function webhookRoutes(webhooks: WebhookService, sendTest: (hook: Webhook
     defineRoute({
       method: 'get',
       path: '/api/v1/webhooks/:id',
+      operationId: 'getWebhook',
       tag,
       summary: 'Get a webhook subscription',
       auth: 'key_or_session',
@@ -59,6 +62,7 @@ export function webhookRoutes(webhooks: WebhookService, sendTest: (hook: Webhook
     defineRoute({
       method: 'delete',
       path: '/api/v1/webhooks/:id',
+      operationId: 'deleteWebhook',
       tag,
       summary: 'Delete a webhook subscription',
       description: 'Its queued deliveries are dropped with it.',
@@ -74,6 +78,7 @@ export function webhookRoutes(webhooks: WebhookService, sendTest: (hook: Webhook
     defineRoute({
       method: 'post',
       path: '/api/v1/webhooks/:id/test',
+      operationId: 'testWebhook',
       tag,
       summary: 'Send a test event to the receiver now',
       description:
@@ -91,6 +96,7 @@ export function webhookRoutes(webhooks: WebhookService, sendTest: (hook: Webhook
     defineRoute({
       method: 'get',
       path: '/api/v1/webhooks/:id/deliveries',
+      operationId: 'listWebhookDeliveries',
       tag,
       summary: 'The last 100 delivery attempts, newest first',
       auth: 'key_or_session',

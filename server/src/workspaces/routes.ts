@@ -17,6 +17,7 @@ export function meRoutes(): AnyRoute[] {
     defineRoute({
       method: 'get',
       path: '/api/v1/me',
+      operationId: 'getMe',
       tag: 'Account',
       summary: 'Who am I: the workspace and the key (or user) of this request',
       description: 'Integrations call this to test a connection.',

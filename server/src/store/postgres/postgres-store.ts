@@ -1,9 +1,10 @@
 import pg from 'pg';
 import type { CollectionName, Collections } from '../records.js';
 import { UniqueViolationError, type Follower, type Following, type MultiIndex, type Op, type UpdateOp, type OrderedCollection, type PageRequest, type PageResult, type Store, type UniqueIndex, type WriteOp } from '../store.js';
+import { StoreUnavailableError } from '../unavailable.js';
 import { applyUpdate } from '../update.js';
 import { ChangeFeed, FOLLOWED } from './change-feed.js';
-import { migrateToLatest } from './migrations.js';
+import { MigrationError, migrateToLatest } from './migrations.js';
 import { PostgresScans, type PostgresScansOptions } from './scans.js';
 import { columnValues, normalise, storableJson, storableText, TABLES, type TableSpec } from './schema.js';
 
@@ -31,9 +32,26 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   /** Told when a batch of `commitSoon` changes could not be written (it is retried, or dropped if it breaks a unique index). */
   onFlushError?: (error: Error) => void;
+  /**
+   * Wait for a database that does not answer at start, retrying with backoff, instead of failing at once (a server
+   * started before PostgreSQL). `onWaiting` is told before each wait. The CLI does not wait.
+   */
+  waitForDatabase?: { onWaiting: (info: { attempt: number; retryInMs: number; reason: string }) => void; signal?: AbortSignal };
   /** Scan batching (write delay, batch size). */
   scans?: PostgresScansOptions;
 }
+
+/** Bounds on every database round trip, so an unreachable or hung PostgreSQL answers 503 rather than hanging a request. */
+export const POOL_TIMEOUTS = {
+  /** Getting a connection (from the pool, or a new one to the server). */
+  connectionTimeoutMillis: 3000,
+  /** One query's answer (client side), and the same bound on the server for a statement. */
+  query_timeout: 10_000,
+  statement_timeout: 10_000,
+} as const;
+
+/** Waits before the 1st, 2nd, ... retry of a start while PostgreSQL does not answer; the last one repeats. */
+const START_BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 10_000];
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -112,11 +130,23 @@ export class PostgresStore implements Store {
 
   /** Connects, brings the schema to the latest migration (once, under an advisory lock) and returns the store. */
   static async open(connectionString: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
-    const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10 });
+    const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10, ...POOL_TIMEOUTS });
     // an idle connection dropped by the server must not crash the process; the next query reconnects
     pool.on('error', () => undefined);
     try {
-      await migrateToLatest(pool);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await migrateToLatest(pool);
+          break;
+        } catch (error) {
+          const unavailable = translate(error);
+          const wait = options.waitForDatabase;
+          if (!(unavailable instanceof StoreUnavailableError) || !wait || wait.signal?.aborted) throw unavailable;
+          const retryInMs = START_BACKOFF_MS[Math.min(attempt, START_BACKOFF_MS.length) - 1] as number;
+          wait.onWaiting({ attempt, retryInMs, reason: unavailable.reason });
+          await new Promise((resolve) => setTimeout(resolve, retryInMs));
+        }
+      }
     } catch (error) {
       await pool.end().catch(() => undefined);
       throw error;
@@ -124,19 +154,20 @@ export class PostgresStore implements Store {
     return new PostgresStore(connectionString, pool, {
       lazyFlushMs: options.lazyFlushMs ?? 1000,
       poolSize: options.poolSize ?? 10,
+      waitForDatabase: options.waitForDatabase ?? { onWaiting: () => undefined },
       onFlushError: options.onFlushError ?? ((error) => console.error(`qrflow: writing queued changes to PostgreSQL failed (${error.message})`)),
     }, options.scans);
   }
 
   async ping(): Promise<void> {
     this.assertOpen();
-    await this.pool.query('SELECT 1');
+    await this.query('SELECT 1');
   }
 
   async get<C extends CollectionName>(collection: C, id: string): Promise<Collections[C] | undefined> {
     const queued = this.overlay.get(collection)?.get(id);
     if (queued && queued.record !== undefined) return copy(queued.record ?? undefined) as Collections[C] | undefined;
-    const { rows } = await this.pool.query<{ data: Collections[C] }>(`SELECT data FROM ${TABLES[collection].table} WHERE id = $1`, [storableText(id)]);
+    const { rows } = await this.query<{ data: Collections[C] }>(`SELECT data FROM ${TABLES[collection].table} WHERE id = $1`, [storableText(id)]);
     // the overlay is read after the query too: a change queued while it ran is newer than its answer
     const pending = this.overlay.get(collection)?.get(id);
     if (pending?.updates) return fold(rows[0]?.data as AnyRecord | undefined, pending.updates) as Collections[C] | undefined;
@@ -147,7 +178,7 @@ export class PostgresStore implements Store {
   async findUnique<C extends CollectionName>(collection: C, index: UniqueIndex<C>, value: string): Promise<Collections[C] | undefined> {
     const field = index as string;
     const wanted = normalise(field, value);
-    const { rows } = await this.pool.query<{ id: string; data: Collections[C] }>(`SELECT id, data FROM ${TABLES[collection].table} WHERE "${field}" = $1`, [storableText(wanted)]);
+    const { rows } = await this.query<{ id: string; data: Collections[C] }>(`SELECT id, data FROM ${TABLES[collection].table} WHERE "${field}" = $1`, [storableText(wanted)]);
     // read after the query, so a change queued while it ran wins over its answer
     const overlay = this.overlay.get(collection);
     if (overlay) {
@@ -168,7 +199,7 @@ export class PostgresStore implements Store {
 
   async findMany<C extends CollectionName>(collection: C, index: MultiIndex<C>, value: string): Promise<Collections[C][]> {
     const field = index as string;
-    const { rows } = await this.pool.query<{ id: string; data: Collections[C] }>(`SELECT id, data FROM ${TABLES[collection].table} WHERE "${field}" = $1 ORDER BY created_at, id`, [storableText(value)]);
+    const { rows } = await this.query<{ id: string; data: Collections[C] }>(`SELECT id, data FROM ${TABLES[collection].table} WHERE "${field}" = $1 ORDER BY created_at, id`, [storableText(value)]);
     const overlay = this.overlay.get(collection);
     if (!overlay || overlay.size === 0) return rows.map((row) => row.data);
     const out: Collections[C][] = [];
@@ -186,19 +217,19 @@ export class PostgresStore implements Store {
 
   async countMany<C extends CollectionName>(collection: C, index: MultiIndex<C>, value: string): Promise<number> {
     await this.settled(collection);
-    const { rows } = await this.pool.query<{ count: string }>(`SELECT count(*) AS count FROM ${TABLES[collection].table} WHERE "${index as string}" = $1`, [storableText(value)]);
+    const { rows } = await this.query<{ count: string }>(`SELECT count(*) AS count FROM ${TABLES[collection].table} WHERE "${index as string}" = $1`, [storableText(value)]);
     return Number(rows[0]?.count ?? 0);
   }
 
   async all<C extends CollectionName>(collection: C): Promise<Collections[C][]> {
     await this.settled(collection);
-    const { rows } = await this.pool.query<{ data: Collections[C] }>(`SELECT data FROM ${TABLES[collection].table} ORDER BY created_at, id`);
+    const { rows } = await this.query<{ data: Collections[C] }>(`SELECT data FROM ${TABLES[collection].table} ORDER BY created_at, id`);
     return rows.map((row) => row.data);
   }
 
   async countByWorkspace(collection: OrderedCollection, workspaceId: string): Promise<number> {
     await this.settled(collection);
-    const { rows } = await this.pool.query<{ count: string }>(`SELECT count(*) AS count FROM ${TABLES[collection].table} WHERE workspace_id = $1`, [storableText(workspaceId)]);
+    const { rows } = await this.query<{ count: string }>(`SELECT count(*) AS count FROM ${TABLES[collection].table} WHERE workspace_id = $1`, [storableText(workspaceId)]);
     return Number(rows[0]?.count ?? 0);
   }
 
@@ -227,7 +258,7 @@ export class PostgresStore implements Store {
       }
       params.push(chunk);
       const direction = oldest ? 'ASC' : 'DESC';
-      const { rows } = await this.pool.query<{ created_at: string; id: string; data: Collections[C] }>(
+      const { rows } = await this.query<{ created_at: string; id: string; data: Collections[C] }>(
         `SELECT created_at, id, data FROM ${table} WHERE ${where.join(' AND ')} ORDER BY created_at ${direction}, id ${direction} LIMIT $${params.length}`,
         params,
       );
@@ -357,7 +388,17 @@ export class PostgresStore implements Store {
   private async transaction(ops: WriteOp[]): Promise<Change[]> {
     if (ops.length === 0) return [];
     const changes: Change[] = [];
-    const client = await this.pool.connect();
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw translate(error);
+    }
+    let broken = false;
+    // a connection reset between two statements is emitted on the client, not passed to a query: without a
+    // listener it would crash the process; the next statement fails and says so instead
+    const onError = () => (broken = true);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       for (const op of ops) {
@@ -390,9 +431,22 @@ export class PostgresStore implements Store {
       return changes;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
-      throw translate(error);
+      const translated = translate(error);
+      // a cut connection goes out of the pool rather than back into it
+      broken = translated instanceof StoreUnavailableError;
+      throw translated;
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(broken);
+    }
+  }
+
+  /** One query on the pool; a connection failure becomes StoreUnavailableError. */
+  private async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(text, params);
+    } catch (error) {
+      throw translate(error);
     }
   }
 
@@ -401,9 +455,34 @@ export class PostgresStore implements Store {
   }
 }
 
-/** PostgreSQL's unique violation becomes the store's own error, naming the collection and index. */
-function translate(error: unknown): unknown {
-  const pgError = error as { code?: string; constraint?: string };
+/** Node's network error codes: the server refused, dropped or never answered the connection. */
+const NETWORK_CODE = /^E(CONNREFUSED|CONNRESET|TIMEDOUT|PIPE|NOTFOUND|HOSTUNREACH|NETUNREACH|AI_AGAIN|CONNABORTED)$/;
+/** pg's and pg-pool's own words for a lost or timed-out connection. */
+const CONNECTION_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|Query read timeout|not queryable|Client was closed|Connection ended/i;
+
+/**
+ * SQLSTATEs that mean the server cannot serve now: connection exceptions (class 08), too many connections, the
+ * server shutting down or starting up, a statement cancelled by statement_timeout.
+ */
+function unavailableState(code: string): boolean {
+  return code.startsWith('08') || code === '53300' || code === '57P01' || code === '57P02' || code === '57P03' || code === '57014';
+}
+
+/**
+ * PostgreSQL's unique violation becomes the store's own error, naming the collection and index; a failure to reach
+ * the server (refused, cut, timed out: an error without a SQLSTATE, or one of connection class) becomes
+ * StoreUnavailableError. Anything else (a bug in a query) is passed on as it is.
+ */
+export function translate(error: unknown): unknown {
+  if (error instanceof StoreUnavailableError || error instanceof MigrationError) return error;
+  const pgError = error as { code?: string; constraint?: string; message?: string };
+  if (error instanceof pg.DatabaseError) {
+    if (typeof pgError.code === 'string' && unavailableState(pgError.code)) return new StoreUnavailableError(`PostgreSQL answered ${pgError.code}`, { cause: error });
+  } else if (error instanceof Error && (NETWORK_CODE.test(String(pgError.code ?? '')) || CONNECTION_MESSAGE.test(error.message))) {
+    // node network errors (ECONNREFUSED, ECONNRESET, ETIMEDOUT...) and pg's own (connection terminated, timeouts)
+    const reason = typeof pgError.code === 'string' ? pgError.code : error.message.slice(0, 120);
+    return new StoreUnavailableError(reason, { cause: error });
+  }
   if (pgError?.code !== UNIQUE_VIOLATION) return error;
   for (const spec of Object.values(TABLES)) {
     if (pgError.constraint === `${spec.collection}_pkey`) return new UniqueViolationError(spec.collection, 'id');

@@ -71,5 +71,17 @@ await describePostgres('qrflow on PostgreSQL, end to end', (serverUrl) => {
     const { secret } = JSON.parse(out) as { secret: string };
     const response = await server.request('GET', '/api/v1/me', { token: secret });
     expect(response.status).toBe(200);
+
+    // and reads what the running server wrote: a key made through the server is listed by the CLI
+    const made = await server.createKey({ name: 'From-Server' });
+    out = '';
+    const listed = await runCli(['keys', 'list', '--workspace', server.workspace.id, '--json'], { out: (text) => (out += text), err: () => undefined }, {
+      QRFLOW_DATABASE_URL: database.url,
+      QRFLOW_DATA_FILE: server.dataFile,
+    });
+    expect(listed).toBe(0);
+    const names = (JSON.parse(out) as { keys: Array<{ id: string; name: string }> }).keys.map((key) => key.name);
+    expect(names).toEqual(expect.arrayContaining(['From-CLI', 'From-Server']));
+    expect(made.id).toBeTruthy();
   });
 });
