@@ -266,6 +266,95 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/domains": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List custom domains, newest first */
+        get: operations["listDomains"];
+        put?: never;
+        /**
+         * Add a custom domain
+         * @description Answers the TXT record to publish at `_qrflow.<hostname>`; then call verify. Point the hostname at this server (CNAME or A record) so its links reach it. With QRFLOW_DOMAIN_VERIFICATION=off the domain is verified at once. The plan limits how many domains a workspace has.
+         */
+        post: operations["createDomain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/domains/{id}/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify a custom domain by its TXT record
+         * @description Looks up `_qrflow.<hostname>` and marks the domain verified when a TXT record holds its value. A verified domain answers as it is.
+         */
+        post: operations["verifyDomain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/domains/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a custom domain
+         * @description Refused (409 domain_in_use) while codes use it.
+         */
+        delete: operations["deleteDomain"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/qr/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create up to 100 QR codes
+         * @description Answers 200 with one result per item, in order: `{index, status, data}` or `{index, status, error}`, the status being what the item would have had as a single call. The good items are committed together, with one event (and webhook delivery) per code. Each item counts as one API call; items beyond the month's allowance answer 429 monthly_quota_exceeded. Items count against the plan's code limit in order: once it is reached, each later valid item answers 403 qr_limit_reached. An `Idempotency-Key` makes the whole call safe to retry: a retry within 24 hours answers the first call's results (codes as they are now) and creates nothing. `?dry_run=true` checks the items and creates nothing (for a preview before an import).
+         */
+        post: operations["bulkCreateQrCodes"];
+        /**
+         * Delete up to 100 QR codes
+         * @description Their short links then answer 410 Gone. Answers 200 with one result per item, in order: `{index, status, data}` or `{index, status, error}`, the status being what the item would have had as a single call. The good items are committed together, with one event (and webhook delivery) per code. Each item counts as one API call; items beyond the month's allowance answer 429 monthly_quota_exceeded.
+         */
+        delete: operations["bulkDeleteQrCodes"];
+        options?: never;
+        head?: never;
+        /**
+         * Update many QR codes at once
+         * @description Applies `set` (the fields of PATCH /api/v1/qr/:id, `domain` included) to up to 100 `ids`, or to every code with `tag` (at most 1000; newest first). Answers 200 with one result per item, in order: `{index, status, data}` or `{index, status, error}`, the status being what the item would have had as a single call. The good items are committed together, with one event (and webhook delivery) per code. Each item counts as one API call; items beyond the month's allowance answer 429 monthly_quota_exceeded.
+         */
+        patch: operations["bulkUpdateQrCodes"];
+        trace?: never;
+    };
     "/api/v1/qr": {
         parameters: {
             query?: never;
@@ -699,6 +788,8 @@ export interface components {
             content: components["schemas"]["TextContent"] | components["schemas"]["EmailContent"] | components["schemas"]["PhoneContent"] | components["schemas"]["SmsContent"] | components["schemas"]["WifiContent"] | components["schemas"]["VcardContent"] | null;
             short_code: string | null;
             short_url: string | null;
+            /** @description The custom domain the short link is served on; null: the default public URL */
+            domain: string | null;
             /** @enum {string} */
             status: "active" | "paused";
             tags: string[];
@@ -950,7 +1041,7 @@ export interface components {
             mode: "live" | "test";
         };
         /** @enum {string} */
-        Scope: "qr:read" | "qr:write" | "analytics:read" | "webhooks:write";
+        Scope: "qr:read" | "qr:write" | "analytics:read" | "webhooks:write" | "domains:write";
         ApiKeyWithSecret: {
             /** @example key_4hT9aQ2mZ0pL1x */
             id: string;
@@ -1012,6 +1103,90 @@ export interface components {
             status: number;
             ip: string;
         };
+        Domain: {
+            /** @example dom_3kT9aQ2mZ0pL1x */
+            id: string;
+            /** @example go.acme.com */
+            hostname: string;
+            /** @enum {string} */
+            status: "pending" | "verified";
+            verification: {
+                /** @enum {string} */
+                type: "TXT";
+                /** @example _qrflow.go.acme.com */
+                name: string;
+                /** @example qrflow-verify=8fK2mP0aZx91QeLr4tW7yB3nC6vD0sH2 */
+                value: string;
+            };
+            created_at: string;
+            verified_at: string | null;
+        };
+        CreateDomainRequest: {
+            /**
+             * @description A public DNS name you control; its short links are served at https://<hostname>/<short_code>.
+             * @example go.acme.com
+             */
+            hostname: string;
+        };
+        BulkResults: {
+            data: {
+                /** Format: int64 */
+                index: number;
+                /**
+                 * Format: int64
+                 * @description The status the item would have had as a single call (201, 200, 400, 403, 404, 429…)
+                 */
+                status: number;
+                data?: unknown;
+                error?: {
+                    code: string;
+                    message: string;
+                    details?: {
+                        field: string;
+                        message: string;
+                    }[];
+                };
+            }[];
+        };
+        BulkCreateQrRequest: {
+            /** @description 1 to 100 create bodies, each as for POST /api/v1/qr */
+            items: components["schemas"]["CreateQrRequest"][];
+        };
+        BulkUpdateQrRequest: {
+            ids?: string[];
+            /** @description Every code of the workspace with this tag (at most 1000) */
+            tag?: string;
+            set: components["schemas"]["BulkUpdateSet"];
+        };
+        BulkUpdateSet: {
+            name?: string;
+            /**
+             * Format: uri
+             * @example https://example.com/spring-sale
+             */
+            destination_url?: string;
+            /** @enum {string} */
+            status?: "active" | "paused";
+            tags?: string[];
+            style?: components["schemas"]["QrStyleInput"];
+            /** @description Type-specific content for non-url types */
+            content?: {
+                [key: string]: unknown;
+            } | components["schemas"]["TextContent"] | components["schemas"]["EmailContent"] | components["schemas"]["PhoneContent"] | components["schemas"]["SmsContent"] | components["schemas"]["WifiContent"] | components["schemas"]["VcardContent"];
+            /** @description Moves a dynamic code to another verified domain of the workspace (null: the default public URL); the old link stops working */
+            domain?: string | null;
+        };
+        QrStyleInput: {
+            foreground?: string;
+            background?: string;
+            /** Format: int32 */
+            margin?: number;
+            /** @enum {string} */
+            error_correction?: "L" | "M" | "Q" | "H";
+        };
+        BulkDeleteQrRequest: {
+            ids: string[];
+        };
         QrCodePage: {
             data: components["schemas"]["QrCode"][];
             pagination: components["schemas"]["Pagination"];
@@ -1048,14 +1223,11 @@ export interface components {
             style?: components["schemas"]["QrStyleInput"];
             /** @enum {string} */
             status?: "active" | "paused";
-        };
-        QrStyleInput: {
-            foreground?: string;
-            background?: string;
-            /** Format: int32 */
-            margin?: number;
-            /** @enum {string} */
-            error_correction?: "L" | "M" | "Q" | "H";
+            /**
+             * @description A verified custom domain of the workspace (dynamic codes): the short link becomes https://<domain>/<short_code>
+             * @example go.acme.com
+             */
+            domain?: string;
         };
         UpdateQrRequest: {
             name?: string;
@@ -1072,6 +1244,8 @@ export interface components {
             content?: {
                 [key: string]: unknown;
             } | components["schemas"]["TextContent"] | components["schemas"]["EmailContent"] | components["schemas"]["PhoneContent"] | components["schemas"]["SmsContent"] | components["schemas"]["WifiContent"] | components["schemas"]["VcardContent"];
+            /** @description Moves a dynamic code to another verified domain of the workspace (null: the default public URL); the old link stops working */
+            domain?: string | null;
             type?: unknown;
             mode?: unknown;
             id?: unknown;
@@ -2844,6 +3018,777 @@ export interface operations {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The plan's per-minute limit for the workspace is used up. The plan's monthly API calls are used up. `error.code`: `rate_limited`, `monthly_quota_exceeded`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure on the server (logged with the request id; no details are sent). `error.code`: `internal_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listDomains: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Sessions only: `test` to act on the workspace's test-mode data (default `live`). API keys ignore it: a key's mode is part of the key. */
+                "qr-mode"?: "live" | "test";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The domains */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Domain"][];
+                    };
+                };
+            };
+            /** @description No valid API key or session. `error.code`: `missing_authorization`, `missing_api_key`, `invalid_authorization_scheme`, `malformed_api_key`, `invalid_api_key`, `api_key_paused`, `api_key_revoked`, `api_key_expired`, `invalid_session`, `session_expired`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's plan has no API access, or its subscription is inactive. The key lacks the `qr:read` scope. `error.code`: `plan_upgrade_required`, `subscription_inactive`, `insufficient_scope`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The plan's per-minute limit for the workspace is used up. The plan's monthly API calls are used up. `error.code`: `rate_limited`, `monthly_quota_exceeded`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure on the server (logged with the request id; no details are sent). `error.code`: `internal_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createDomain: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Sessions only: `test` to act on the workspace's test-mode data (default `live`). API keys ignore it: a key's mode is part of the key. */
+                "qr-mode"?: "live" | "test";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateDomainRequest"];
+            };
+        };
+        responses: {
+            /** @description The domain, pending verification */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Domain"];
+                    };
+                };
+            };
+            /** @description The body is not valid JSON. The body does not match the schema (one `details` entry per bad field). `error.code`: `invalid_json`, `validation_error`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key or session. `error.code`: `missing_authorization`, `missing_api_key`, `invalid_authorization_scheme`, `malformed_api_key`, `invalid_api_key`, `api_key_paused`, `api_key_revoked`, `api_key_expired`, `invalid_session`, `session_expired`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's plan has no API access, or its subscription is inactive. Made with the session cookie without a same-origin `Origin` and the `X-CSRF-Token` of GET /api/v1/auth/csrf. The key lacks the `domains:write` scope. Missing scope, or the plan allows no more domains (domain_limit_reached). `error.code`: `plan_upgrade_required`, `subscription_inactive`, `csrf_failed`, `insufficient_scope`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The hostname is already a domain of this workspace (domain_exists) or of another (domain_taken) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 1 MB. `error.code`: `payload_too_large`. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body has a Content-Encoding or charset other than UTF-8 JSON (identity, gzip, deflate or br). `error.code`: `unsupported_encoding`. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The plan's per-minute limit for the workspace is used up. The plan's monthly API calls are used up. `error.code`: `rate_limited`, `monthly_quota_exceeded`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure on the server (logged with the request id; no details are sent). `error.code`: `internal_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    verifyDomain: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Sessions only: `test` to act on the workspace's test-mode data (default `live`). API keys ignore it: a key's mode is part of the key. */
+                "qr-mode"?: "live" | "test";
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The verified domain */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Domain"];
+                    };
+                };
+            };
+            /** @description The path does not match the schema (one `details` entry per bad field). `error.code`: `validation_error`, `invalid_path`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key or session. `error.code`: `missing_authorization`, `missing_api_key`, `invalid_authorization_scheme`, `malformed_api_key`, `invalid_api_key`, `api_key_paused`, `api_key_revoked`, `api_key_expired`, `invalid_session`, `session_expired`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's plan has no API access, or its subscription is inactive. Made with the session cookie without a same-origin `Origin` and the `X-CSRF-Token` of GET /api/v1/auth/csrf. The key lacks the `domains:write` scope. `error.code`: `plan_upgrade_required`, `subscription_inactive`, `csrf_failed`, `insufficient_scope`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object in the path does not exist in this workspace (another workspace's objects answer 404 too). `error.code`: `not_found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No TXT record with the value was found (domain_not_verified) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The plan's per-minute limit for the workspace is used up. The plan's monthly API calls are used up. `error.code`: `rate_limited`, `monthly_quota_exceeded`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure on the server (logged with the request id; no details are sent). `error.code`: `internal_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description DNS could not be asked (dns_unavailable); try again after Retry-After. `error.code`: `dns_unavailable`. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteDomain: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Sessions only: `test` to act on the workspace's test-mode data (default `live`). API keys ignore it: a key's mode is part of the key. */
+                "qr-mode"?: "live" | "test";
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            id: string;
+                            /** @enum {boolean} */
+                            deleted: true;
+                        };
+                    };
+                };
+            };
+            /** @description The path does not match the schema (one `details` entry per bad field). `error.code`: `validation_error`, `invalid_path`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key or session. `error.code`: `missing_authorization`, `missing_api_key`, `invalid_authorization_scheme`, `malformed_api_key`, `invalid_api_key`, `api_key_paused`, `api_key_revoked`, `api_key_expired`, `invalid_session`, `session_expired`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's plan has no API access, or its subscription is inactive. Made with the session cookie without a same-origin `Origin` and the `X-CSRF-Token` of GET /api/v1/auth/csrf. The key lacks the `domains:write` scope. `error.code`: `plan_upgrade_required`, `subscription_inactive`, `csrf_failed`, `insufficient_scope`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object in the path does not exist in this workspace (another workspace's objects answer 404 too). `error.code`: `not_found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Codes still use the domain (domain_in_use) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The plan's per-minute limit for the workspace is used up. The plan's monthly API calls are used up. `error.code`: `rate_limited`, `monthly_quota_exceeded`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure on the server (logged with the request id; no details are sent). `error.code`: `internal_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    bulkCreateQrCodes: {
+        parameters: {
+            query?: {
+                /** @description `true`: check every item (schema, content, domain, the plan's code limit) and answer the per-item results without creating anything; valid items answer `{status: 200, data: {valid: true}}` */
+                dry_run?: "true" | "false";
+            };
+            header?: {
+                /** @description Retries with the same key within 24 hours return the first result and create one code. */
+                "idempotency-key"?: string;
+                /** @description Sessions only: `test` to act on the workspace's test-mode data (default `live`). API keys ignore it: a key's mode is part of the key. */
+                "qr-mode"?: "live" | "test";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkCreateQrRequest"];
+            };
+        };
+        responses: {
+            /** @description Per-item results */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResults"];
+                };
+            };
+            /** @description The body is not valid JSON. The query string, body does not match the schema (one `details` entry per bad field). `error.code`: `invalid_json`, `validation_error`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key or session. `error.code`: `missing_authorization`, `missing_api_key`, `invalid_authorization_scheme`, `malformed_api_key`, `invalid_api_key`, `api_key_paused`, `api_key_revoked`, `api_key_expired`, `invalid_session`, `session_expired`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's plan has no API access, or its subscription is inactive. Made with the session cookie without a same-origin `Origin` and the `X-CSRF-Token` of GET /api/v1/auth/csrf. The key lacks the `qr:write` scope. `error.code`: `plan_upgrade_required`, `subscription_inactive`, `csrf_failed`, `insufficient_scope`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Idempotency-Key reused with a different body */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 1 MB. `error.code`: `payload_too_large`. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body has a Content-Encoding or charset other than UTF-8 JSON (identity, gzip, deflate or br). `error.code`: `unsupported_encoding`. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The plan's per-minute limit for the workspace is used up. The plan's monthly API calls are used up. `error.code`: `rate_limited`, `monthly_quota_exceeded`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure on the server (logged with the request id; no details are sent). `error.code`: `internal_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    bulkDeleteQrCodes: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Sessions only: `test` to act on the workspace's test-mode data (default `live`). API keys ignore it: a key's mode is part of the key. */
+                "qr-mode"?: "live" | "test";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkDeleteQrRequest"];
+            };
+        };
+        responses: {
+            /** @description Per-item results */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResults"];
+                };
+            };
+            /** @description The body is not valid JSON. The body does not match the schema (one `details` entry per bad field). `error.code`: `invalid_json`, `validation_error`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key or session. `error.code`: `missing_authorization`, `missing_api_key`, `invalid_authorization_scheme`, `malformed_api_key`, `invalid_api_key`, `api_key_paused`, `api_key_revoked`, `api_key_expired`, `invalid_session`, `session_expired`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's plan has no API access, or its subscription is inactive. Made with the session cookie without a same-origin `Origin` and the `X-CSRF-Token` of GET /api/v1/auth/csrf. The key lacks the `qr:write` scope. `error.code`: `plan_upgrade_required`, `subscription_inactive`, `csrf_failed`, `insufficient_scope`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 1 MB. `error.code`: `payload_too_large`. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body has a Content-Encoding or charset other than UTF-8 JSON (identity, gzip, deflate or br). `error.code`: `unsupported_encoding`. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The plan's per-minute limit for the workspace is used up. The plan's monthly API calls are used up. `error.code`: `rate_limited`, `monthly_quota_exceeded`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure on the server (logged with the request id; no details are sent). `error.code`: `internal_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    bulkUpdateQrCodes: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Sessions only: `test` to act on the workspace's test-mode data (default `live`). API keys ignore it: a key's mode is part of the key. */
+                "qr-mode"?: "live" | "test";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkUpdateQrRequest"];
+            };
+        };
+        responses: {
+            /** @description Per-item results */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResults"];
+                };
+            };
+            /** @description The body is not valid JSON. The body does not match the schema (one `details` entry per bad field). `error.code`: `invalid_json`, `validation_error`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key or session. `error.code`: `missing_authorization`, `missing_api_key`, `invalid_authorization_scheme`, `malformed_api_key`, `invalid_api_key`, `api_key_paused`, `api_key_revoked`, `api_key_expired`, `invalid_session`, `session_expired`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's plan has no API access, or its subscription is inactive. Made with the session cookie without a same-origin `Origin` and the `X-CSRF-Token` of GET /api/v1/auth/csrf. The key lacks the `qr:write` scope. `error.code`: `plan_upgrade_required`, `subscription_inactive`, `csrf_failed`, `insufficient_scope`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 1 MB. `error.code`: `payload_too_large`. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body has a Content-Encoding or charset other than UTF-8 JSON (identity, gzip, deflate or br). `error.code`: `unsupported_encoding`. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -121,7 +121,9 @@ describe('adding and verifying a domain', () => {
     const missing = await expectError(await srv.request('POST', `/api/v1/domains/${domain.id}/verify`, { token }), 409, 'domain_not_verified');
     expect(missing.error.message).toContain('no TXT record');
     dns.set(domain.verification.name, Object.assign(new Error('queryTxt ESERVFAIL'), { code: 'ESERVFAIL' }));
-    await expectError(await srv.request('POST', `/api/v1/domains/${domain.id}/verify`, { token }), 503, 'dns_unavailable');
+    const unavailable = await srv.request('POST', `/api/v1/domains/${domain.id}/verify`, { token });
+    expect(unavailable.headers.get('retry-after')).toBe('60');
+    await expectError(unavailable, 503, 'dns_unavailable');
     dns.set(domain.verification.name, [[domain.verification.value]]);
     expect((await srv.request('POST', `/api/v1/domains/${domain.id}/verify`, { token })).status).toBe(200);
   });

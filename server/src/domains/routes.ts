@@ -58,7 +58,7 @@ export function domainRoutes(domains: DomainService): AnyRoute[] {
       responses: {
         200: { description: 'The verified domain', schema: envelope(DomainSchema) },
         409: { description: 'No TXT record with the value was found (domain_not_verified)' },
-        503: { description: 'DNS could not be asked (dns_unavailable); try again' },
+        503: { description: 'DNS could not be asked (dns_unavailable); try again after Retry-After', codes: ['dns_unavailable'], headers: ['Retry-After'] },
       },
       handler: async (req, res, { params }) => {
         res.json({ data: await domains.verify(req.auth!.workspace, params.id) });

@@ -164,7 +164,7 @@ export class DomainService implements HostTable {
         const code = (error as { code?: string }).code;
         if (!code || !NO_RECORD.has(code)) {
           this.ctx.logger.warn({ domain: domain.hostname, code }, 'TXT lookup failed');
-          throw new UnavailableError('dns_unavailable', `DNS could not be asked for the TXT record ${name}${code ? ` (${code})` : ''}. Try again in a minute.`);
+          throw new UnavailableError('dns_unavailable', `DNS could not be asked for the TXT record ${name}${code ? ` (${code})` : ''}. Try again in a minute.`, { headers: { 'Retry-After': '60' } });
         }
         records = [];
       }
