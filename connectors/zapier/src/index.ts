@@ -4,6 +4,7 @@ import zapier, { defineApp } from 'zapier-platform-core';
 
 import authentication from './authentication.js';
 import createQrCode from './creates/create_qr_code.js';
+import createQrCodesBulk from './creates/create_qr_codes_bulk.js';
 import deleteQrCode from './creates/delete_qr_code.js';
 import getQrCodeAnalytics from './creates/get_qr_code_analytics.js';
 import getQrCodeImage from './creates/get_qr_code_image.js';
@@ -11,6 +12,7 @@ import updateQrCode from './creates/update_qr_code.js';
 import hydrators from './hydrators.js';
 import { afters, befores } from './middleware.js';
 import findQrCode from './searches/find_qr_code.js';
+import domainList from './triggers/domain_list.js';
 import newQrCode from './triggers/new_qr_code.js';
 import qrCodeList from './triggers/qr_code_list.js';
 import qrCodeScanned from './triggers/qr_code_scanned.js';
@@ -36,9 +38,11 @@ export default defineApp({
     [qrCodeScanned.key]: qrCodeScanned,
     [qrCodeUpdated.key]: qrCodeUpdated,
     [qrCodeList.key]: qrCodeList,
+    [domainList.key]: domainList,
   },
   creates: {
     [createQrCode.key]: createQrCode,
+    [createQrCodesBulk.key]: createQrCodesBulk,
     [updateQrCode.key]: updateQrCode,
     [deleteQrCode.key]: deleteQrCode,
     [getQrCodeImage.key]: getQrCodeImage,

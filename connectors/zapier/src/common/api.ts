@@ -10,13 +10,49 @@ export type QrCode = {
   content: Record<string, unknown> | null;
   short_code: string | null;
   short_url: string | null;
+  /** The custom domain the short link is served on; null: the server's default public URL. */
+  domain?: string | null;
   status: 'active' | 'paused';
   tags: string[];
   style: { foreground: string; background: string; margin: number; error_correction: string };
   created_at: string;
   updated_at: string;
   scan_count: number;
-};
+} & Partial<SmartCodeFields>;
+
+/** The smart-code fields of a dynamic code (redirect rules, A/B split, schedule, scan limit, password, UTM). */
+export interface SmartCodeFields {
+  redirect_rules: RedirectRule[];
+  variants: { url: string; weight: number }[] | null;
+  valid_from: string | null;
+  valid_until: string | null;
+  max_scans: number | null;
+  expired_url: string | null;
+  password_protected: boolean;
+  utm: Partial<Record<UtmField, string>> | null;
+  state: 'scheduled' | 'live' | 'expired' | 'limit_reached';
+}
+
+export type UtmField = 'source' | 'medium' | 'campaign' | 'term' | 'content';
+
+export type RedirectCondition =
+  | { type: 'device' | 'os' | 'browser' | 'country' | 'language'; in: string[] }
+  | { type: 'query'; param: string; equals: string }
+  | { type: 'time'; from: string; to: string; tz: string; weekdays?: number[] };
+
+export interface RedirectRule {
+  url: string;
+  conditions: RedirectCondition[];
+}
+
+/** A custom domain as `GET /api/v1/domains` lists it. */
+export interface Domain {
+  id: string;
+  hostname: string;
+  status: 'pending' | 'verified';
+  created_at: string;
+  verified_at: string | null;
+}
 
 export type QrType = 'url' | 'text' | 'email' | 'phone' | 'sms' | 'wifi' | 'vcard';
 

@@ -1,6 +1,7 @@
 import type { PlainInputField, PlainOutputField } from 'zapier-platform-core';
 
 import type { QrCode, QrType } from './api.js';
+import { smartOutputFields, smartSample } from './smart-fields.js';
 
 export const QR_TYPES = ['url', 'text', 'email', 'phone', 'sms', 'wifi', 'vcard'] as const satisfies readonly QrType[];
 
@@ -14,12 +15,14 @@ export const qrCodeSample: QrCode = {
   content: null,
   short_code: 'aB3dE9x',
   short_url: 'https://qr.example.com/r/aB3dE9x',
+  domain: null,
   status: 'active',
   tags: ['spring'],
   style: { foreground: '#000000', background: '#ffffff', margin: 4, error_correction: 'M' },
   created_at: '2026-11-23T10:00:00.000Z',
   updated_at: '2026-11-23T10:00:00.000Z',
   scan_count: 0,
+  ...smartSample,
 };
 
 export const qrCodeOutputFields = [
@@ -30,6 +33,7 @@ export const qrCodeOutputFields = [
   { key: 'destination_url', label: 'Destination URL', type: 'string' },
   { key: 'short_code', label: 'Short Code', type: 'string' },
   { key: 'short_url', label: 'Short URL', type: 'string' },
+  { key: 'domain', label: 'Custom Domain', type: 'string' },
   { key: 'status', label: 'Status', type: 'string' },
   { key: 'tags', label: 'Tags', type: 'string', list: true },
   { key: 'style__foreground', label: 'Foreground Color', type: 'string' },
@@ -39,6 +43,7 @@ export const qrCodeOutputFields = [
   { key: 'created_at', label: 'Created At', type: 'datetime' },
   { key: 'updated_at', label: 'Updated At', type: 'datetime' },
   { key: 'scan_count', label: 'Scan Count', type: 'integer' },
+  ...smartOutputFields,
 ] satisfies PlainOutputField[];
 
 interface ContentField {
@@ -175,4 +180,27 @@ export const qrIdInputField = {
   required: true,
   dynamic: 'qr_code_list.id.name',
   helpText: 'Pick a QR code, or map a QR code ID (it starts with `qr_`) from an earlier step.',
+} as const satisfies PlainInputField;
+
+/** The custom-domain dropdown (verified domains of the workspace, from the hidden Domain List trigger). */
+export const domainInputField = {
+  key: 'domain',
+  label: 'Custom Domain',
+  type: 'string',
+  required: false,
+  dynamic: 'domain_list.hostname.hostname',
+  helpText:
+    'Dynamic codes only: serve the short link on one of your verified domains (`https://go.example.com/aB3dE9x`). ' +
+    'Leave empty for the server’s default address. Add domains in qrflow first.',
+} as const satisfies PlainInputField;
+
+/** The logo file input of Create and Update QR Code. */
+export const logoInputField = {
+  key: 'logo',
+  label: 'Logo',
+  type: 'file',
+  required: false,
+  helpText:
+    'A PNG or SVG file (at most 256 KB) to put in the middle of the code, e.g. mapped from an earlier step. ' +
+    'The code switches to the highest error correction so it still scans.',
 } as const satisfies PlainInputField;

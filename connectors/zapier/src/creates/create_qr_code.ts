@@ -2,16 +2,20 @@ import { defineCreate, defineInputFields, type Bundle, type CreatePerform, type 
 
 import { apiUrl, type Envelope, type QrCode } from '../common/api.js';
 import { idempotencyKey } from '../common/idempotency.js';
+import { uploadLogo } from '../common/logo.js';
 import {
   buildContent,
   buildStyle,
   contentInputFields,
+  domainInputField,
+  logoInputField,
   present,
   qrCodeOutputFields,
   qrCodeSample,
   styleInputFields,
   toTags,
 } from '../common/qr-fields.js';
+import { buildSmartBody, SMART_GROUP, smartInputFields } from '../common/smart-fields.js';
 
 const inputFields = defineInputFields([
   { key: 'name', label: 'Name', type: 'string', required: true, helpText: 'A name to find the code by in qrflow, e.g. "Spring flyer".' },
@@ -47,6 +51,7 @@ const inputFields = defineInputFields([
           },
         ] satisfies PlainInputField[])
       : contentInputFields(bundle.inputData.type),
+  domainInputField,
   {
     key: 'tags',
     label: 'Tags',
@@ -64,6 +69,8 @@ const inputFields = defineInputFields([
     helpText: 'A paused dynamic code does not redirect. Defaults to Active.',
   },
   ...styleInputFields,
+  logoInputField,
+  ...smartInputFields(),
   {
     key: 'idempotency_key',
     label: 'Idempotency Key',
@@ -92,6 +99,8 @@ const perform = (async (z, bundle) => {
   if (present(input.status)) body.status = input.status;
   const style = buildStyle(input);
   if (style) body.style = style;
+  if (present(input.domain)) body.domain = String(input.domain).trim();
+  Object.assign(body, buildSmartBody(z, input));
 
   const response = await z.request<Envelope<QrCode>>({
     method: 'POST',
@@ -99,7 +108,9 @@ const perform = (async (z, bundle) => {
     headers: { 'Idempotency-Key': idempotencyKey('create_qr_code', bundle) },
     body,
   });
-  return response.data.data;
+  const code = response.data.data;
+  // A retried step gets the same code back (Idempotency-Key) and puts the same logo on it again: no harm done.
+  return present(input.logo) ? uploadLogo(z, bundle, code.id, input.logo) : code;
 }) satisfies CreatePerform<InferInputData<typeof inputFields>, QrCode>;
 
 export default defineCreate({
@@ -107,10 +118,12 @@ export default defineCreate({
   noun: 'QR Code',
   display: {
     label: 'Create QR Code',
-    description: 'Creates a dynamic or static QR code: a website link, text, email, phone, SMS, Wi-Fi or contact card.',
+    description:
+      'Creates a dynamic or static QR code: a website link, text, email, phone, SMS, Wi-Fi or contact card; dynamic codes can have a custom domain, redirect rules, an A/B split, a schedule, a scan limit, a password and UTM parameters.',
   },
   operation: {
     inputFields,
+    inputFieldGroups: [SMART_GROUP],
     perform,
     sample: qrCodeSample,
     outputFields: qrCodeOutputFields,

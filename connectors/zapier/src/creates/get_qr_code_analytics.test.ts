@@ -46,6 +46,20 @@ describe('Get QR Code Analytics', () => {
     expect(result).toMatchObject({ tz: 'America/New_York', total_scans: 3 });
   });
 
+  it('passes the smart-code breakdowns (variants, regions, cities) through and declares them as output fields', async () => {
+    const smart = {
+      ...analytics,
+      variants: [{ value: 'https://example.com/a', scans: 2 }, { value: 'https://example.com/b', scans: 1 }],
+      regions: [{ value: 'Bavaria', scans: 3 }],
+      cities: [{ value: 'Munich', scans: 3 }],
+    };
+    api().get('/api/v1/qr/qr_8fK2mP0aZx91/analytics').query(true).reply(200, { data: smart });
+    const result = await run(app.creates.get_qr_code_analytics.operation.perform, { authData, inputData: { qr_id: 'qr_8fK2mP0aZx91' } });
+    expect(result).toMatchObject({ variants: smart.variants, regions: smart.regions, cities: smart.cities });
+    const keys = (app.creates.get_qr_code_analytics.operation.outputFields ?? []).map((field) => field.key);
+    expect(keys).toEqual(expect.arrayContaining(['variants[]value', 'variants[]scans', 'regions[]value', 'regions[]scans', 'cities[]value', 'cities[]scans']));
+  });
+
   it('explains a plan that does not include analytics', async () => {
     api()
       .get('/api/v1/qr/qr_8fK2mP0aZx91/analytics')

@@ -59,6 +59,10 @@ export interface Analytics {
   os: Breakdown[];
   browsers: Breakdown[];
   referrers: Breakdown[];
+  /** Smart codes: scans per A/B variant, and by region and city where the GeoIP database knows them. */
+  variants?: Breakdown[];
+  regions?: Breakdown[];
+  cities?: Breakdown[];
 }
 
 const perform = (async (z, bundle) => {
@@ -84,7 +88,8 @@ export default defineCreate({
   noun: 'QR Code Analytics',
   display: {
     label: 'Get QR Code Analytics',
-    description: 'Gets scan totals of a QR code for a period, over time and by country, device, OS, browser and referrer.',
+    description:
+      'Gets scan totals of a QR code for a period, over time and by country, region, city, device, OS, browser, referrer and A/B variant.',
   },
   operation: {
     inputFields,
@@ -104,6 +109,12 @@ export default defineCreate({
       os: [{ value: 'iOS', scans: 3 }],
       browsers: [{ value: 'Mobile Safari', scans: 3 }],
       referrers: [],
+      variants: [
+        { value: 'https://example.com/spring-a', scans: 2 },
+        { value: 'https://example.com/spring-b', scans: 1 },
+      ],
+      regions: [{ value: 'California', scans: 3 }],
+      cities: [{ value: 'San Francisco', scans: 3 }],
     },
     outputFields: [
       { key: 'id', label: 'ID', type: 'string' },
@@ -127,6 +138,12 @@ export default defineCreate({
       { key: 'browsers[]scans', label: 'Scans from Browser', type: 'integer' },
       { key: 'referrers[]value', label: 'Referrer', type: 'string' },
       { key: 'referrers[]scans', label: 'Scans from Referrer', type: 'integer' },
+      { key: 'variants[]value', label: 'A/B Variant', type: 'string' },
+      { key: 'variants[]scans', label: 'Scans of A/B Variant', type: 'integer' },
+      { key: 'regions[]value', label: 'Region', type: 'string' },
+      { key: 'regions[]scans', label: 'Scans from Region', type: 'integer' },
+      { key: 'cities[]value', label: 'City', type: 'string' },
+      { key: 'cities[]scans', label: 'Scans from City', type: 'integer' },
     ],
   },
 });

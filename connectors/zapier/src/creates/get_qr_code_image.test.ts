@@ -66,6 +66,35 @@ describe('Get QR Code Image', () => {
     expect(form.includes(PNG)).toBe(true);
   });
 
+  it('offers PDF, sized in millimetres, as a file of type application/pdf', async () => {
+    api().get('/api/v1/qr/qr_8fK2mP0aZx91').times(2).reply(200, { data: qrCodeSample });
+    const pdf = (await run(app.creates.get_qr_code_image.operation.perform, {
+      authData,
+      inputData: { qr_id: 'qr_8fK2mP0aZx91', format: 'pdf', size_mm: 9999 },
+    })) as Record<string, unknown>;
+    expect(pdf).toMatchObject({ format: 'pdf', size_mm: 500, filename: 'spring-flyer.pdf', content_type: 'application/pdf' });
+    expect(hydrationPayload(String(pdf.file)).bundle).toMatchObject({ format: 'pdf', size_mm: 500, filename: 'spring-flyer.pdf' });
+    const plain = await run(app.creates.get_qr_code_image.operation.perform, { authData, inputData: { qr_id: 'qr_8fK2mP0aZx91', format: 'pdf' } });
+    expect(plain).toMatchObject({ format: 'pdf', size_mm: null });
+  });
+
+  it('the hydrator asks for a PDF without a pixel size and stashes it as application/pdf', async () => {
+    const rpc = fakeZapierRpc();
+    const PDF = Buffer.from('%PDF-1.7\n%âãÏÓ\n1 0 obj\n<<>>\nendobj\n%%EOF\n', 'latin1');
+    api()
+      .get('/api/v1/qr/qr_8fK2mP0aZx91/image')
+      .query({ format: 'pdf', size_mm: '40' })
+      .matchHeader('accept', 'application/pdf')
+      .reply(200, PDF, { 'Content-Type': 'application/pdf' });
+    await run(app.hydrators.downloadQrImage, {
+      authData,
+      inputData: { qr_id: 'qr_8fK2mP0aZx91', format: 'pdf', size: 512, size_mm: 40, filename: 'spring-flyer.pdf' },
+    });
+    const form = rpc.uploads[0]?.body ?? Buffer.alloc(0);
+    expect(form.toString('latin1')).toContain('name="file"; filename="spring-flyer.pdf"\r\nContent-Type: application/pdf');
+    expect(form.includes(PDF)).toBe(true);
+  });
+
   it('the hydrator halts when the month’s image credits are spent', async () => {
     fakeZapierRpc();
     api()

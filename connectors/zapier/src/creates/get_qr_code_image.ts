@@ -2,7 +2,7 @@ import { defineCreate, defineInputFields, type CreatePerform, type InferInputDat
 
 import { apiUrl, segment, type Envelope, type QrCode } from '../common/api.js';
 import { qrIdInputField } from '../common/qr-fields.js';
-import { downloadQrImage, type QrImageRequest } from '../hydrators.js';
+import { downloadQrImage, IMAGE_CONTENT_TYPES, type QrImageFormat, type QrImageRequest } from '../hydrators.js';
 
 const inputFields = defineInputFields([
   qrIdInputField,
@@ -12,7 +12,11 @@ const inputFields = defineInputFields([
     type: 'string',
     required: true,
     default: 'png',
-    choices: { png: 'PNG (for email, chat, documents)', svg: 'SVG (for print, scales without blur)' },
+    choices: {
+      png: 'PNG (for email, chat, documents)',
+      svg: 'SVG (for the web and design tools, scales without blur)',
+      pdf: 'PDF (for print shops, vector, sized in millimetres)',
+    },
     helpText: 'The image format.',
   },
   {
@@ -21,7 +25,14 @@ const inputFields = defineInputFields([
     type: 'integer',
     required: false,
     default: '512',
-    helpText: 'Width and height of a PNG in pixels, from 64 to 2048. Defaults to 512.',
+    helpText: 'Width and height of a PNG or SVG in pixels, from 64 to 2048. Defaults to 512.',
+  },
+  {
+    key: 'size_mm',
+    label: 'Print Size (Millimetres)',
+    type: 'integer',
+    required: false,
+    helpText: 'PDF only: width and height of the printed code in millimetres, from 10 to 500. Leave empty for the server’s default.',
   },
 
 ]);
@@ -30,28 +41,32 @@ export interface QrImage {
   id: string;
   name: string;
   short_url: string | null;
-  format: 'png' | 'svg';
+  format: QrImageFormat;
   size: number;
+  size_mm: number | null;
   content_type: string;
   filename: string;
   file: string;
 }
 
 const perform = (async (z, bundle) => {
-  const format = bundle.inputData.format === 'svg' ? 'svg' : 'png';
+  const requested = String(bundle.inputData.format ?? 'png');
+  const format: QrImageFormat = requested === 'svg' || requested === 'pdf' ? requested : 'png';
   const size = clampSize(bundle.inputData.size);
+  const sizeMm = format === 'pdf' ? clampMillimetres(bundle.inputData.size_mm) : undefined;
   // Fetching the code first fails this step (not a later one) when the code is gone, and names the file.
   const response = await z.request<Envelope<QrCode>>({ url: apiUrl(bundle, `/qr/${segment(bundle.inputData.qr_id)}`) });
   const code = response.data.data;
   const filename = `${slug(code.name) || code.id}.${format}`;
-  const request: QrImageRequest = { qr_id: code.id, format, size, filename };
+  const request: QrImageRequest = { qr_id: code.id, format, size, filename, ...(sizeMm ? { size_mm: sizeMm } : {}) };
   return {
     id: code.id,
     name: code.name,
     short_url: code.short_url,
     format,
     size,
-    content_type: format === 'svg' ? 'image/svg+xml' : 'image/png',
+    size_mm: sizeMm ?? null,
+    content_type: IMAGE_CONTENT_TYPES[format],
     filename,
     file: z.dehydrateFile(downloadQrImage, request),
   };
@@ -61,6 +76,12 @@ function clampSize(value: unknown): number {
   const size = Number.parseInt(String(value ?? ''), 10);
   if (!Number.isFinite(size)) return 512;
   return Math.min(2048, Math.max(64, size));
+}
+
+function clampMillimetres(value: unknown): number | undefined {
+  const size = Number.parseInt(String(value ?? ''), 10);
+  if (!Number.isFinite(size)) return undefined;
+  return Math.min(500, Math.max(10, size));
 }
 
 function slug(name: string): string {
@@ -78,7 +99,7 @@ export default defineCreate({
   noun: 'QR Code Image',
   display: {
     label: 'Get QR Code Image',
-    description: 'Gets a QR code as a PNG or SVG file that later steps can attach, upload or print.',
+    description: 'Gets a QR code as a PNG, SVG or PDF file that later steps can attach, upload or send to print.',
   },
   operation: {
     inputFields,
@@ -89,6 +110,7 @@ export default defineCreate({
       short_url: 'https://qr.example.com/r/aB3dE9x',
       format: 'png',
       size: 512,
+      size_mm: null,
       content_type: 'image/png',
       filename: 'spring-flyer.png',
       file: 'SAMPLE FILE',
@@ -99,6 +121,7 @@ export default defineCreate({
       { key: 'short_url', label: 'Short URL', type: 'string' },
       { key: 'format', label: 'Format', type: 'string' },
       { key: 'size', label: 'Size (Pixels)', type: 'integer' },
+      { key: 'size_mm', label: 'Print Size (Millimetres)', type: 'integer' },
       { key: 'content_type', label: 'Content Type', type: 'string' },
       { key: 'filename', label: 'File Name', type: 'string' },
       { key: 'file', label: 'Image File', type: 'file' },
