@@ -95,6 +95,19 @@ function uploadedFile(upload: Received): { filename: string; contentType: string
   };
 }
 
+/** A GET with a Host header of our choosing (fetch cannot set Host), for links on a custom domain. */
+function getWithHost(baseUrl: string, host: string, urlPath: string): Promise<{ status: number; location: string | undefined }> {
+  const url = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const request = http.request({ host: url.hostname, port: url.port, path: urlPath, method: 'GET', headers: { host } }, (response) => {
+      response.resume();
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, location: response.headers.location }));
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
 async function waitFor<T>(check: () => T | undefined, what: string, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -126,7 +139,8 @@ describe.skipIf(!helperExists)('Zapier app against a real qrflow server', () => 
     process.env.ZAPIER_BASE_ENDPOINT = fakeZapier.url;
     process.env.ZAPIER_DEPLOY_KEY = 'e2e-deploy-key';
     const { startTestServer } = await import('./helpers/server.js');
-    srv = await startTestServer();
+    // Custom domains are verified at once here: their DNS check has its own tests in server/src/domains/.
+    srv = await startTestServer({ env: { QRFLOW_DOMAIN_VERIFICATION: 'off' } });
     const key = await srv.createKey({ name: 'Zapier-Integration' });
     harness = await import('../connectors/zapier/src/test-support/app.js');
     ({ run, app } = harness);
@@ -327,6 +341,48 @@ describe.skipIf(!helperExists)('Zapier app against a real qrflow server', () => 
     const { data } = (await list.json()) as { data: { id: string }[] };
     expect(data.map((hook) => hook.id)).not.toContain(subscription.id);
     expect(data.map((hook) => hook.id)).not.toContain(updatedSubscription.id);
+  });
+
+  it('offers the workspace’s custom domains in the dropdown and creates a code whose short link is on one', async () => {
+    const manager = await srv.createKey({ name: 'Domain-Admin', scopes: ['qr:read', 'qr:write', 'domains:write'] });
+    const added = await srv.request('POST', '/api/v1/domains', { token: manager.secret, body: { hostname: 'go.zapier-e2e.com' } });
+    expect(added.status, await added.clone().text()).toBe(201);
+
+    const dropdown = await run<{ hostname: string }[]>(app.triggers.domain_list.operation.perform, { authData, meta: { isFillingDynamicDropdown: true } });
+    expect(dropdown.map((domain) => domain.hostname)).toEqual(['go.zapier-e2e.com']);
+
+    const onDomain = await run(app.creates.create_qr_code.operation.perform, {
+      authData,
+      inputData: { name: 'E2E on a domain', type: 'url', destination_url: 'https://example.com/branded', domain: 'go.zapier-e2e.com' },
+    });
+    expect(onDomain).toMatchObject({ domain: 'go.zapier-e2e.com', short_url: `https://go.zapier-e2e.com/${onDomain.short_code}` });
+    const redirect = await getWithHost(srv.baseUrl, 'go.zapier-e2e.com', `/${onDomain.short_code}`);
+    expect(redirect).toMatchObject({ status: 302, location: 'https://example.com/branded' });
+
+    await expect(
+      run(app.creates.create_qr_code.operation.perform, {
+        authData,
+        inputData: { name: 'E2E unknown domain', type: 'url', destination_url: 'https://example.com/x', domain: 'not-ours.example.com' },
+      }),
+    ).rejects.toThrow(/domain/);
+  });
+
+  it('creates 150 codes in bulk (two calls), reports the bad line, and a retried step creates nothing new', async () => {
+    const codes = Array.from({ length: 150 }, (_, n) => ({ code_name: `E2E bulk ${n}`, code_destination_url: n === 120 ? 'not a url' : `https://example.com/bulk/${n}` }));
+    const inputData = { codes, tags: ['e2e-bulk'], domain: 'go.zapier-e2e.com' };
+    const result = await run(app.creates.create_qr_codes_bulk.operation.perform, { authData, inputData });
+    expect(result).toMatchObject({ total: 150, created: 149, failed: 1 });
+    expect(result.codes[120]).toMatchObject({ index: 120, ok: false, status: 400, name: 'E2E bulk 120', error_code: 'validation_error' });
+    expect(result.codes[120].error_message).toMatch(/destination_url/);
+    expect(result.codes[149]).toMatchObject({ index: 149, ok: true, name: 'E2E bulk 149' });
+    expect(result.short_urls.every((url: string) => url.startsWith('https://go.zapier-e2e.com/'))).toBe(true);
+
+    const retried = await run(app.creates.create_qr_codes_bulk.operation.perform, { authData, inputData });
+    expect(retried.created_ids).toEqual(result.created_ids);
+    const listed = await srv.request('GET', '/api/v1/qr?tag=e2e-bulk&limit=100', { token: authData.api_key });
+    const page = (await listed.json()) as { data: unknown[]; pagination: { next_cursor: string | null } };
+    const next = await srv.request('GET', `/api/v1/qr?tag=e2e-bulk&limit=100&cursor=${page.pagination.next_cursor}`, { token: authData.api_key });
+    expect(page.data.length + ((await next.json()) as { data: unknown[] }).data.length).toBe(149);
   });
 
   it('deletes the code', async () => {
