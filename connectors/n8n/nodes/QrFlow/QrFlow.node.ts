@@ -1,13 +1,15 @@
 import { NodeConnectionTypes, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
 import { analyticsDescription } from './resources/analytics';
 import { qrCodeDescription } from './resources/qrCode';
+import { executeCreateMany } from './resources/qrCode/createMany';
 import { executeGetMany } from './resources/qrCode/getAll';
 import { executeGetImage } from './resources/qrCode/getImage';
 import { usageDescription } from './resources/usage';
+import { getDomains } from './shared/domains';
 
 /**
- * Declarative node: n8n builds each request from the `routing` in the resource files. The two
- * operations that need code (cursor pagination and binary output) are custom operations.
+ * Declarative node: n8n builds each request from the `routing` in the resource files. The operations
+ * that need code (cursor pagination, binary output, batching items into bulk calls) are custom operations.
  */
 export class QrFlow implements INodeType {
 	description: INodeTypeDescription = {
@@ -66,8 +68,13 @@ export class QrFlow implements INodeType {
 		],
 	};
 
+	methods = {
+		loadOptions: { getDomains },
+	};
+
 	customOperations = {
 		qrCode: {
+			createMany: executeCreateMany,
 			getAll: executeGetMany,
 			getImage: executeGetImage,
 		},

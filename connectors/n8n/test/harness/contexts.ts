@@ -1,4 +1,5 @@
 import type {
+	IBinaryData,
 	ICredentialDataDecryptedObject,
 	IDataObject,
 	IHttpRequestOptions,
@@ -36,6 +37,8 @@ export interface FakeContextOptions {
 	executionId?: string;
 	webhookUrl?: string;
 	request?: { headers?: Record<string, string>; body?: unknown; rawBody?: Buffer };
+	/** Binary data of each input item (by index), as an earlier node would hand it over. */
+	binary?: Array<Record<string, IBinaryData> | undefined>;
 }
 
 export interface LoggedLine {
@@ -104,10 +107,22 @@ export function createFakeContext(
 		]),
 	);
 
+	const inputItems = (): INodeExecutionData[] =>
+		options.items.map((_item, index) => ({ json: {}, ...(options.binary?.[index] ? { binary: options.binary[index] } : {}) }));
+
+	// IExecuteFunctions passes (itemIndex, propertyName); IExecuteSingleFunctions passes (propertyName).
+	function assertBinaryData(...args: unknown[]): IBinaryData {
+		const [index, propertyName] = kind === 'execute' ? [args[0] as number, args[1] as string] : [itemIndex, args[0] as string];
+		const binary = options.binary?.[index]?.[propertyName];
+		if (!binary) throw new Error(`This operation expects the node's input data to contain a binary file '${propertyName}', but none was found [item ${index}]`);
+		return binary;
+	}
+
 	const context = {
 		getNode: () => node,
 		getNodeParameter,
-		getInputData: (): INodeExecutionData[] => options.items.map(() => ({ json: {} })),
+		// n8n hands a single-item context its own item, and an execute context all of them
+		getInputData: (): INodeExecutionData[] | INodeExecutionData => (kind === 'execute' ? inputItems() : (inputItems()[itemIndex] ?? { json: {} })),
 		getItemIndex: () => itemIndex,
 		getExecutionId: () => options.executionId ?? 'exec-1',
 		getMode: () => options.mode ?? 'trigger',
@@ -144,6 +159,10 @@ export function createFakeContext(
 		logger,
 		helpers: {
 			httpRequest,
+			assertBinaryData,
+			async getBinaryDataBuffer(...args: unknown[]): Promise<Buffer> {
+				return Buffer.from(assertBinaryData(...args).data, 'base64');
+			},
 			async httpRequestWithAuthentication(_credentialType: string, requestOptions: IHttpRequestOptions) {
 				return await httpRequest(authenticate(options.credentials, requestOptions));
 			},

@@ -90,3 +90,8 @@ export const styleAndTagFields: INodeProperties[] = [
 		routing: { send: { type: 'body', property: 'tags' } },
 	},
 ];
+
+/** Collection options in alphabetical order, as n8n lists them (shared ones mixed with an operation's own). */
+export function sortedByName(options: INodeProperties[]): INodeProperties[] {
+	return [...options].sort((a, b) => a.displayName.localeCompare(b.displayName));
+}

@@ -8,6 +8,7 @@ import type {
 	PostReceiveAction,
 } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
+import { smartBody } from './smart';
 import { toQrFlowApiError } from './transport';
 
 /**
@@ -130,4 +131,14 @@ export async function addAnalyticsRange(
 	}
 	requestOptions.qs = qs;
 	return requestOptions;
+}
+
+/** preSend of Create and Update: the smart-code options of the collection (rules, variants, schedule, …) into the body. */
+export function addSmartFields(collection: 'additionalFields' | 'updateFields') {
+	return async function (this: IExecuteSingleFunctions, requestOptions: IHttpRequestOptions): Promise<IHttpRequestOptions> {
+		const fields = this.getNodeParameter(collection, {}) as IDataObject;
+		const target = { node: this.getNode(), itemIndex: this.getItemIndex() };
+		Object.assign(bodyOf(requestOptions), smartBody(target, fields, { forUpdate: collection === 'updateFields' }));
+		return requestOptions;
+	};
 }

@@ -30,6 +30,9 @@ export interface QrFlowRequest {
 	headers?: IDataObject;
 	/** Ask for the raw bytes (images) instead of parsed JSON */
 	binary?: boolean;
+	/** Send these bytes as the body (a logo), with `contentType`, instead of JSON */
+	rawBody?: Buffer;
+	contentType?: string;
 	itemIndex?: number;
 }
 
@@ -94,9 +97,13 @@ export async function qrflowApiRequest(
 		baseURL: String(credentials.baseUrl),
 		url: request.path,
 		qs: request.qs,
-		body: request.body,
-		headers: { Accept: request.binary ? '*/*' : 'application/json', ...request.headers },
-		json: !request.binary,
+		body: request.rawBody ?? request.body,
+		headers: {
+			Accept: request.binary ? '*/*' : 'application/json',
+			...(request.rawBody ? { 'Content-Type': request.contentType ?? 'application/octet-stream' } : {}),
+			...request.headers,
+		},
+		json: !request.binary && !request.rawBody,
 		returnFullResponse: true,
 		ignoreHttpStatusErrors: true,
 	};

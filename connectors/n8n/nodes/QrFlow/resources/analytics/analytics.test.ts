@@ -91,6 +91,18 @@ describe('Analytics: Get', () => {
 		expect((Date.parse(query.to ?? '') - Date.parse(query.from ?? '')) / 86_400_000).toBeCloseTo(7, 3);
 	});
 
+	it('outputs the smart-code breakdowns (variants, regions, cities) as the server answers them', async () => {
+		const smart = {
+			...analytics,
+			variants: [{ value: 'https://example.com/a', scans: 2 }],
+			regions: [{ value: 'Bavaria', scans: 3 }],
+			cities: [{ value: 'Munich', scans: 3 }],
+		};
+		api().get('/api/v1/qr/qr_1/analytics').query(true).reply(200, { data: smart });
+		const { output } = await runNode(node, { items: [{ resource: 'analytics', operation: 'get', qrCodeId: 'qr_1' }], credentials });
+		expect(output[0]?.[0]?.json).toMatchObject({ variants: smart.variants, regions: smart.regions, cities: smart.cities });
+	});
+
 	it('a key without analytics:read fails with the server message', async () => {
 		api()
 			.get('/api/v1/qr/qr_1/analytics')

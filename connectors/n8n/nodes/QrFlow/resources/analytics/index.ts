@@ -18,7 +18,7 @@ export const analyticsDescription: INodeProperties[] = [
 				name: 'Get',
 				value: 'get',
 				action: 'Get scan analytics of a QR code',
-				description: 'Get scan totals, a time series and breakdowns by country, device and more',
+				description: 'Get scan totals, a time series and breakdowns by country, region, city, device, A/B variant and more',
 				routing: {
 					send: { preSend: [addAnalyticsRange] },
 					request: { method: 'GET', url: '=/api/v1/qr/{{$parameter.qrCodeId}}/analytics' },

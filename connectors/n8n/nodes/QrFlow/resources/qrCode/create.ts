@@ -1,9 +1,13 @@
 import type { INodeProperties } from 'n8n-workflow';
-import { contentHint, qrTypeOptions, styleAndTagFields } from '../../shared/descriptions';
+import { contentHint, qrTypeOptions, sortedByName, styleAndTagFields } from '../../shared/descriptions';
+import { domainOption } from '../../shared/domains';
+import { logoBinaryOption } from '../../shared/logo';
+import { smartFieldOptions } from '../../shared/smart';
 
+// Create Many takes the same fields per item as Create (see createMany.ts).
 const showOnlyForQrCodeCreate = {
 	resource: ['qrCode'],
-	operation: ['create'],
+	operation: ['create', 'createMany'],
 };
 
 export const qrCodeCreateDescription: INodeProperties[] = [
@@ -77,16 +81,20 @@ export const qrCodeCreateDescription: INodeProperties[] = [
 		placeholder: 'Add Field',
 		default: {},
 		displayOptions: { show: showOnlyForQrCodeCreate },
-		options: [
+		options: sortedByName([
 			...styleAndTagFields,
+			domainOption,
 			{
 				displayName: 'Idempotency Key',
 				name: 'idempotencyKey',
 				type: 'string',
 				default: '',
 				description:
-					'Sent as the Idempotency-Key header: repeating a create with the same key and body within 24 hours returns the first code instead of making another. By default n8n uses one key per item and execution.',
+					'Sent as the Idempotency-Key header: repeating a create with the same key and body within 24 hours returns the first code instead of making another. By default n8n uses one key per item and execution. Create Many uses the first item\'s key, plus the part number, for each call of 100.',
 			},
-		],
+			// one item at a time: Create Many sends JSON only
+			{ ...logoBinaryOption, displayOptions: { show: { '/operation': ['create'] } } },
+			...smartFieldOptions(),
+		]),
 	},
 ];

@@ -15,6 +15,7 @@ export const qrCodeGetImageDescription: INodeProperties[] = [
 		name: 'format',
 		type: 'options',
 		options: [
+			{ name: 'PDF', value: 'pdf', description: 'Vector, for print, sized in millimetres' },
 			{ name: 'PNG', value: 'png' },
 			{ name: 'SVG', value: 'svg' },
 		],
@@ -28,7 +29,16 @@ export const qrCodeGetImageDescription: INodeProperties[] = [
 		typeOptions: { minValue: 64, maxValue: 2048 },
 		default: 512,
 		description: 'Width and height in pixels (64 to 2048)',
-		displayOptions: { show: showOnlyForQrCodeGetImage },
+		displayOptions: { show: { ...showOnlyForQrCodeGetImage, format: ['png', 'svg'] } },
+	},
+	{
+		displayName: 'Print Size (Mm)',
+		name: 'sizeMm',
+		type: 'number',
+		typeOptions: { minValue: 0, maxValue: 500 },
+		default: 0,
+		description: "Width and height of the printed code in millimetres (10 to 500); 0 for the server's default",
+		displayOptions: { show: { ...showOnlyForQrCodeGetImage, format: ['pdf'] } },
 	},
 	{
 		displayName: 'Put Output File in Field',
@@ -41,7 +51,7 @@ export const qrCodeGetImageDescription: INodeProperties[] = [
 	},
 ];
 
-const MIME_TYPES: Record<string, string> = { png: 'image/png', svg: 'image/svg+xml' };
+const MIME_TYPES: Record<string, string> = { png: 'image/png', svg: 'image/svg+xml', pdf: 'application/pdf' };
 
 /** Custom operation: fetches each item's image into the chosen binary field. */
 export async function executeGetImage(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
@@ -52,12 +62,15 @@ export async function executeGetImage(this: IExecuteFunctions): Promise<INodeExe
 			const qrCodeId = this.getNodeParameter('qrCodeId', itemIndex) as string;
 			const format = this.getNodeParameter('format', itemIndex, 'png') as string;
 			const size = this.getNodeParameter('size', itemIndex, 512) as number;
+			const sizeMm = this.getNodeParameter('sizeMm', itemIndex, 0) as number;
 			const binaryPropertyName = this.getNodeParameter('binaryPropertyName', itemIndex, 'data') as string;
+			// A PDF is sized for print in millimetres; pixels mean nothing to it.
+			const qs = format === 'pdf' ? { format, ...(sizeMm ? { size_mm: Math.min(500, Math.max(10, sizeMm)) } : {}) } : { format, size };
 
 			const response = await qrflowApiRequest.call(this, {
 				method: 'GET',
 				path: `/api/v1/qr/${encodeURIComponent(qrCodeId)}/image`,
-				qs: { format, size },
+				qs,
 				binary: true,
 				itemIndex,
 			});
@@ -69,7 +82,7 @@ export async function executeGetImage(this: IExecuteFunctions): Promise<INodeExe
 				contentType,
 			);
 			returnData.push({
-				json: { id: qrCodeId, format, size, mime_type: contentType, file_name: fileName },
+				json: { id: qrCodeId, format, ...(format === 'pdf' ? { size_mm: sizeMm || null } : { size }), mime_type: contentType, file_name: fileName },
 				binary: { [binaryPropertyName]: binaryData },
 				pairedItem: { item: itemIndex },
 			});

@@ -1,5 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
-import { addCreateContent, addIdempotencyKey, addUpdateContent, unwrapData } from '../../shared/routing';
+import { applyLogo } from '../../shared/logo';
+import { addCreateContent, addIdempotencyKey, addSmartFields, addUpdateContent, unwrapData } from '../../shared/routing';
 import { qrCodeCreateDescription } from './create';
 import { qrCodeDeleteDescription } from './delete';
 import { qrCodeGetDescription } from './get';
@@ -25,10 +26,16 @@ export const qrCodeDescription: INodeProperties[] = [
 				action: 'Create a QR code',
 				description: 'Create a dynamic or static QR code',
 				routing: {
-					send: { preSend: [addIdempotencyKey, addCreateContent] },
+					send: { preSend: [addIdempotencyKey, addCreateContent, addSmartFields('additionalFields')] },
 					request: { method: 'POST', url: '/api/v1/qr' },
-					output: { postReceive: unwrapData },
+					output: { postReceive: [...unwrapData, applyLogo('additionalFields')] },
 				},
+			},
+			{
+				name: 'Create Many',
+				value: 'createMany',
+				action: 'Create many QR codes',
+				description: 'Create one QR code per input item, up to 100 per request',
 			},
 			{
 				name: 'Delete',
@@ -54,7 +61,7 @@ export const qrCodeDescription: INodeProperties[] = [
 				name: 'Get Image',
 				value: 'getImage',
 				action: 'Get the image of a QR code',
-				description: 'Render a QR code as a PNG or SVG file',
+				description: 'Render a QR code as a PNG, SVG or PDF file',
 			},
 			{
 				name: 'Get Many',
@@ -66,11 +73,11 @@ export const qrCodeDescription: INodeProperties[] = [
 				name: 'Update',
 				value: 'update',
 				action: 'Update a QR code',
-				description: 'Change the name, destination, status, tags or style of a QR code',
+				description: 'Change the name, destination, status, tags, style, logo or smart settings of a QR code',
 				routing: {
-					send: { preSend: [addUpdateContent] },
+					send: { preSend: [addUpdateContent, addSmartFields('updateFields')] },
 					request: { method: 'PATCH', url: '=/api/v1/qr/{{$parameter.qrCodeId}}' },
-					output: { postReceive: unwrapData },
+					output: { postReceive: [...unwrapData, applyLogo('updateFields')] },
 				},
 			},
 		],

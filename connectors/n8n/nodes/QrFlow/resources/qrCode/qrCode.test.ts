@@ -321,6 +321,24 @@ describe('QR Code: Get Image', () => {
 		expect(Buffer.from(binary?.data ?? '', 'base64').toString('utf8')).toBe(svg);
 	});
 
+	it('fetches a PDF sized in millimetres (no pixel size) as application/pdf binary', async () => {
+		const pdf = Buffer.from('%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n', 'latin1');
+		api()
+			.get('/api/v1/qr/qr_1/image')
+			.query({ format: 'pdf', size_mm: '40' })
+			.reply(200, pdf, { 'Content-Type': 'application/pdf' });
+		api().get('/api/v1/qr/qr_1/image').query({ format: 'pdf' }).reply(200, pdf, { 'Content-Type': 'application/pdf' });
+		const { output } = await run([
+			{ resource: 'qrCode', operation: 'getImage', qrCodeId: 'qr_1', format: 'pdf', sizeMm: 40, binaryPropertyName: 'print' },
+			{ resource: 'qrCode', operation: 'getImage', qrCodeId: 'qr_1', format: 'pdf' },
+		]);
+		const item = output[0]?.[0];
+		expect(item?.json).toEqual({ id: 'qr_1', format: 'pdf', size_mm: 40, mime_type: 'application/pdf', file_name: 'qr_1.pdf' });
+		expect(item?.binary?.print?.mimeType).toBe('application/pdf');
+		expect(Buffer.from(item?.binary?.print?.data ?? '', 'base64')).toEqual(pdf);
+		expect(output[0]?.[1]?.json.size_mm).toBeNull();
+	});
+
 	it('reads the JSON error out of a binary response', async () => {
 		api()
 			.get('/api/v1/qr/qr_1/image')

@@ -1,5 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
-import { contentHint, qrCodeIdField, styleAndTagFields } from '../../shared/descriptions';
+import { contentHint, qrCodeIdField, sortedByName, styleAndTagFields } from '../../shared/descriptions';
+import { logoBinaryOption, removeLogoOption } from '../../shared/logo';
+import { smartFieldOptions } from '../../shared/smart';
 
 const showOnlyForQrCodeUpdate = {
 	resource: ['qrCode'],
@@ -15,7 +17,7 @@ export const qrCodeUpdateDescription: INodeProperties[] = [
 		placeholder: 'Add Field',
 		default: {},
 		displayOptions: { show: showOnlyForQrCodeUpdate },
-		options: [
+		options: sortedByName([
 			{
 				displayName: 'Content (JSON)',
 				name: 'content',
@@ -40,6 +42,9 @@ export const qrCodeUpdateDescription: INodeProperties[] = [
 				routing: { send: { type: 'body', property: 'name' } },
 			},
 			...styleAndTagFields,
-		],
+			logoBinaryOption,
+			removeLogoOption,
+			...smartFieldOptions({ forUpdate: true }),
+		]),
 	},
 ];
