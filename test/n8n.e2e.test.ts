@@ -11,6 +11,7 @@ import {
 	type Credentials,
 	type IDataObject,
 	type IHookFunctions,
+	type ILoadOptionsFunctions,
 	type IPollFunctions,
 	type IWebhookFunctions,
 	type NodeApiError,
@@ -33,7 +34,8 @@ describe.skipIf(!serverHelperExists)('n8n nodes against a real qrflow server', (
 
 	beforeAll(async () => {
 		const { startTestServer } = await import('./helpers/server.js');
-		server = await startTestServer();
+		// Custom domains are verified at once here: their DNS check has its own tests in server/src/domains/.
+		server = await startTestServer({ env: { QRFLOW_DOMAIN_VERIFICATION: 'off' } });
 		const { secret } = await server.createKey({ name: 'n8n-e2e' });
 		credentials = { apiKey: secret, baseUrl: server.baseUrl };
 	});
@@ -160,6 +162,52 @@ describe.skipIf(!serverHelperExists)('n8n nodes against a real qrflow server', (
 		expect(output[0]?.[0]?.pairedItem).toEqual({ item: 0 });
 		expect((output[0]?.[0]?.error as NodeApiError | undefined)?.httpCode).toBe('404');
 		expect(output[0]?.[1]?.json.api_calls).toBeDefined();
+	});
+
+	it('lists the custom domains in the Domain option and creates a code on one', async () => {
+		const manager = await server.createKey({ name: 'n8n-domains', scopes: ['qr:read', 'qr:write', 'domains:write'] });
+		const added = await server.request('POST', '/api/v1/domains', { token: manager.secret, body: { hostname: 'go.n8n-e2e.com' } });
+		expect(added.status, await added.clone().text()).toBe(201);
+
+		const { context } = createFakeContext({ properties: node.description.properties, items: [{}], credentials });
+		const options = await node.methods.loadOptions.getDomains.call(context as unknown as ILoadOptionsFunctions);
+		expect(options).toEqual([{ name: 'go.n8n-e2e.com', value: 'go.n8n-e2e.com' }]);
+
+		const code = (
+			await run([
+				{ resource: 'qrCode', operation: 'create', name: 'On a domain', destinationUrl: 'https://example.com/d', additionalFields: { domain: 'go.n8n-e2e.com' } },
+			])
+		).output[0]?.[0]?.json as IDataObject;
+		expect(code).toMatchObject({ domain: 'go.n8n-e2e.com', short_url: `https://go.n8n-e2e.com/${String(code.short_code)}` });
+	});
+
+	it('Create Many sends 130 items in two bulk calls, pairs each output to its item, and honours Continue On Fail', async () => {
+		const items = Array.from({ length: 130 }, (_, n) => ({
+			resource: 'qrCode',
+			operation: 'createMany',
+			name: `many ${n}`,
+			destinationUrl: n === 107 ? 'javascript:alert(1)' : `https://example.com/many/${n}`,
+			additionalFields: { tags: ['many'], domain: 'go.n8n-e2e.com' },
+		}));
+		const { output } = await runNode(node, { items, credentials, continueOnFail: true, executionId: 'e2e-many' });
+		const results = output[0] ?? [];
+		expect(results).toHaveLength(130);
+		expect(results.map((result) => (result.pairedItem as { item: number }).item)).toEqual(items.map((_, n) => n));
+		expect(results[107]?.json).toMatchObject({ status: 400, code: 'validation_error' });
+		expect(results[129]?.json).toMatchObject({ name: 'many 129', domain: 'go.n8n-e2e.com' });
+		const ids = results.filter((result) => result.json.id).map((result) => result.json.id);
+		expect(new Set(ids).size).toBe(129);
+
+		// The same execution again (Retry On Fail): the calls are replayed, nothing is created twice.
+		const again = await runNode(node, { items, credentials, continueOnFail: true, executionId: 'e2e-many' });
+		expect((again.output[0] ?? []).filter((result) => result.json.id).map((result) => result.json.id)).toEqual(ids);
+		const listed = (await run([{ resource: 'qrCode', operation: 'getAll', returnAll: true, filters: { tag: 'many' } }])).output[0] ?? [];
+		expect(listed).toHaveLength(129);
+
+		// Without Continue On Fail the refused item fails the node, named.
+		const error = await runNode(node, { items: items.slice(100, 110), credentials }).catch((caught: unknown) => caught);
+		expect((error as NodeApiError).message).toMatch(/^Item 7 was refused: /);
+		expect((error as NodeApiError).httpCode).toBe('400');
 	});
 
 	it('a bad API key fails with the server message', async () => {

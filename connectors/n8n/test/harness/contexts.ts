@@ -11,6 +11,7 @@ import type {
 export type {
 	IDataObject,
 	IHookFunctions,
+	ILoadOptionsFunctions,
 	IPollFunctions,
 	IWebhookFunctions,
 	NodeApiError,
