@@ -34,13 +34,13 @@ export async function httpRequest(options: IHttpRequestOptions): Promise<unknown
 	for (const [name, value] of Object.entries(options.headers ?? {})) {
 		if (value !== undefined) headers[name] = String(value);
 	}
-	let body: string | Buffer | undefined;
+	let body: string | Uint8Array<ArrayBuffer> | undefined;
 	const hasBody =
 		options.body !== undefined &&
 		!(typeof options.body === 'object' && options.body !== null && !Buffer.isBuffer(options.body) && Object.keys(options.body).length === 0);
 	if (Buffer.isBuffer(options.body)) {
 		// raw bytes (a logo) go out as they are, with the Content-Type the caller set
-		body = options.body;
+		body = new Uint8Array(options.body);
 	} else if (hasBody) {
 		body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
 		headers['Content-Type'] ??= 'application/json';
