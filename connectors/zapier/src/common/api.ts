@@ -15,6 +15,8 @@ export type QrCode = {
   status: 'active' | 'paused';
   tags: string[];
   style: { foreground: string; background: string; margin: number; error_correction: string };
+  /** The logo in the middle of the code (`PUT /api/v1/qr/:id/logo`); null: none. */
+  logo?: { content_type: 'image/png' | 'image/svg+xml'; bytes: number; updated_at: string } | null;
   created_at: string;
   updated_at: string;
   scan_count: number;

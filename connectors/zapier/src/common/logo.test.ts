@@ -10,7 +10,7 @@ useNock();
 const PNG = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.from('0000000d49484452', 'hex')]);
 const SVG = '<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><circle r="4" cx="5" cy="5"/></svg>';
 const FILES = 'https://files.zapier-test.example';
-const withLogo = { ...qrCodeSample, style: { ...qrCodeSample.style, error_correction: 'H' } };
+const withLogo = { ...qrCodeSample, logo: { content_type: 'image/png' as const, bytes: 16, updated_at: '2026-11-23T10:01:00.000Z' } };
 
 /** The logo the server received: its bytes and content type. */
 function expectLogoUpload(received: { body?: Buffer; type?: string }, reply: unknown = { data: withLogo }) {
@@ -64,7 +64,7 @@ describe('the logo on Create and Update QR Code', () => {
     api().patch('/api/v1/qr/qr_8fK2mP0aZx91', { name: 'Renamed' }).reply(200, { data: { ...withLogo, name: 'Renamed' } });
     api().delete('/api/v1/qr/qr_8fK2mP0aZx91/logo').reply(200, { data: { ...qrCodeSample, name: 'Renamed' } });
     const result = await run(app.creates.update_qr_code.operation.perform, { authData, inputData: { qr_id: 'qr_8fK2mP0aZx91', name: 'Renamed', remove_logo: true } });
-    expect(result).toMatchObject({ name: 'Renamed', style: { error_correction: 'M' } });
+    expect(result).toMatchObject({ name: 'Renamed', logo: null });
   });
 
   it('refuses a file that is not PNG or SVG, or larger than 256 KB, without uploading it', async () => {
