@@ -176,6 +176,21 @@ await describePostgres('several qrflow processes on one database and one Redis',
     expect(Number(rows[0]?.count)).toBe(1);
   }, 30_000);
 
+  it('a bulk create retried on other processes with the same Idempotency-Key makes its codes once', async () => {
+    const body = { items: [{ name: 'Bulk once A', destination_url: 'https://example.com/a' }, { name: 'Bulk once B', destination_url: 'https://example.com/b' }, { name: '' }] };
+    const responses = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => request(procs[i % 3]!, 'POST', '/api/v1/qr/bulk', { token: secret, body, headers: { 'idempotency-key': 'multi-process-bulk-1' } })),
+    );
+    const bodies = await Promise.all(responses.map((response) => json<{ data: Array<{ status: number; data?: { id: string } }> }>(response)));
+    expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    // every answer names the same two codes, and the bad item fails in each
+    expect(new Set(bodies.map((b) => b.data.map((item) => item.data?.id ?? item.status).join(',')))).toHaveLength(1);
+    expect(bodies[0]!.data.map((item) => item.status)).toEqual([201, 201, 400]);
+    expect(responses.filter((response) => response.headers.get('idempotent-replayed') !== 'true')).toHaveLength(1);
+    const { rows } = await database.pool.query<{ count: string }>(`SELECT count(*) AS count FROM qrcodes WHERE data->>'name' LIKE 'Bulk once %'`);
+    expect(Number(rows[0]?.count)).toBe(2);
+  }, 30_000);
+
   it('a key paused on one process is refused by the others at once, and their last-used writes do not undo the pause', async () => {
     const { id, secret: key } = await seed.createKey({ name: 'Pausable' });
     const session = await seed.login();

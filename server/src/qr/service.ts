@@ -1,26 +1,20 @@
 import { createHash } from 'node:crypto';
 import { iso } from '../clock.js';
 import type { Context } from '../context.js';
-import { ConflictError, NotFoundError, PermissionError, ValidationError, type ErrorDetail } from '../errors.js';
+import { NotFoundError, PermissionError, ValidationError, type ErrorDetail } from '../errors.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import { newId, randomBase62 } from '../random.js';
-import { routeKey, type DomainRecord, type IdempotencyRecord, type QrRecord, type QrStyle, type TombstoneRecord, type WorkspaceRecord } from '../store/records.js';
-import { StaleRecordError, UniqueViolationError, type Op, type WriteOp } from '../store/store.js';
+import { routeKey, type DomainRecord, type QrRecord, type QrStyle, type TombstoneRecord, type WorkspaceRecord } from '../store/records.js';
+import type { Op, WriteOp } from '../store/store.js';
 import type { EventService } from '../events/service.js';
 import type { Plan } from '../workspaces/plans.js';
 import { detailsFromIssues } from '../validation.js';
 import { encodedPayload, fitsInQrCode } from './payload.js';
 import { CONTENT_SCHEMAS, type CreateQrBody, type QrView, type UpdateQrBody } from './schemas.js';
 import { modeOfPartition, type DataMode } from '../test-mode/mode.js';
+import { IDEMPOTENCY_TTL_MS, runIdempotent } from './idempotency.js';
 
 export const DEFAULT_STYLE: QrStyle = { foreground: '#000000', background: '#ffffff', margin: 4, error_correction: 'M' };
-const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
-/** A create claimed this long ago and never finished was abandoned (its process died): another may take the key over. */
-const CLAIM_STALE_MS = 30_000;
-/** How long a retry waits for the first request with its key, still under way in some process, to finish. */
-const CLAIM_WAIT_MS = 15_000;
-/** The status of an idempotency record whose create is still under way. */
-const IN_PROGRESS = 0;
 const SHORT_CODE_LENGTH = 7;
 /**
  * Test-mode short codes are `test` + 7 characters: 11 characters where live ones have 7, so the two never collide,
@@ -168,52 +162,22 @@ export class QrService {
    * The code and the final idempotency record are written in one commit that expects the claim still held.
    */
   private async createOnce(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, id: string, requestHash: string): Promise<{ qr: QrView; replayed: boolean }> {
-    const waitUntil = Date.now() + CLAIM_WAIT_MS;
-    for (;;) {
-      const existing = await this.ctx.store.get('idempotency', id);
-      const age = existing ? this.ctx.clock.now() - Date.parse(existing.created_at) : Infinity;
-      if (existing && age < IDEMPOTENCY_TTL_MS) {
-        if (existing.request_hash !== requestHash) {
-          throw new ConflictError('idempotency_conflict', 'This Idempotency-Key was already used with a different request body. Use a new key for a new request.');
-        }
-        if (existing.status !== IN_PROGRESS) {
-          const stored = existing.body as QrView;
-          const current = await this.ctx.store.get('qrcodes', stored.id);
-          return { qr: current ? await this.view(current) : stored, replayed: true };
-        }
-        if (age < CLAIM_STALE_MS) {
-          if (Date.now() >= waitUntil) {
-            throw new ConflictError('idempotency_in_progress', 'A request with this Idempotency-Key is still being processed. Retry it in a few seconds to get its result.');
-          }
-          await new Promise((resolve) => setTimeout(resolve, 20));
-          continue;
-        }
-      }
-      const claim: IdempotencyRecord = { id, workspace_id: workspace.id, request_hash: requestHash, status: IN_PROGRESS, body: null, created_at: iso(this.ctx.clock.now()) };
-      try {
-        // an expired record, or a claim abandoned by a process that died, is taken over by one request only
-        if (existing) await this.ctx.store.commit([{ collection: 'idempotency', update: id, expect: { created_at: existing.created_at, status: existing.status }, set: claim }]);
-        else await this.ctx.store.commit([{ collection: 'idempotency', insert: claim }]);
-      } catch (error) {
-        if (error instanceof UniqueViolationError || error instanceof StaleRecordError) continue;
-        throw error;
-      }
-      const final = (qr: QrView): WriteOp => ({
-        collection: 'idempotency',
-        update: id,
-        expect: { created_at: claim.created_at, status: IN_PROGRESS, request_hash: requestHash },
-        set: { status: 201, body: qr, created_at: iso(this.ctx.clock.now()) },
-      });
-      try {
-        return { qr: await this.createNow(workspace, plan, body, [], final), replayed: false };
-      } catch (error) {
-        // the claim was taken over meanwhile: nothing of this create was written; answer what the other made
-        if (error instanceof StaleRecordError) continue;
-        await this.ctx.store.commit([{ collection: 'idempotency', update: id, expect: { created_at: claim.created_at, status: IN_PROGRESS }, set: { created_at: new Date(0).toISOString() } }]).catch(() => undefined);
-        throw error;
-      }
-    }
+    const { result, replayed } = await runIdempotent<QrView>({
+      ctx: this.ctx,
+      workspaceId: workspace.id,
+      id,
+      requestHash,
+      status: 201,
+      run: (final) => this.createNow(workspace, plan, body, [], final),
+      replay: async (record) => {
+        const stored = record.body as QrView;
+        const current = await this.ctx.store.get('qrcodes', stored.id);
+        return current ? this.view(current) : stored;
+      },
+    });
+    return { qr: result, replayed };
   }
+
 
   private async createNow(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, extraOps: Op[], idempotency?: (qr: QrView) => WriteOp): Promise<QrView> {
     const { view, ops } = await this.prepareCreate(workspace, plan, body);
