@@ -28,5 +28,8 @@ export const AnalyticsSchema = z
     os: Breakdown,
     browsers: Breakdown,
     referrers: Breakdown,
+    variants: Breakdown.meta({ description: 'Scans per A/B variant: `value` is the variant\'s index in the code\'s `variants` ("0", "1", ...); empty for a code without a split' }),
+    regions: Breakdown.meta({ description: 'Scans per region (state, province...) of the visitor\'s address, by the GeoIP database; "unknown" where it does not say' }),
+    cities: Breakdown.meta({ description: 'Scans per city of the visitor\'s address, by the GeoIP database; "unknown" where it does not say' }),
   })
   .meta({ id: 'Analytics' });
