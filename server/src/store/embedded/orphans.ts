@@ -82,6 +82,14 @@ export class OrphanLog {
     for (const c of valid) this.add(c.day, c.workspaceId, c.reason, c.humans, c.bots);
   }
 
+  /** Every count, summed (for `qrflow migrate-store`). */
+  all(): OrphanCount[] {
+    return [...this.counts].map(([key, tally]) => {
+      const [day, workspaceId, reason] = JSON.parse(key) as [number, string | null, OrphanReason];
+      return { day, workspaceId, reason, humans: tally.humans, bots: tally.bots };
+    });
+  }
+
   tally(query: OrphanQuery): Map<OrphanReason, number> {
     const out = new Map<OrphanReason, number>();
     // a range of days is short (at most two years): ask for each day rather than scan every scope's counts

@@ -112,6 +112,11 @@ export class EmbeddedScans implements ScanStorage {
     await this.orphanLog().append(counts);
   }
 
+  /** Every orphan count, summed per scope, day and reason (for `qrflow migrate-store`). */
+  async exportOrphans(): Promise<OrphanCount[]> {
+    return this.orphanLog().all();
+  }
+
   async orphans(query: OrphanQuery): Promise<Map<OrphanReason, number>> {
     return this.orphanLog().tally(query);
   }

@@ -407,6 +407,31 @@ export class PostgresScans implements ScanStorage {
     }
   }
 
+  /**
+   * Sets orphan counts copied from another storage (`qrflow migrate-store`): each (scope, day, reason) takes the
+   * given numbers, so a rerun changes nothing. Returns how many rows were new or different.
+   */
+  async importOrphans(counts: OrphanCount[]): Promise<number> {
+    if (counts.length === 0) return 0;
+    const { rows } = await this.pool.query<{ changed: number }>(
+      `WITH changed AS (
+         INSERT INTO scan_orphans AS o (scope, day, reason, humans, bots)
+         SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::bigint[], $5::bigint[])
+         ON CONFLICT (scope, day, reason) DO UPDATE SET humans = excluded.humans, bots = excluded.bots
+           WHERE o.humans <> excluded.humans OR o.bots <> excluded.bots
+         RETURNING 1)
+       SELECT count(*)::integer AS changed FROM changed`,
+      [counts.map((c) => storableText(c.workspaceId ?? '')), counts.map((c) => c.day), counts.map((c) => c.reason), counts.map((c) => c.humans), counts.map((c) => c.bots)],
+    );
+    return rows[0]?.changed ?? 0;
+  }
+
+  /** Every orphan count (to check a copy). */
+  async exportOrphans(): Promise<OrphanCount[]> {
+    const { rows } = await this.pool.query<{ scope: string; day: number; reason: OrphanReason; humans: string; bots: string }>(`SELECT scope, day, reason, humans, bots FROM scan_orphans`);
+    return rows.map((row) => ({ workspaceId: row.scope === '' ? null : row.scope, day: row.day, reason: row.reason, humans: Number(row.humans), bots: Number(row.bots) }));
+  }
+
   async orphans(query: OrphanQuery): Promise<Map<OrphanReason, number>> {
     const counted = query.includeBots ? 'humans + bots' : 'humans';
     const { rows } = await this.pool.query<{ reason: OrphanReason; scans: string }>(
