@@ -78,6 +78,8 @@ const TABLE: Record<string, Entry> = {
   'DELETE /api/v1/qr/:id': { url: (fx) => `/api/v1/qr/${fx.qrToDelete}`, object: true, ok: 200 },
   'GET /api/v1/qr/:id/image': { url: (fx) => `/api/v1/qr/${fx.qr}/image?format=svg&size=128`, object: true, safe: true, ok: 200 },
   'GET /api/v1/qr/:id/analytics': { url: (fx) => `/api/v1/qr/${fx.qr}/analytics`, object: true, safe: true, ok: 200 },
+  // counts of the caller's workspace only (no ids in the answer): server/src/analytics/location-orphans.test.ts checks that another workspace's stay apart
+  'GET /api/v1/analytics/orphans': { url: () => '/api/v1/analytics/orphans', safe: true, ok: 200 },
   'GET /api/v1/events': { url: () => '/api/v1/events?limit=100', lists: (fx) => [fx.qr, fx.qrToDelete], safe: true, ok: 200 },
   'GET /api/v1/events/types': { url: () => '/api/v1/events/types', safe: true, ok: 200 },
   'GET /api/v1/usage': { url: () => '/api/v1/usage', lists: (fx) => [fx.key, fx.keyToRenew], safe: true, ok: 200 },

@@ -70,6 +70,8 @@ const TABLE: Record<string, Entry> = {
   'DELETE /api/v1/qr/:id': { url: (o) => `/api/v1/qr/${o.qrToDelete}`, object: true, ok: 200 },
   'GET /api/v1/qr/:id/image': { url: (o) => `/api/v1/qr/${o.qr}/image?format=svg&size=128`, object: true, ok: 200 },
   'GET /api/v1/qr/:id/analytics': { url: (o) => `/api/v1/qr/${o.qr}/analytics`, object: true, ok: 200 },
+  // counts of the caller's partition (no ids in the answer): server/src/analytics/location-orphans.test.ts checks that the modes stay apart
+  'GET /api/v1/analytics/orphans': { url: () => '/api/v1/analytics/orphans', ok: 200 },
   'GET /api/v1/events': { url: () => '/api/v1/events?limit=100', lists: (o) => [o.qr, o.qrToDelete], ok: 200 },
   'POST /api/v1/webhooks': { url: () => '/api/v1/webhooks', body: () => ({ url: 'http://127.0.0.1:9/made', events: ['qr.created'] }), ok: 201 },
   'GET /api/v1/webhooks': { url: () => '/api/v1/webhooks', lists: (o) => [o.webhook, o.webhookToDelete], ok: 200 },

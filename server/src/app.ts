@@ -33,6 +33,8 @@ import { consoleRouter } from './console/static.js';
 import { redisPinger } from './health/redis.js';
 import { healthRoutes } from './health/routes.js';
 import { AnalyticsService } from './analytics/service.js';
+import { OrphanService } from './analytics/orphans.js';
+import { analyticsRoutes } from './analytics/routes.js';
 import { EventService } from './events/service.js';
 import { eventRoutes } from './events/routes.js';
 import { ImageRenderer } from './images/renderer.js';
@@ -164,6 +166,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
     // before qrRoutes: /api/v1/qr/bulk is not a code id
     ...bulkRoutes(new BulkService(ctx, qr, (auth, n) => meter.takeCalls(auth, n))),
     ...qrRoutes(qr, renderer, analytics, meter),
+    ...analyticsRoutes(new OrphanService(scans, ctx.clock)),
     ...eventRoutes(ctx, scans),
     ...usageRoutes(ctx, meter),
     ...generateRoutes({ authenticator, renderer, credits: meter, afterAuth }),

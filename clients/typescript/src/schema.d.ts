@@ -448,6 +448,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/analytics/orphans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Orphan scans: scans of codes that sent nobody on
+         * @description Scans of the workspace's paused, deleted, expired (outside `valid_from`/`valid_until`) and limit-reached (past `max_scans`) codes, by reason, counted per UTC day. Scans of short codes that never existed belong to no workspace (the server counts them) and are not in this answer. Bots are left out unless include_bots=true. A test-mode key sees its test codes' orphan scans.
+         */
+        get: operations["getOrphanScans"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/events": {
         parameters: {
             query?: never;
@@ -1292,6 +1312,43 @@ export interface components {
             }[];
             referrers: {
                 value: string;
+                /** Format: int64 */
+                scans: number;
+            }[];
+            /** @description Scans per A/B variant: `value` is the variant's index in the code's `variants` ("0", "1", ...); empty for a code without a split */
+            variants: {
+                value: string;
+                /** Format: int64 */
+                scans: number;
+            }[];
+            /** @description Scans per region (state, province...) of the visitor's address, by the GeoIP database; "unknown" where it does not say */
+            regions: {
+                value: string;
+                /** Format: int64 */
+                scans: number;
+            }[];
+            /** @description Scans per city of the visitor's address, by the GeoIP database; "unknown" where it does not say */
+            cities: {
+                value: string;
+                /** Format: int64 */
+                scans: number;
+            }[];
+        };
+        OrphanAnalytics: {
+            /** @description Start of the first UTC day counted */
+            from: string;
+            /** @description End (exclusive) of the last UTC day counted */
+            to: string;
+            include_bots: boolean;
+            /** Format: int64 */
+            total: number;
+            /** @description Reasons with at least one scan, most scans first */
+            by_reason: {
+                /**
+                 * @description Why the scan reached no destination
+                 * @enum {string}
+                 */
+                value: "unknown" | "paused" | "expired" | "limit_reached" | "deleted";
                 /** Format: int64 */
                 scans: number;
             }[];
@@ -4673,6 +4730,97 @@ export interface operations {
             };
             /** @description The object in the path does not exist in this workspace (another workspace's objects answer 404 too). `error.code`: `not_found`. */
             404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The plan's per-minute limit for the workspace is used up. The plan's monthly API calls are used up. `error.code`: `rate_limited`, `monthly_quota_exceeded`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure on the server (logged with the request id; no details are sent). `error.code`: `internal_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getOrphanScans: {
+        parameters: {
+            query?: {
+                /** @description ISO-8601 start; default 30 days before `to`. Orphan scans are counted per UTC day: the range is widened to whole days */
+                from?: string;
+                /** @description ISO-8601 end (exclusive, widened to the end of its UTC day); default now */
+                to?: string;
+                include_bots?: "true" | "false";
+            };
+            header?: {
+                /** @description Sessions only: `test` to act on the workspace's test-mode data (default `live`). API keys ignore it: a key's mode is part of the key. */
+                "qr-mode"?: "live" | "test";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Orphan scans by reason */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["OrphanAnalytics"];
+                    };
+                };
+            };
+            /** @description The query string does not match the schema (one `details` entry per bad field). `error.code`: `validation_error`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key or session. `error.code`: `missing_authorization`, `missing_api_key`, `invalid_authorization_scheme`, `malformed_api_key`, `invalid_api_key`, `api_key_paused`, `api_key_revoked`, `api_key_expired`, `invalid_session`, `session_expired`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's plan has no API access, or its subscription is inactive. The key lacks the `analytics:read` scope. `error.code`: `plan_upgrade_required`, `subscription_inactive`, `insufficient_scope`. */
+            403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     RateLimit: components["headers"]["RateLimit"];

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from '../context.js';
 import { DATABASE_RETRY_AFTER_SECONDS } from '../errors.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
+import { routeKey } from '../store/records.js';
 import type { ScanRecorder } from './recorder.js';
 import type { CodeLookup } from './code-cache.js';
 
@@ -60,10 +61,15 @@ export function redirectHandler(ctx: Context, recorder: ScanRecorder, codes: Cod
       if (!qr || !qr.destination_url) {
         if (found.kind === 'gone') page(res, 410, 'QR code removed', 'This QR code has been deleted by its owner.');
         else page(res, 404, 'QR code not found', 'This QR code does not exist.');
+        // an orphan scan: a deleted code's workspace is found from its tombstone in the batch, an unknown one is the server's
+        if (req.method === 'GET') {
+          recorder.orphan({ time: ctx.clock.now(), reason: found.kind === 'gone' ? 'deleted' : 'unknown', workspaceId: qr?.workspace_id ?? null, qrId: qr?.id ?? null, userAgent: req.headers['user-agent'] ?? '', routeKey: routeKey(custom ? custom.hostname : null, code) });
+        }
         return;
       }
       if (qr.status !== 'active') {
         page(res, 404, 'QR code paused', 'This QR code is paused by its owner. Try again later.');
+        if (req.method === 'GET') recorder.orphan({ time: ctx.clock.now(), reason: 'paused', workspaceId: qr.workspace_id, qrId: qr.id, userAgent: req.headers['user-agent'] ?? '' });
         return;
       }
       res.writeHead(302, { location: qr.destination_url, 'cache-control': 'private, no-store', 'content-length': 0 });

@@ -122,6 +122,28 @@ END $$`).execute(db);
       await sql.raw(`ALTER TABLE "qrcodes" DROP COLUMN "route_key", DROP COLUMN "domain"`).execute(db);
     },
   },
+  // scans gain their A/B variant, region and city (GeoIP); orphan scans (of unknown, paused, expired, limit-reached
+  // and deleted codes) are counted per scope (a workspace, or '' for the server), UTC day and reason
+  '0006_scan_dimensions': {
+    async up(db) {
+      // on the partitioned parent: every month partition gains the columns (nullable, so no row is rewritten)
+      await sql.raw(`ALTER TABLE scans ADD COLUMN variant smallint, ADD COLUMN region text, ADD COLUMN city text`).execute(db);
+      // scans from before have no region or city: their days count them as "unknown", as the embedded log does
+      for (const dimension of ['region', 'city']) {
+        await sql
+          .raw(`INSERT INTO scan_day_values (qr_id, day, bot, dimension, value, scans) SELECT qr_id, day, bot, '${dimension}', 'unknown', sum(scans) FROM scan_day_values WHERE dimension = 'country' GROUP BY qr_id, day, bot ON CONFLICT DO NOTHING`)
+          .execute(db);
+      }
+      await sql
+        .raw(`CREATE TABLE scan_orphans (scope text COLLATE "C" NOT NULL, day integer NOT NULL, reason text COLLATE "C" NOT NULL, humans bigint NOT NULL, bots bigint NOT NULL, PRIMARY KEY (scope, day, reason))`)
+        .execute(db);
+    },
+    async down(db) {
+      await sql.raw(`DROP TABLE scan_orphans`).execute(db);
+      await sql.raw(`DELETE FROM scan_day_values WHERE dimension IN ('variant', 'region', 'city')`).execute(db);
+      await sql.raw(`ALTER TABLE scans DROP COLUMN variant, DROP COLUMN region, DROP COLUMN city`).execute(db);
+    },
+  },
 };
 
 /** The session-level advisory lock that makes processes starting together migrate one at a time (any 64-bit key). */
