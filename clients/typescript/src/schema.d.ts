@@ -883,6 +883,15 @@ export interface components {
             browser: string;
             referrer: string;
             is_bot: boolean;
+            /** @description Region (state, province) of the visitor, from GeoIP; null when unknown */
+            region: string | null;
+            /** @description City of the visitor, from GeoIP; null when unknown */
+            city: string | null;
+            /**
+             * Format: int64
+             * @description Index of the A/B variant the scan was sent to; null for a code without variants
+             */
+            variant: number | null;
         };
         TestEventData: {
             webhook_id: string;
