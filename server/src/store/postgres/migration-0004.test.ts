@@ -23,7 +23,7 @@ await describePostgres('PostgreSQL migration 0004 (custom domains)', (serverUrl)
     const old = { id: 'qr_old', workspace_id: 'ws_1', name: 'Old', type: 'url', mode: 'dynamic', destination_url: 'https://example.com/', content: null, short_code: 'abc1234', status: 'active', tags: [], style: {}, created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z' };
     await database.pool.query('INSERT INTO qrcodes (id, workspace_id, created_at, short_code, data) VALUES ($1, $2, $3, $4, $5)', [old.id, old.workspace_id, old.created_at, old.short_code, JSON.stringify(old)]);
 
-    expect(await migrateToLatest(database.pool)).toEqual(['0002_change_notify', '0003_scans', '0004_custom_domains']);
+    expect(await migrateToLatest(database.pool)).toEqual(['0002_change_notify', '0003_scans', '0004_custom_domains', '0005_logos']);
     const store = await PostgresStore.open(database.url, { poolSize: 2 });
     try {
       expect(await store.findUnique('qrcodes', 'route_key', 'abc1234')).toMatchObject({ id: 'qr_old', short_code: 'abc1234', route_key: 'abc1234', domain: null });
