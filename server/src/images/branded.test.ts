@@ -66,7 +66,7 @@ describe('every logo, module shape, finder shape and frame decodes at 128, 512 a
     expect(qr.style).toMatchObject({ module_shape: moduleShape, finder_shape: finderShape, frame: framed ? FRAME : null });
     const upload = LOGOS[logo];
     if (upload) {
-      const response = await fetch(`${srv.baseUrl}/api/v1/qr/${qr.id}/logo`, { method: 'PUT', headers: { authorization: `Bearer ${key}`, 'content-type': upload.type }, body: upload.body });
+      const response = await fetch(`${srv.baseUrl}/api/v1/qr/${qr.id}/logo`, { method: 'PUT', headers: { authorization: `Bearer ${key}`, 'content-type': upload.type }, body: new Uint8Array(upload.body) });
       expect(response.status).toBe(200);
     }
     const images = await Promise.all(SIZES.map((size) => fetchPng(qr, size)));

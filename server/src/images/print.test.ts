@@ -90,7 +90,7 @@ describe('format=pdf', () => {
     const qr = await createQr(srv, key, { name: 'Framed print', destination_url: 'https://example.com/framed', style: { frame: { text: 'Scan me', color: '#166534', text_color: '#fef9c3' } } });
     const png = new PNG({ width: 16, height: 16 });
     png.data.fill(200);
-    const logo = await fetch(`${srv.baseUrl}/api/v1/qr/${qr.id}/logo`, { method: 'PUT', headers: { authorization: `Bearer ${key}`, 'content-type': 'image/png' }, body: PNG.sync.write(png) });
+    const logo = await fetch(`${srv.baseUrl}/api/v1/qr/${qr.id}/logo`, { method: 'PUT', headers: { authorization: `Bearer ${key}`, 'content-type': 'image/png' }, body: new Uint8Array(PNG.sync.write(png)) });
     expect(logo.status).toBe(200);
     const pdf = parsePdf(Buffer.from(await (await fetchImage(qr, 'format=pdf')).arrayBuffer()));
     const [, , width, height] = pdf.mediaBoxes[0]!;

@@ -18,7 +18,7 @@ function solidPng(width: number, height: number, rgb: [number, number, number] =
 }
 
 const putLogo = (id: string, body: Buffer | string, contentType: string, token = key) =>
-  fetch(`${srv.baseUrl}/api/v1/qr/${id}/logo`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': contentType }, body });
+  fetch(`${srv.baseUrl}/api/v1/qr/${id}/logo`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': contentType }, body: typeof body === 'string' ? body : new Uint8Array(body) });
 
 /** The stored logo's bytes, as the store keeps them. */
 async function storedLogo(id: string): Promise<string | undefined> {
