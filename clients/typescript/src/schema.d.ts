@@ -666,8 +666,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Readiness: the store and Redis answer
-         * @description Checks the store (PostgreSQL when QRFLOW_DATABASE_URL is set: reachable, and migrated, since the process migrates before it listens; otherwise the embedded store is open) and, when QRFLOW_RATE_LIMIT_REDIS_URL is set, Redis. 200 when all answer; 503 `not_ready` (with `Retry-After`) naming the failing checks otherwise. For a load balancer's health check.
+         * Readiness: the store answers (and Redis, or degraded)
+         * @description Checks the store (PostgreSQL when QRFLOW_DATABASE_URL is set: reachable, and migrated, since the process migrates before it listens; otherwise the embedded store is open) and, when QRFLOW_REDIS_URL is set, Redis. 200 `ready` when all answer; 200 `degraded` when only Redis does not (the process still serves, with per-minute limits open, so a load balancer should keep it: taking every process out because Redis is down would turn a degraded limiter into an outage); 503 `not_ready` (with `Retry-After`) when the store does not answer. For a load balancer's health check.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -1512,8 +1512,11 @@ export interface components {
             status: "alive";
         };
         Ready: {
-            /** @enum {string} */
-            status: "ready";
+            /**
+             * @description `degraded`: Redis does not answer; the process serves with per-minute limits open (see checks.redis)
+             * @enum {string}
+             */
+            status: "ready" | "degraded";
             /** @enum {string} */
             store: "embedded" | "postgres";
             checks: {
@@ -6011,7 +6014,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency does not answer. `error.code`: `not_ready`. */
+            /** @description The store does not answer. `error.code`: `not_ready`. */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

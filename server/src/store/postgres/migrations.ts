@@ -136,6 +136,9 @@ END $$`).execute(db);
 /** The session-level advisory lock that makes processes starting together migrate one at a time (any 64-bit key). */
 const MIGRATION_LOCK_KEY = String(0x7172666c6f77); // "qrflow" in ASCII
 
+/** How often a process waiting for another one's migrations asks for the lock again. */
+const MIGRATION_LOCK_POLL_MS = 200;
+
 export class MigrationError extends Error {}
 
 /**
@@ -146,7 +149,11 @@ export async function migrateToLatest(pool: pg.Pool): Promise<string[]> {
   const lockHolder = await pool.connect();
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
   try {
-    await lockHolder.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
+    // polled rather than waited for in one statement: another process's migrations may take longer than the
+    // pool's statement and query timeouts (a busy machine, a large table), and waiting is not a failure
+    while (!(await lockHolder.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [MIGRATION_LOCK_KEY])).rows[0]?.locked) {
+      await new Promise((resolve) => setTimeout(resolve, MIGRATION_LOCK_POLL_MS));
+    }
     const migrator = new Migrator({
       db,
       provider: { getMigrations: async () => MIGRATIONS },
