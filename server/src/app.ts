@@ -41,6 +41,8 @@ import { ImageRenderer } from './images/renderer.js';
 import { generateRoutes } from './images/generate-routes.js';
 import { QrService } from './qr/service.js';
 import { qrRoutes } from './qr/routes.js';
+import { LogoService } from './qr/logo.js';
+import { logoRoutes } from './qr/logo-routes.js';
 import { bulkRoutes } from './qr/bulk-routes.js';
 import { BulkService } from './qr/bulk.js';
 import { DomainService, type TxtResolver } from './domains/service.js';
@@ -127,6 +129,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   const deliveryJobs = openJobQueue(ctx.config, 'webhook-deliveries', (error) => logger.warn({ reason: error.message }, 'webhook job queue: database error (retried)'));
   const deliveries = new DeliveryWorker(ctx, queuedDeliveries, {}, deliveryJobs);
   const renderer = new ImageRenderer();
+  const logos = new LogoService(ctx, qr, events, renderer);
   // one Redis connection for what processes share: limits and monthly allowances (none: each process counts alone)
   const redis = ctx.config.redisUrl ? new SharedRedis(ctx.config.redisUrl, ctx.config.redisPrefix, logger) : undefined;
   await redis?.started;
@@ -165,7 +168,8 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
     ...domainRoutes(domains),
     // before qrRoutes: /api/v1/qr/bulk is not a code id
     ...bulkRoutes(new BulkService(ctx, qr, (auth, n) => meter.takeCalls(auth, n))),
-    ...qrRoutes(qr, renderer, analytics, meter),
+    ...qrRoutes(qr, renderer, analytics, meter, logos),
+    ...logoRoutes(logos),
     ...analyticsRoutes(new OrphanService(scans, ctx.clock)),
     ...eventRoutes(ctx, scans),
     ...usageRoutes(ctx, meter),

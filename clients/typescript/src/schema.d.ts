@@ -416,8 +416,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get the QR image (PNG or SVG)
-         * @description Each generated image uses one image credit; identical repeated requests come from a cache (with an ETag) and use none.
+         * Get the QR image (PNG, SVG, PDF or EPS)
+         * @description The code drawn in its style (colours, margin, module and finder shapes, frame) and with its logo. `format=png` and `svg` take `size` in pixels; `format=pdf` (vector, one page) and `format=eps` (vector) take `size_mm` (10 to 500, default 50) for print: the page is that wide, and as tall (taller with a frame), in the exact colours of the style.
+         *
+         *     Each generated image uses one image credit, whatever its format; identical repeated requests come from a cache (with an ETag) and use none.
          */
         get: operations["getQrCodeImage"];
         put?: never;
@@ -443,6 +445,32 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/qr/{id}/logo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Put a logo in the middle of a QR code
+         * @description The body is the logo itself, a PNG (at most 2048×2048 pixels) or an SVG, at most 256 KB, sent with its Content-Type. An SVG is sanitised before it is stored: scripts, event handlers, <foreignObject> and every reference outside the document (links other than `#…` or a data: PNG/JPEG/GIF/WebP, CSS `url()` and `@import`) are removed; an SVG with nothing drawable left is refused.
+         *
+         *     The code's images then carry the logo in a cleared square in the middle (at most ~20 % of the symbol, with one module of quiet zone around the logo), drawn at error correction H so they still scan. A static code whose content does not fit at H is refused. Replaces any logo the code had.
+         */
+        put: operations["putQrCodeLogo"];
+        post?: never;
+        /**
+         * Remove the logo of a QR code
+         * @description The code's images are drawn without a logo again, at the style's own error correction. A code without a logo answers the same.
+         */
+        delete: operations["deleteQrCodeLogo"];
         options?: never;
         head?: never;
         patch?: never;
@@ -534,7 +562,7 @@ export interface paths {
         };
         /**
          * Make a static QR image from a link (works pasted into a browser tab)
-         * @description Encodes `data` into a PNG or SVG without storing a code: copy the request URL and paste it into a browser tab to see the image. `foreground`, `background`, `margin` and `error_correction` take the same values as a stored code's `style`.
+         * @description Encodes `data` into a PNG, SVG, PDF or EPS without storing a code: copy the request URL and paste it into a browser tab to see the image. `foreground`, `background`, `margin`, `error_correction`, `module_shape` and `finder_shape` take the same values as a stored code's `style`, and `frame_text`, `frame_color` and `frame_text_color` are its `frame`. PDF and EPS are vector images `size_mm` wide (10 to 500, default 50) in the exact colours asked for.
          *
          *     **This is the only endpoint that accepts the API key as a query parameter (`api_key`).** That is a risk: a URL is kept in browser history and bookmarks, sent in `Referer` headers, and written to the access logs of proxies and load balancers between you and qrflow. qrflow redacts `api_key` from its own request logs. Use the `Authorization: Bearer` header (which wins when both are given) from code, use a key with only the `qr:read` scope for links, and renew it if a link leaks.
          *
@@ -814,6 +842,7 @@ export interface components {
             status: "active" | "paused";
             tags: string[];
             style: components["schemas"]["QrStyle"];
+            logo: components["schemas"]["QrLogo"];
             /** @example 2026-11-23T10:00:00.000Z */
             created_at: string;
             updated_at: string;
@@ -869,7 +898,27 @@ export interface components {
             margin: number;
             /** @enum {string} */
             error_correction: "L" | "M" | "Q" | "H";
+            /** @enum {string} */
+            module_shape: "square" | "rounded" | "dots";
+            /** @enum {string} */
+            finder_shape: "square" | "rounded" | "dots";
+            frame: {
+                text: string;
+                color: string;
+                text_color: string;
+            } | null;
         };
+        /** @description The logo in the middle of the code (PUT /api/v1/qr/{id}/logo); null: none */
+        QrLogo: {
+            /** @enum {string} */
+            content_type: "image/png" | "image/svg+xml";
+            /**
+             * Format: int64
+             * @description Size of the stored logo (an SVG as sanitised)
+             */
+            bytes: number;
+            updated_at: string;
+        } | null;
         ScanEventData: {
             /** @example scn_1042 */
             id: string;
@@ -1210,8 +1259,39 @@ export interface components {
             background?: string;
             /** Format: int32 */
             margin?: number;
-            /** @enum {string} */
+            /**
+             * @description L, M, Q or H; a code with a logo is drawn at H whatever this says
+             * @enum {string}
+             */
             error_correction?: "L" | "M" | "Q" | "H";
+            /**
+             * @description How each dark module is drawn: square (default), rounded or dots
+             * @enum {string}
+             */
+            module_shape?: "square" | "rounded" | "dots";
+            /**
+             * @description How the three finder patterns (and the alignment patterns) are drawn: square (default), rounded or dots
+             * @enum {string}
+             */
+            finder_shape?: "square" | "rounded" | "dots";
+            /** @description A frame with a call to action under the code; null removes it */
+            frame?: {
+                /**
+                 * @description The call to action under the code, 1 to 24 characters
+                 * @example Scan me
+                 */
+                text: string;
+                /**
+                 * @description The frame and its band, `#rrggbb` (default `#000000`)
+                 * @default #000000
+                 */
+                color?: string;
+                /**
+                 * @description The call to action, `#rrggbb` (default `#ffffff`)
+                 * @default #ffffff
+                 */
+                text_color?: string;
+            } | null;
         };
         BulkDeleteQrRequest: {
             ids: string[];
@@ -4554,8 +4634,12 @@ export interface operations {
     getQrCodeImage: {
         parameters: {
             query?: {
-                format?: "png" | "svg";
+                /** @description png, svg, pdf (vector) or eps (vector) */
+                format?: "png" | "svg" | "pdf" | "eps";
+                /** @description Width in pixels (png, svg), 64 to 2048; the height is the same, or more with a frame */
                 size?: number;
+                /** @description Width of a PDF or EPS in millimetres, 10 to 500 (default 50); the height is the same, or more with a frame */
+                size_mm?: number;
             };
             header?: {
                 /** @description Sessions only: `test` to act on the workspace's test-mode data (default `live`). API keys ignore it: a key's mode is part of the key. */
@@ -4568,7 +4652,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The image: PNG, or SVG with `format=svg` */
+            /** @description The image: PNG, or SVG, PDF or EPS with `format=svg`, `pdf` or `eps` */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4582,6 +4666,8 @@ export interface operations {
                 content: {
                     "image/png": string;
                     "image/svg+xml": string;
+                    "application/pdf": string;
+                    "application/postscript": string;
                 };
             };
             /** @description Not modified (If-None-Match matched): no body, no image credit */
@@ -4726,6 +4812,234 @@ export interface operations {
                 };
             };
             /** @description The key's plan has no API access, or its subscription is inactive. The key lacks the `analytics:read` scope. `error.code`: `plan_upgrade_required`, `subscription_inactive`, `insufficient_scope`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object in the path does not exist in this workspace (another workspace's objects answer 404 too). `error.code`: `not_found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The plan's per-minute limit for the workspace is used up. The plan's monthly API calls are used up. `error.code`: `rate_limited`, `monthly_quota_exceeded`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure on the server (logged with the request id; no details are sent). `error.code`: `internal_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putQrCodeLogo: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Sessions only: `test` to act on the workspace's test-mode data (default `live`). API keys ignore it: a key's mode is part of the key. */
+                "qr-mode"?: "live" | "test";
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The logo: a PNG or an SVG, at most 256 KB */
+        requestBody: {
+            content: {
+                "image/png": string;
+                "image/svg+xml": string;
+            };
+        };
+        responses: {
+            /** @description The code, with its `logo` */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["QrCode"];
+                    };
+                };
+            };
+            /** @description The path does not match the schema (one `details` entry per bad field). The body is not a valid PNG or SVG, the PNG is too large in pixels, nothing of the SVG is left once sanitised, or a static code's content does not fit at error correction H. `error.code`: `validation_error`, `invalid_path`, `invalid_logo`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key or session. `error.code`: `missing_authorization`, `missing_api_key`, `invalid_authorization_scheme`, `malformed_api_key`, `invalid_api_key`, `api_key_paused`, `api_key_revoked`, `api_key_expired`, `invalid_session`, `session_expired`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's plan has no API access, or its subscription is inactive. Made with the session cookie without a same-origin `Origin` and the `X-CSRF-Token` of GET /api/v1/auth/csrf. The key lacks the `qr:write` scope. `error.code`: `plan_upgrade_required`, `subscription_inactive`, `csrf_failed`, `insufficient_scope`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object in the path does not exist in this workspace (another workspace's objects answer 404 too). `error.code`: `not_found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The logo is larger than 256 KB. `error.code`: `payload_too_large`. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not image/png or image/svg+xml, or has an unknown Content-Encoding. `error.code`: `unsupported_media_type`, `unsupported_encoding`. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The plan's per-minute limit for the workspace is used up. The plan's monthly API calls are used up. `error.code`: `rate_limited`, `monthly_quota_exceeded`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure on the server (logged with the request id; no details are sent). `error.code`: `internal_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteQrCodeLogo: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Sessions only: `test` to act on the workspace's test-mode data (default `live`). API keys ignore it: a key's mode is part of the key. */
+                "qr-mode"?: "live" | "test";
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The code, with `logo: null` */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["QrCode"];
+                    };
+                };
+            };
+            /** @description The path does not match the schema (one `details` entry per bad field). `error.code`: `validation_error`, `invalid_path`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key or session. `error.code`: `missing_authorization`, `missing_api_key`, `invalid_authorization_scheme`, `malformed_api_key`, `invalid_api_key`, `api_key_paused`, `api_key_revoked`, `api_key_expired`, `invalid_session`, `session_expired`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's plan has no API access, or its subscription is inactive. Made with the session cookie without a same-origin `Origin` and the `X-CSRF-Token` of GET /api/v1/auth/csrf. The key lacks the `qr:write` scope. `error.code`: `plan_upgrade_required`, `subscription_inactive`, `csrf_failed`, `insufficient_scope`. */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5101,9 +5415,12 @@ export interface operations {
             query: {
                 /** @description The text or URL to encode, URL-encoded: 1 to 2000 characters and at most 2331 bytes in UTF-8. */
                 data: string;
-                format?: "png" | "svg";
-                /** @description Width and height in pixels, 64 to 2048. */
+                /** @description png (default), svg, pdf (vector, for print) or eps (vector, for print). */
+                format?: "png" | "svg" | "pdf" | "eps";
+                /** @description Width in pixels (png, svg), 64 to 2048; the height is the same, or more with a frame. */
                 size?: number;
+                /** @description Width of a PDF or EPS in millimetres, 10 to 500 (default 50); the height is the same, or more with a frame */
+                size_mm?: number;
                 /** @description Colour of the dark modules, `#rrggbb` (URL-encode `#` as `%23`) or `rrggbb`. Default `#000000`. */
                 foreground?: string;
                 /** @description Colour of the light modules and the margin, `#rrggbb` or `rrggbb`. Default `#ffffff`. */
@@ -5112,6 +5429,16 @@ export interface operations {
                 margin?: number | null;
                 /** @description Error correction level: L (7%), M (15%, default), Q (25%) or H (30%). */
                 error_correction?: "L" | "M" | "Q" | "H";
+                /** @description How each dark module is drawn: square (default), rounded or dots. */
+                module_shape?: "square" | "rounded" | "dots";
+                /** @description How the finder (and alignment) patterns are drawn: square (default), rounded or dots. */
+                finder_shape?: "square" | "rounded" | "dots";
+                /** @description A frame around the code with this call to action under it, 1 to 24 characters. */
+                frame_text?: string;
+                /** @description The frame's colour, `#rrggbb` or `rrggbb` (with `frame_text`; default `#000000`). */
+                frame_color?: string;
+                /** @description The call to action's colour, `#rrggbb` or `rrggbb` (with `frame_text`; default `#ffffff`). */
+                frame_text_color?: string;
                 /** @description Your API key (`qr_live_…`), for links pasted into a browser tab. Prefer the `Authorization: Bearer` header, which wins when both are sent: a key in a URL ends up in browser history, bookmarks, and the logs of any proxy on the way. */
                 api_key?: string;
             };
@@ -5121,7 +5448,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The image (PNG, or SVG with `format=svg`); a watermarked preview when the response has a `QR-Preview` header */
+            /** @description The image (PNG, or SVG, PDF or EPS with `format=svg`, `pdf` or `eps`); a watermarked preview when the response has a `QR-Preview` header */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5139,6 +5466,8 @@ export interface operations {
                 content: {
                     "image/png": string;
                     "image/svg+xml": string;
+                    "application/pdf": string;
+                    "application/postscript": string;
                 };
             };
             /** @description Not modified (If-None-Match matched; keyed images only) */

@@ -14,7 +14,12 @@ import { CONTENT_SCHEMAS, type CreateQrBody, type QrView, type UpdateQrBody } fr
 import { modeOfPartition, type DataMode } from '../test-mode/mode.js';
 import { IDEMPOTENCY_TTL_MS, runIdempotent } from './idempotency.js';
 
-export const DEFAULT_STYLE: QrStyle = { foreground: '#000000', background: '#ffffff', margin: 4, error_correction: 'M' };
+export const DEFAULT_STYLE: Required<QrStyle> = { foreground: '#000000', background: '#ffffff', margin: 4, error_correction: 'M', module_shape: 'square', finder_shape: 'square', frame: null };
+
+/** The error correction a code's images are drawn at: H under a logo, which hides modules; the style's otherwise. */
+export function effectiveErrorCorrection(qr: Pick<QrRecord, 'style' | 'logo'>): QrStyle['error_correction'] {
+  return qr.logo ? 'H' : qr.style.error_correction;
+}
 const SHORT_CODE_LENGTH = 7;
 /**
  * Test-mode short codes are `test` + 7 characters: 11 characters where live ones have 7, so the two never collide,
@@ -76,7 +81,9 @@ export class QrService {
       domain: qr.domain ?? null,
       status: qr.status,
       tags: qr.tags,
-      style: qr.style,
+      // codes from before shapes and frames have the defaults
+      style: { ...DEFAULT_STYLE, ...qr.style },
+      logo: qr.logo ? { content_type: qr.logo.content_type, bytes: qr.logo.bytes, updated_at: qr.logo.updated_at } : null,
       created_at: qr.created_at,
       updated_at: qr.updated_at,
       scan_count: await this.scanCount(qr.id),
@@ -106,11 +113,13 @@ export class QrService {
   }
 
   /** A static code's content must fit in a QR code at its error-correction level, or every image of it would fail. */
-  private assertFits(qr: QrRecord, field: string): void {
-    if (qr.mode !== 'static' || fitsInQrCode(encodedPayload(qr, null), qr.style.error_correction)) return;
+  assertFits(qr: QrRecord, field: string): void {
+    const level = effectiveErrorCorrection(qr);
+    if (qr.mode !== 'static' || fitsInQrCode(encodedPayload(qr, null), level)) return;
+    const advice = qr.logo ? 'A code with a logo is drawn at error correction H: shorten the content, remove the logo, or use a dynamic code.' : 'Shorten it, choose a lower error-correction level (L holds the most), or use a dynamic code.';
     throw new ValidationError(
-      `The ${qr.type === 'url' ? 'destination URL' : 'content'} is too long for a QR code with error correction ${qr.style.error_correction}. Shorten it, choose a lower error-correction level (L holds the most), or use a dynamic code.`,
-      [{ field, message: `too long to fit in a QR code at error correction ${qr.style.error_correction}` }],
+      `The ${qr.type === 'url' ? 'destination URL' : 'content'} is too long for a QR code with error correction ${level}. ${advice}`,
+      [{ field, message: `too long to fit in a QR code at error correction ${level}` }],
     );
   }
 
@@ -331,7 +340,8 @@ export class QrService {
     const tombstone: Op[] = qr.short_code
       ? [{ collection: 'tombstones', put: { id: qr.route_key ?? routeKey(qr.domain, qr.short_code), workspace_id: workspace.id, qr_id: qr.id, deleted_at: iso(this.ctx.clock.now()) } satisfies TombstoneRecord }]
       : [];
-    return { qr, view, ops: [{ collection: 'qrcodes', delete: qr.id }, ...tombstone, ...ops] };
+    const logo: Op[] = qr.logo ? [{ collection: 'logos', delete: qr.id }] : [];
+    return { qr, view, ops: [{ collection: 'qrcodes', delete: qr.id }, ...logo, ...tombstone, ...ops] };
   }
 
   /** Drops idempotency records older than 24 hours. */

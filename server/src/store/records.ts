@@ -69,11 +69,34 @@ export interface SessionRecord {
 export type QrType = 'url' | 'text' | 'email' | 'phone' | 'sms' | 'wifi' | 'vcard';
 export type QrMode = 'dynamic' | 'static';
 
+export type QrShape = 'square' | 'rounded' | 'dots';
+
+/** A frame around the code with a short call to action under it. */
+export interface QrFrame {
+  text: string;
+  color: string;
+  text_color: string;
+}
+
 export interface QrStyle {
   foreground: string;
   background: string;
   margin: number;
   error_correction: 'L' | 'M' | 'Q' | 'H';
+  /** Absent on codes from before shapes: square. */
+  module_shape?: QrShape;
+  finder_shape?: QrShape;
+  /** Absent or null: no frame. */
+  frame?: QrFrame | null;
+}
+
+/** What a code keeps of its logo (the bytes are a LogoRecord of the same id). */
+export interface QrLogoInfo {
+  content_type: 'image/png' | 'image/svg+xml';
+  bytes: number;
+  /** Of the stored bytes: the image cache's key without reading the logo. */
+  sha256: string;
+  updated_at: string;
 }
 
 export interface QrRecord {
@@ -96,6 +119,8 @@ export interface QrRecord {
   status: 'active' | 'paused';
   tags: string[];
   style: QrStyle;
+  /** Absent or null: no logo. */
+  logo?: QrLogoInfo | null;
   created_at: string;
   updated_at: string;
 }
@@ -204,6 +229,17 @@ export interface DomainRecord {
   verified_at: string | null;
 }
 
+/** A code's logo: a PNG as uploaded, or an SVG as sanitised, kept apart from the code so lists stay small. */
+export interface LogoRecord {
+  id: string; // the code's id
+  workspace_id: string; // the code's (test-mode) partition
+  content_type: 'image/png' | 'image/svg+xml';
+  /** The image, base64. */
+  data: string;
+  created_at: string;
+  updated_at: string;
+}
+
 /** Every collection the store keeps, by name. */
 export interface Collections {
   workspaces: WorkspaceRecord;
@@ -221,10 +257,11 @@ export interface Collections {
   deliveries: DeliveryRecord;
   delivery_logs: DeliveryLogRecord;
   domains: DomainRecord;
+  logos: LogoRecord;
 }
 
 export type CollectionName = keyof Collections;
 export const COLLECTION_NAMES: readonly CollectionName[] = [
   'workspaces', 'users', 'members', 'keys', 'sessions', 'qrcodes', 'tombstones', 'idempotency',
-  'usage', 'key_activity', 'webhooks', 'events', 'deliveries', 'delivery_logs', 'domains',
+  'usage', 'key_activity', 'webhooks', 'events', 'deliveries', 'delivery_logs', 'domains', 'logos',
 ];

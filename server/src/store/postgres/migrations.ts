@@ -122,6 +122,15 @@ END $$`).execute(db);
       await sql.raw(`ALTER TABLE "qrcodes" DROP COLUMN "route_key", DROP COLUMN "domain"`).execute(db);
     },
   },
+  // logos of branded codes: one record per code, found by the code's id
+  '0005_logos': {
+    async up(db) {
+      await sql.raw(`CREATE TABLE "logos" (id text COLLATE "C" PRIMARY KEY, workspace_id text COLLATE "C", created_at text COLLATE "C", data jsonb NOT NULL)`).execute(db);
+    },
+    async down(db) {
+      await sql.raw(`DROP TABLE "logos"`).execute(db);
+    },
+  },
   // scans gain their A/B variant, region and city (GeoIP); orphan scans (of unknown, paused, expired, limit-reached
   // and deleted codes) are counted per scope (a workspace, or '' for the server), UTC day and reason
   '0006_scan_dimensions': {
