@@ -60,6 +60,11 @@ function summarize(outcomes, totalMs) {
 			}
 			if (result.webhookLatenciesMs?.length) {
 				lines.push(`       scan -> webhook workflow running: ${result.webhookLatenciesMs.map((ms) => `${ms} ms`).join(', ')} (limit 2000 ms)`);
+				const splits = result.webhookSplits?.filter((split) => split.qrflowMs !== undefined) ?? [];
+				if (splits.length) {
+					lines.push(`         of which qrflow (scan recorded, delivery queued and sent): ${splits.map((split) => `${split.qrflowMs} ms`).join(', ')}`);
+					lines.push(`         and n8n (delivery received -> HTTP Request node ran): ${splits.map((split) => `${split.n8nMs} ms`).join(', ')}`);
+				}
 			}
 			if (result.pollingLatenciesMs?.length) {
 				lines.push(`       scan -> polling workflow running: ${result.pollingLatenciesMs.map(seconds).join(', ')} (every minute: the 2nd scan came just after a poll)`);
