@@ -164,7 +164,7 @@ async function main(): Promise<number> {
     const qrflowMemory = memoryOf(qrflow.pid);
 
     // S7 last: PostgreSQL + Redis with 2 workers, against this embedded process in rounds of its own (bench/s7.ts)
-    const s7: S7Outcome = await runS7({ quick: QUICK, seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, workDir, seedDir: path.join(workDir, 'seed'), seed, embeddedUrl: qrflow.url, browser: BROWSER, progress });
+    const s7: S7Outcome = await runS7({ quick: QUICK, seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, workDir, seedDir: path.join(workDir, 'seed'), seed, embeddedUrl: qrflow.url, embeddedPid: qrflow.pid, browser: BROWSER, progress });
     if ('skipped' in s7) progress(`S7 skipped: ${s7.skipped}`);
 
     // ---- figures and checks ----

@@ -13,6 +13,7 @@ import { newId } from '../server/src/random.js';
 import { migrateStore } from '../server/src/store/migrate-store.js';
 import type { ApiKeyRecord, WorkspaceRecord } from '../server/src/store/records.js';
 import { median, sleep } from './client.js';
+import { cpuMeter, type CpuShare } from './cpu.js';
 import { memoryOf, startServerProcess, type ServerProcess } from './processes.js';
 import { limitCheck, ratioCheck, type Check } from './report.js';
 import { NINETY_DAY_QUERY, seedScansOnOneCode } from './scan-seed.js';
@@ -37,6 +38,7 @@ export interface S7Options {
   seed: Seed;
   /** The one embedded qrflow process of the main run: the baseline. */
   embeddedUrl: string;
+  embeddedPid: number;
   browser: string;
   progress: (message: string) => void;
 }
@@ -65,7 +67,7 @@ async function unreachable(): Promise<string | undefined> {
   } catch (error) {
     return `no Redis at ${REDIS_URL} (${(error as Error).message}); set QRFLOW_BENCH_REDIS_URL`;
   } finally {
-    redis.destroy();
+    if (redis.isOpen) redis.destroy();
   }
   return undefined;
 }
@@ -74,7 +76,7 @@ async function unreachable(): Promise<string | undefined> {
 export async function runS7(options: S7Options): Promise<S7Outcome> {
   const problem = await unreachable();
   if (problem) return { skipped: problem };
-  const { progress, seed } = options;
+  const { progress, seed, embeddedPid } = options;
   const code = (i: number) => seed.codes[i] as Seed['codes'][number];
   const auth = { Authorization: `Bearer ${seed.apiKey}` };
   const name = `qrflow_bench_s7_${process.pid}`;
@@ -90,6 +92,8 @@ export async function runS7(options: S7Options): Promise<S7Outcome> {
   try {
     // ---- seeding: the embedded seed's records (no scans) by migrate-store, then 1M scans on one code in SQL ----
     fs.mkdirSync(path.join(dir, 'records'), { recursive: true });
+    // the workers keep the visitor-hash salt beside QRFLOW_DATA_FILE: without its directory no scan is recorded
+    fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
     fs.copyFileSync(path.join(options.seedDir, 'qrflow.json'), path.join(dir, 'records', 'qrflow.json'));
     const emptyAuth = { Authorization: `Bearer ${addEmptyWorkspace(path.join(dir, 'records', 'qrflow.json'))}` };
     fs.copyFileSync(path.join(options.seedDir, 'plans.json'), path.join(dir, 'plans.json'));
@@ -140,10 +144,16 @@ export async function runS7(options: S7Options): Promise<S7Outcome> {
       { key: 'S7-create-empty-workspace', run: (s) => ({ url: `${cluster!.url}/api/v1/qr`, seconds: s, connections: options.connections, headers: emptyAuth, script: 'create' }) },
     ];
     const results = new Map<string, WrkResult[]>(targets.map((t) => [t.key, []]));
+    const warmRedirects: WrkResult[] = [];
+    const cpu = new Map<string, CpuShare[]>();
     const measure = async (target: (typeof targets)[number], seconds: number, keep: boolean) => {
+      const meter = cpuMeter(target.key.startsWith('embedded') ? [embeddedPid] : channels.map((c) => c.pid));
       const result = await runWrk(target.run(seconds), options.workDir);
+      const share = meter();
+      if (keep) cpu.set(target.key, [...(cpu.get(target.key) ?? []), share]);
       if (keep) results.get(target.key)?.push(result);
-      progress(`S7 ${keep ? '' : 'warm-up '}${target.key}: ${result.requestsPerSecond.toFixed(0)} req/s, p99 ${result.latencyMs.p99} ms${result.statusErrors ? `, ${result.statusErrors} error responses` : ''}${result.socketErrors ? `, ${result.socketErrors} socket errors` : ''}`);
+      else if (target.key === 'S7-redirect') warmRedirects.push(result);
+      progress(`S7 ${keep ? '' : 'warm-up '}${target.key}: ${result.requestsPerSecond.toFixed(0)} req/s, p99 ${result.latencyMs.p99} ms${result.statusErrors ? `, ${result.statusErrors} error responses` : ''}${result.socketErrors ? `, ${result.socketErrors} socket errors` : ''}; cores: qrflow ${share.processes}, PostgreSQL ${share.postgres}, machine ${share.machine}`);
       await sleep(300);
     };
     for (const target of targets) await measure(target, 1, false);
@@ -153,6 +163,10 @@ export async function runS7(options: S7Options): Promise<S7Outcome> {
       for (const target of targets) await measure(target, options.seconds, true);
     }
     const codesAfter = await countCodes(databaseUrl.toString(), seed.workspaceId);
+    await sleep(1500); // the scan batches (at most about a second behind)
+    const redirectScans = await scansOf(databaseUrl.toString(), code(1).id);
+    const redirectAnswers = [...(results.get('S7-redirect') ?? []), ...warmRedirects].reduce((sum, r) => sum + r.requests, 0);
+    progress(`S7 scans recorded for the redirect runs: ${redirectScans.toLocaleString('en-US')} for ${redirectAnswers.toLocaleString('en-US')} answers counted by wrk`);
 
     // ---- a destination change seen by every worker: quiet, then under 50 clients creating codes ----
     for (const channel of channels) await channel.reconnect(); // their connections idled through the wrk runs
@@ -200,7 +214,11 @@ export async function runS7(options: S7Options): Promise<S7Outcome> {
     const ms = (values: number[], p: number) => ({ value: percentile(values, p), unit: 'ms' });
     const emptyCreates = (results.get('S7-create-empty-workspace') ?? []).map((r) => (r.requests - r.statusErrors) / r.durationSeconds);
     const checks: Check[] = [
-      withErrors(ratioCheck('S7', `GET /r/:code, ${WORKERS} workers on PostgreSQL + Redis, scans recorded`, rps('S7-redirect'), { name: 'one embedded process', ...rps('embedded-redirect') }, 1.4), 'S7-redirect', 'embedded-redirect'),
+      withErrors(
+        ratioCheck('S7', `GET /r/:code, ${WORKERS} workers on PostgreSQL + Redis, scans recorded`, rps('S7-redirect'), { name: 'one embedded process', ...rps('embedded-redirect') }, 1.4, `${redirectScans.toLocaleString('en-US')} scans in PostgreSQL for ${redirectAnswers.toLocaleString('en-US')} answers counted by wrk`),
+        'S7-redirect',
+        'embedded-redirect',
+      ),
       withErrors(ratioCheck('S7', `GET /api/v1/qr/:id (S2's request), ${WORKERS} workers`, rps('S7-read'), { name: 'one embedded process', ...rps('embedded-read') }, 1.2), 'S7-read', 'embedded-read'),
       withErrors(
         limitCheck('S7', `POST /api/v1/qr, ${options.connections} clients, each 201 after its commit`, { value: median(creates), unit: 'creates/s', runs: creates }, '>=', 2000, `in the seeded workspace of ${seed.codes.length.toLocaleString('en-US')} codes; ${(codesAfter - codesBefore).toLocaleString('en-US')} rows added in PostgreSQL for ${answered.toLocaleString('en-US')} 201s counted by wrk; in a workspace that started empty: ${median(emptyCreates).toFixed(0)} creates/s`),
@@ -217,6 +235,8 @@ export async function runS7(options: S7Options): Promise<S7Outcome> {
       seed_seconds: { migrate_store: round(migrateSeconds), scans: round(scanSeed.scansSeconds), rollups: round(scanSeed.rollupsSeconds) },
       ready_seconds: round(readySeconds),
       wrk: Object.fromEntries(results),
+      cpu_cores: { note: 'average cores used during each run: by the qrflow process(es) measured, by all postgres processes, by the whole machine (wrk and anything else included)', ...Object.fromEntries(cpu) },
+      redirect_scans: { recorded: redirectScans, answers_counted_by_wrk: redirectAnswers },
       creates: { rows_before: codesBefore, rows_after: codesAfter, answered_201_counted_by_wrk: answered },
       change_feed: {
         quiet: { after_answer_ms: quiet.delays.map(round), after_sent_ms: quiet.fromSent.map(round), patch_ms: quiet.acks.map(round) },
@@ -313,6 +333,17 @@ function addEmptyWorkspace(snapshotFile: string): string {
   snapshot.collections.keys.push({ ...ownerKey, id: newId('key'), workspace_id: workspace.id, prefix: displayPrefix(secret), hash: hashSecret(secret) });
   fs.writeFileSync(snapshotFile, JSON.stringify(snapshot));
   return secret;
+}
+
+/** Scans PostgreSQL holds for a code (its roll-up totals, written with each batch). */
+async function scansOf(connectionString: string, qrId: string): Promise<number> {
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    return Number((await client.query<{ n: string }>('SELECT coalesce(sum(humans + bots), 0) AS n FROM scan_totals WHERE qr_id = $1', [qrId])).rows[0]?.n);
+  } finally {
+    await client.end();
+  }
 }
 
 async function countCodes(connectionString: string, workspaceId: string): Promise<number> {
