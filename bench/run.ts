@@ -11,6 +11,7 @@ import { getJson, median, sendExactly, sleep } from './client.js';
 import { memoryOf, REPO_ROOT, startServerProcess, type ServerProcess } from './processes.js';
 import { baselineTable, limitCheck, markdownTable, ratioCheck, type Check } from './report.js';
 import { BENCH_DOMAIN, CUSTOM_DOMAIN_CODE, seedDataDir, type Seed } from './seed.js';
+import { runS7, type S7Outcome } from './s7.js';
 import { runWrk, wrkVersion, type WrkResult, type WrkRun } from './wrk.js';
 
 const args = new Set(process.argv.slice(2));
@@ -162,6 +163,10 @@ async function main(): Promise<number> {
     const s1Recorded = (await getJson<{ data: { scan_count: number } }>(`${qrflow.url}/api/v1/qr/${code(1).id}`, auth)).data.scan_count;
     const qrflowMemory = memoryOf(qrflow.pid);
 
+    // S7 last: PostgreSQL + Redis with 2 workers, against this embedded process in rounds of its own (bench/s7.ts)
+    const s7: S7Outcome = await runS7({ quick: QUICK, seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, workDir, seedDir: path.join(workDir, 'seed'), seed, embeddedUrl: qrflow.url, embeddedPid: qrflow.pid, browser: BROWSER, progress });
+    if ('skipped' in s7) progress(`S7 skipped: ${s7.skipped}`);
+
     // ---- figures and checks ----
     const rps = (key: string) => {
       const runs = (results.get(key) ?? []).map((r) => r.requestsPerSecond);
@@ -207,6 +212,7 @@ async function main(): Promise<number> {
       withErrors(ratioCheck('S5', 'PNG 512 px, the same code repeated (cached)', { ...rps('S5-cached'), unit: 'images/s' }, expressRps, 0.7), 'S5-cached'),
       limitCheck('S6', `start-up to first served request (${CODES.toLocaleString('en-US')} codes, ${SCANS.toLocaleString('en-US')} scans)`, { value: median(startup.map((s) => s.readyMs / 1000)), unit: 's', runs: startup.map((s) => s.readyMs / 1000) }, '<=', 3, 'from spawn of node, including tsx'),
       limitCheck('S6', 'RSS 1 s after start-up (VmRSS)', { value: median(startup.map((s) => s.rssMb)), unit: 'MB', runs: startup.map((s) => s.rssMb) }, '<=', 600),
+      ...('checks' in s7 ? s7.checks : []),
     ];
     const baselines = [named('node:http JSON', 'node-json'), nodeRedirectRps, expressRps];
 
@@ -242,6 +248,7 @@ async function main(): Promise<number> {
         redirect_probe_during_s4: probes,
         exact_count: { sent: EXACT_REQUESTS, statuses: Object.fromEntries(statuses), scan_count: afterExact.data.scan_count, analytics_total_scans: analytics.data.total_scans },
         s1_wrk_runs: { answers_counted_by_wrk: s1Completed, scans_recorded: s1Recorded },
+        s7: 'skipped' in s7 ? { skipped: s7.skipped } : s7.details,
       },
       pass: checks.every((c) => c.pass),
     };
@@ -253,6 +260,7 @@ async function main(): Promise<number> {
     console.log(`\n${baselineTable(baselines)}\n`);
     console.log(`Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memory_gb} GB, ${machine.os}, Node ${machine.node}. Load generator: ${machine.load_generator}.`);
     console.log(`qrflow logs every request at info level (pino) to a file. Results: ${path.relative(REPO_ROOT, RESULTS)}`);
+    console.log('skipped' in s7 ? `\nS7 (PostgreSQL + Redis, 2 workers) was skipped: ${s7.skipped}` : `S7: 2 workers (node:cluster, QRFLOW_WORKERS=2) on a fresh PostgreSQL database and Redis prefix, against the embedded process above in ${ROUNDS} rounds of their own.`);
     const failed = checks.filter((c) => !c.pass);
     console.log(failed.length ? `\n${failed.length} of ${checks.length} targets missed.` : `\nAll ${checks.length} targets met.`);
     return CHECK && failed.length ? 1 : 0;
