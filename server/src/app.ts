@@ -202,7 +202,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
 
   // the codes the redirect serves: followed in memory on a store shared by processes (the raw store: it has the feed)
   const codes = codeLookupFor(options.store);
-  const redirect = redirectHandler(ctx, recorder, codes, domains);
+  const redirect = redirectHandler(ctx, recorder, codes, domains, { countScans: (id) => scans.humanCount(id), redis });
   // opt-in (QRFLOW_DIAGNOSTICS=true, loopback only): the module is not even loaded otherwise
   const diagnostics = ctx.config.diagnostics ? (await import('./http/diagnostics.js')).eventLoopDiagnostics() : undefined;
   const listener = (req: IncomingMessage, res: ServerResponse) => {
@@ -230,6 +230,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
     stop: async () => {
       await deliveries.stop();
       await codes.stop();
+      redirect.stop();
       domains.stop();
       clearInterval(sweeper);
       await activity.stop();

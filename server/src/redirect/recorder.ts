@@ -17,6 +17,8 @@ export interface Hit {
   userAgent: string;
   country: string;
   referer: string;
+  /** The A/B variant the scan was sent to (0-based index into the code's variants), if the split decided. */
+  variant?: number;
 }
 
 interface Agent {
@@ -27,6 +29,11 @@ interface Agent {
 }
 
 const AGENT_CACHE_LIMIT = 10_000;
+
+/** The unique-visitor hash of a day: the day's salt, the IP and the user agent (the scans' `visitor`, the A/B split's key). */
+export function visitorHash(salt: Buffer, ip: string, userAgent: string): number {
+  return createHash('sha256').update(salt).update(ip).update('\0').update(userAgent).digest().readUInt32LE(0);
+}
 
 /**
  * Turns redirect hits into scans in bulk, off the request path: parses user agents (cached), flags bots,
@@ -90,9 +97,14 @@ export class ScanRecorder {
     return this.salt.value;
   }
 
+  /** The visitor hash a hit at `time` from this IP and user agent will be recorded with. */
+  visitorOf(time: number, ip: string, userAgent: string): number {
+    return visitorHash(this.saltFor(time), ip, userAgent);
+  }
+
   private toScan(hit: Hit): Scan {
     const agent = this.agent(hit.userAgent);
-    const visitor = createHash('sha256').update(this.saltFor(hit.time)).update(hit.ip).update('\0').update(hit.userAgent).digest().readUInt32LE(0);
+    const visitor = this.visitorOf(hit.time, hit.ip, hit.userAgent);
     let referrer = 'direct';
     if (hit.referer) {
       try {
