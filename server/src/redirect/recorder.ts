@@ -43,6 +43,8 @@ export class ScanRecorder {
   private queue: Hit[] = [];
   private readonly agents = new Map<string, Agent>();
   private salt: { day: string; value: Buffer } | undefined;
+  /** The day before's, in memory only, for the hits of that day still queued. */
+  private previousSalt: { day: string; value: Buffer } | undefined;
   private readonly timer: NodeJS.Timeout;
   private running: Promise<void> | undefined;
 
@@ -81,6 +83,10 @@ export class ScanRecorder {
   private saltFor(time: number): Buffer {
     const day = new Date(time).toISOString().slice(0, 10);
     if (this.salt?.day === day) return this.salt.value;
+    // the redirect asks for today's while hits queued before midnight are still recorded: never rotate backwards
+    if (this.previousSalt?.day === day) return this.previousSalt.value;
+    if (this.salt && day < this.salt.day) return this.salt.value;
+    this.previousSalt = this.salt;
     const file = `${this.ctx.config.dataFile}.salt`;
     try {
       const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as { day: string; salt: string };

@@ -169,19 +169,18 @@ export function decide(code: CompiledCode, visit: Visit): { location: string; va
 }
 
 /**
- * Compiled codes by id for lookups that hand out a fresh copy of a record on every read (the embedded store): a
- * code is compiled again only when its updated_at changes.
+ * Compiled codes for lookups that hand out a fresh (shallow) copy of a record on every read (the embedded store): the
+ * copies share the stored `smart` object, which a write replaces and never changes in place, so it keys the cache.
  */
 export class CompiledCodes {
-  private readonly byId = new Map<string, { version: string; code: CompiledCode | undefined }>();
+  private readonly bySettings = new WeakMap<SmartRecord, { id: string; destination: string | null; code: CompiledCode | undefined }>();
 
   of(qr: QrRecord): CompiledCode | undefined {
     if (!qr.smart) return undefined;
-    const held = this.byId.get(qr.id);
-    if (held && held.version === qr.updated_at) return held.code;
+    const held = this.bySettings.get(qr.smart);
+    if (held && held.id === qr.id && held.destination === qr.destination_url) return held.code;
     const code = compileSmart(qr);
-    if (this.byId.size >= 100_000) this.byId.clear();
-    this.byId.set(qr.id, { version: qr.updated_at, code });
+    this.bySettings.set(qr.smart, { id: qr.id, destination: qr.destination_url, code });
     return code;
   }
 }
