@@ -347,7 +347,6 @@ describe('a password-protected code', () => {
     await fetch(`${srv.baseUrl}/r/${code.short_code}`, { method: 'POST', redirect: 'manual', headers: { 'user-agent': USER_AGENTS.iphone, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: token_, password: secret }).toString() });
     await srv.request('PATCH', `/api/v1/qr/${code.id}`, { token, body: { password: `${secret}-2`, name: 'x'.repeat(200) } });
     await srv.running.app.services.recorder.drain();
-    await srv.running.store.flush?.();
     const files = fs.readdirSync(srv.dataDir, { recursive: true }).map(String);
     expect(files.length).toBeGreaterThan(0);
     for (const file of files) {
