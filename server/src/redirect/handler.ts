@@ -69,6 +69,32 @@ export function preferredLanguage(header: string | undefined): string | undefine
   return best;
 }
 
+/**
+ * The day's visitor hashes of recent visitors, so a returning visitor's split costs a map lookup, not a SHA-256
+ * (the hash is the recorder's, so the variant matches the visitor analytics counts). Emptied every UTC day.
+ */
+class VisitorHashes {
+  private day = -1;
+  private readonly hashes = new Map<string, number>();
+
+  constructor(private readonly recorder: ScanRecorder) {}
+
+  of(now: number, ip: string, userAgent: string): number {
+    const day = Math.floor(now / 86_400_000);
+    if (day !== this.day || this.hashes.size >= 10_000) {
+      this.day = day;
+      this.hashes.clear();
+    }
+    const key = `${ip}\0${userAgent}`;
+    let hash = this.hashes.get(key);
+    if (hash === undefined) {
+      hash = this.recorder.visitorOf(now, ip, userAgent);
+      this.hashes.set(key, hash);
+    }
+    return hash;
+  }
+}
+
 /** A scan as the conditions see it: each part worked out on first use. */
 class ScanVisit implements Visit {
   private parsedAgent: VisitorAgent | undefined;
@@ -82,7 +108,7 @@ class ScanVisit implements Visit {
     private readonly req: IncomingMessage,
     readonly ip: string,
     private readonly countryHeader: string,
-    private readonly recorder: ScanRecorder,
+    private readonly visitors: VisitorHashes,
     private readonly geoLookup: GeoLookup | undefined,
   ) {}
 
@@ -112,13 +138,14 @@ class ScanVisit implements Visit {
     if (!this.params) {
       const url = this.req.url ?? '';
       const at = url.indexOf('?');
-      this.params = new URLSearchParams(at === -1 ? '' : url.slice(at + 1));
+      if (at === -1) return null;
+      this.params = new URLSearchParams(url.slice(at + 1));
     }
     return this.params.get(param);
   }
 
   visitor(): number {
-    return (this.visitorHash ??= this.recorder.visitorOf(this.now, this.ip, this.userAgent));
+    return (this.visitorHash ??= this.visitors.of(this.now, this.ip, this.userAgent));
   }
 }
 
@@ -131,6 +158,7 @@ export function redirectHandler(ctx: Context, recorder: ScanRecorder, codes: Cod
   const countryHeader = ctx.config.countryHeader;
   const trustProxy = Boolean(ctx.config.trustProxy);
   const limits = new ScanLimits(options.countScans);
+  const visitors = new VisitorHashes(recorder);
   let publicHost: string[] = [];
   try {
     publicHost = [new URL(ctx.config.publicUrl).host.toLowerCase()];
@@ -149,7 +177,7 @@ export function redirectHandler(ctx: Context, recorder: ScanRecorder, codes: Cod
       return;
     }
     const ip = clientIp(req, trustProxy);
-    const visit = new ScanVisit(now, req, ip, countryHeader, recorder, code.usesCountry ? options.geoLookup : undefined);
+    const visit = new ScanVisit(now, req, ip, countryHeader, visitors, code.usesCountry ? options.geoLookup : undefined);
     if (code.maxScans !== undefined) {
       let counted = limits.count(qr.id);
       // the first scan here reads the stored count; read again after it, so concurrent first scans count one by one
