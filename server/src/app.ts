@@ -1,3 +1,4 @@
+import { geoLookup } from './geo/lookup.js';
 import express, { type RequestHandler } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
@@ -209,7 +210,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
 
   // the codes the redirect serves: followed in memory on a store shared by processes (the raw store: it has the feed)
   const codes = codeLookupFor(options.store);
-  const redirect = redirectHandler(ctx, recorder, codes, domains);
+  const redirect = redirectHandler(ctx, recorder, codes, domains, { countScans: (id) => scans.humanCount(id), redis, geoLookup });
   // opt-in (QRFLOW_DIAGNOSTICS=true, loopback only): the module is not even loaded otherwise
   const diagnostics = ctx.config.diagnostics ? (await import('./http/diagnostics.js')).eventLoopDiagnostics() : undefined;
   const listener = (req: IncomingMessage, res: ServerResponse) => {
@@ -237,6 +238,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
     stop: async () => {
       await deliveries.stop();
       await codes.stop();
+      redirect.stop();
       domains.stop();
       clearInterval(sweeper);
       await activity.stop();

@@ -707,11 +707,15 @@ export interface paths {
         };
         /**
          * The short link a dynamic code encodes: a redirect to its destination
-         * @description Public, for scanners. An active code answers 302 to its destination_url and the scan is recorded (HEAD answers the same without recording). The answers are small HTML pages, never the error model, since people see them. Other methods answer 405 with `Allow: GET, HEAD`.
+         * @description Public, for scanners. An active code answers 302 to its destination_url and the scan is recorded (HEAD answers the same without recording). A smart code decides first: its redirect rules (first match), else its A/B variant, with its UTM parameters; outside valid_from/valid_until or past max_scans it sends the scan to expired_url or answers 410; a password-protected code answers its password page until the visitor has its cookie. The answers are small HTML pages, never the error model, since people see them. Other methods answer 405 with `Allow: GET, HEAD`.
          */
         get: operations["followShortLink"];
         put?: never;
-        post?: never;
+        /**
+         * The password form of a password-protected code
+         * @description Sent by the password page (no script needed). A right password sets a signed HttpOnly cookie for this code (30 minutes) and answers 303 to the destination, recording the scan. The form token of the page is required and a cross-site Origin is refused (CSRF). Wrong passwords are limited per client IP and code (5 in 15 minutes), then 429 with Retry-After.
+         */
+        post: operations["unlockShortLink"];
         delete?: never;
         options?: never;
         head?: never;
@@ -850,6 +854,20 @@ export interface components {
             scan_count: number;
             /** @description false for a test-mode code (made with a test key or a session in test mode); `mode` is dynamic/static */
             livemode: boolean;
+            redirect_rules: components["schemas"]["RedirectRule"][];
+            variants: components["schemas"]["RedirectVariant"][] | null;
+            valid_from: string | null;
+            valid_until: string | null;
+            /** Format: int64 */
+            max_scans: number | null;
+            expired_url: string | null;
+            password_protected: boolean;
+            utm: components["schemas"]["Utm"];
+            /**
+             * @description scheduled (before valid_from), live, expired (from valid_until) or limit_reached (max_scans counted); status stays as the owner set it
+             * @enum {string}
+             */
+            state: "scheduled" | "live" | "expired" | "limit_reached";
         };
         TextContent: {
             text: string;
@@ -918,6 +936,137 @@ export interface components {
              */
             bytes: number;
             updated_at: string;
+        } | null;
+        RedirectRule: {
+            /**
+             * Format: uri
+             * @example https://example.com/spring-sale
+             */
+            url: string;
+            /** @description All must match for the rule to apply */
+            conditions: components["schemas"]["RedirectCondition"][];
+        };
+        RedirectCondition: components["schemas"]["DeviceCondition"] | components["schemas"]["OsCondition"] | components["schemas"]["BrowserCondition"] | components["schemas"]["CountryCondition"] | components["schemas"]["LanguageCondition"] | components["schemas"]["QueryCondition"] | components["schemas"]["TimeCondition"];
+        /** @description The visitor's device: a phone, a tablet or anything else (desktop) */
+        DeviceCondition: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "device";
+            in: ("mobile" | "tablet" | "desktop")[];
+        };
+        /** @description The operating system, by the names analytics reports (iOS, Android, Windows, macOS, Linux …), any case */
+        OsCondition: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "os";
+            /**
+             * @example [
+             *       "iOS",
+             *       "Android"
+             *     ]
+             */
+            in: string[];
+        };
+        /** @description The browser, by the names analytics reports, any case; "Safari" also matches "Mobile Safari" */
+        BrowserCondition: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "browser";
+            /**
+             * @example [
+             *       "Chrome",
+             *       "Safari"
+             *     ]
+             */
+            in: string[];
+        };
+        /** @description The visitor's country (ISO 3166 alpha-2), from the configured proxy header or the GeoIP lookup */
+        CountryCondition: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "country";
+            /**
+             * @example [
+             *       "DE",
+             *       "AT"
+             *     ]
+             */
+            in: string[];
+        };
+        /** @description The visitor's preferred language: the primary tag of the first language of Accept-Language by its q order */
+        LanguageCondition: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "language";
+            /**
+             * @example [
+             *       "de",
+             *       "fr"
+             *     ]
+             */
+            in: string[];
+        };
+        /** @description A query parameter on the scanned link equals this value (`/r/abc?src=flyer`) */
+        QueryCondition: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "query";
+            param: string;
+            equals: string;
+        };
+        /** @description Local time in a zone (DST-correct); a window whose `from` is later than `to` spans midnight and belongs to the weekday it opens on */
+        TimeCondition: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "time";
+            /** @example 09:00 */
+            from: string;
+            /** @example 17:30 */
+            to: string;
+            /** @example Europe/Berlin */
+            tz: string;
+            /**
+             * @description ISO weekdays (1 Monday … 7 Sunday) on which the window opens; all days when absent
+             * @example [
+             *       1,
+             *       2,
+             *       3,
+             *       4,
+             *       5
+             *     ]
+             */
+            weekdays?: number[];
+        };
+        RedirectVariant: {
+            /**
+             * Format: uri
+             * @example https://example.com/spring-sale
+             */
+            url: string;
+            /** Format: int32 */
+            weight: number;
+        };
+        /** @description Appended to the chosen destination as utm_* parameters; a parameter already on the destination wins */
+        Utm: {
+            source?: string;
+            medium?: string;
+            campaign?: string;
+            term?: string;
+            content?: string;
         } | null;
         ScanEventData: {
             /** @example scn_1042 */
@@ -1253,6 +1402,24 @@ export interface components {
             } | components["schemas"]["TextContent"] | components["schemas"]["EmailContent"] | components["schemas"]["PhoneContent"] | components["schemas"]["SmsContent"] | components["schemas"]["WifiContent"] | components["schemas"]["VcardContent"];
             /** @description Moves a dynamic code to another verified domain of the workspace (null: the default public URL); the old link stops working */
             domain?: string | null;
+            /** @description At most 20, in order: the first rule whose conditions all match decides the destination; none: destination_url (or the variants) */
+            redirect_rules?: components["schemas"]["RedirectRule"][] | null;
+            /** @description An A/B split, applied when no rule matched: each visitor gets one variant by weight, the same again all day (the unique-visitor hash) */
+            variants?: components["schemas"]["RedirectVariant"][] | null;
+            /** Format: date-time */
+            valid_from?: string | null;
+            /** Format: date-time */
+            valid_until?: string | null;
+            /** Format: int32 */
+            max_scans?: number | null;
+            /**
+             * Format: uri
+             * @example https://example.com/spring-sale
+             */
+            expired_url?: string | null;
+            /** @description Write-only: sets the scan password (8 to 128 characters); null removes it */
+            password?: string | null;
+            utm?: components["schemas"]["Utm"];
         };
         QrStyleInput: {
             foreground?: string;
@@ -1337,6 +1504,36 @@ export interface components {
              * @example go.acme.com
              */
             domain?: string;
+            /** @description At most 20, in order: the first rule whose conditions all match decides the destination; none: destination_url (or the variants) */
+            redirect_rules?: components["schemas"]["RedirectRule"][];
+            /** @description An A/B split, applied when no rule matched: each visitor gets one variant by weight, the same again all day (the unique-visitor hash) */
+            variants?: components["schemas"]["RedirectVariant"][];
+            /**
+             * Format: date-time
+             * @description Before this time the code sends scans to expired_url (or answers 410)
+             * @example 2026-12-01T09:00:00+01:00
+             */
+            valid_from?: string;
+            /**
+             * Format: date-time
+             * @description From this time on the code sends scans to expired_url (or answers 410)
+             * @example 2026-12-31T23:59:59+01:00
+             */
+            valid_until?: string;
+            /**
+             * Format: int32
+             * @description After this many counted scans (bots excluded) the code sends scans to expired_url (or answers 410)
+             */
+            max_scans?: number;
+            /**
+             * Format: uri
+             * @description Where scans go outside valid_from/valid_until or past max_scans; without it they get a 410 page
+             * @example https://example.com/spring-sale
+             */
+            expired_url?: string;
+            /** @description Write-only: a scan shows a password page first (8 to 128 characters); answers say password_protected */
+            password?: string;
+            utm?: components["schemas"]["Utm"];
         };
         UpdateQrRequest: {
             name?: string;
@@ -1355,6 +1552,24 @@ export interface components {
             } | components["schemas"]["TextContent"] | components["schemas"]["EmailContent"] | components["schemas"]["PhoneContent"] | components["schemas"]["SmsContent"] | components["schemas"]["WifiContent"] | components["schemas"]["VcardContent"];
             /** @description Moves a dynamic code to another verified domain of the workspace (null: the default public URL); the old link stops working */
             domain?: string | null;
+            /** @description At most 20, in order: the first rule whose conditions all match decides the destination; none: destination_url (or the variants) */
+            redirect_rules?: components["schemas"]["RedirectRule"][] | null;
+            /** @description An A/B split, applied when no rule matched: each visitor gets one variant by weight, the same again all day (the unique-visitor hash) */
+            variants?: components["schemas"]["RedirectVariant"][] | null;
+            /** Format: date-time */
+            valid_from?: string | null;
+            /** Format: date-time */
+            valid_until?: string | null;
+            /** Format: int32 */
+            max_scans?: number | null;
+            /**
+             * Format: uri
+             * @example https://example.com/spring-sale
+             */
+            expired_url?: string | null;
+            /** @description Write-only: sets the scan password (8 to 128 characters); null removes it */
+            password?: string | null;
+            utm?: components["schemas"]["Utm"];
             type?: unknown;
             mode?: unknown;
             id?: unknown;
@@ -1597,6 +1812,10 @@ export interface components {
                     message?: string;
                 };
             };
+        };
+        ShortLinkPasswordForm: {
+            token: string;
+            password: string;
         };
     };
     responses: never;
@@ -6196,7 +6415,19 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description To the destination */
+            /** @description The password page of a password-protected code (a form that POSTs to this link) */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Robots-Tag": components["headers"]["X-Robots-Tag"];
+                    "Content-Security-Policy": components["headers"]["Content-Security-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description To the destination (or the expired_url of a code outside its window or past its scan limit) */
             302: {
                 headers: {
                     Location: components["headers"]["Location"];
@@ -6210,17 +6441,19 @@ export interface operations {
                 headers: {
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Robots-Tag": components["headers"]["X-Robots-Tag"];
+                    "Content-Security-Policy": components["headers"]["Content-Security-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "text/html": string;
                 };
             };
-            /** @description The code was deleted by its owner ("QR code removed") */
+            /** @description The code was deleted by its owner ("QR code removed"), or is outside its window or past its scan limit without an expired_url ("QR code expired") */
             410: {
                 headers: {
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Robots-Tag": components["headers"]["X-Robots-Tag"];
+                    "Content-Security-Policy": components["headers"]["Content-Security-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6232,6 +6465,119 @@ export interface operations {
                 headers: {
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Robots-Tag": components["headers"]["X-Robots-Tag"];
+                    "Content-Security-Policy": components["headers"]["Content-Security-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    unlockShortLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                short_code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["ShortLinkPasswordForm"];
+            };
+        };
+        responses: {
+            /** @description Unlocked: to the destination, with the cookie */
+            303: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "Set-Cookie": components["headers"]["Set-Cookie"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body is not a urlencoded form of at most 4 KB */
+            400: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Robots-Tag": components["headers"]["X-Robots-Tag"];
+                    "Content-Security-Policy": components["headers"]["Content-Security-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Wrong password (the form again), an expired or foreign form token, or a cross-site Origin */
+            403: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Robots-Tag": components["headers"]["X-Robots-Tag"];
+                    "Content-Security-Policy": components["headers"]["Content-Security-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description No such code, or a paused one */
+            404: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Robots-Tag": components["headers"]["X-Robots-Tag"];
+                    "Content-Security-Policy": components["headers"]["Content-Security-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The code has no password */
+            405: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Robots-Tag": components["headers"]["X-Robots-Tag"];
+                    "Content-Security-Policy": components["headers"]["Content-Security-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The code was deleted, or is outside its window or past its scan limit without an expired_url */
+            410: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Robots-Tag": components["headers"]["X-Robots-Tag"];
+                    "Content-Security-Policy": components["headers"]["Content-Security-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Too many wrong passwords from this IP for this code */
+            429: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Robots-Tag": components["headers"]["X-Robots-Tag"];
+                    "Content-Security-Policy": components["headers"]["Content-Security-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description An unexpected failure */
+            500: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Robots-Tag": components["headers"]["X-Robots-Tag"];
+                    "Content-Security-Policy": components["headers"]["Content-Security-Policy"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -158,3 +158,31 @@ describe('orphan scans', () => {
     await expectError(await srv.request('GET', '/api/v1/analytics/orphans'), 401);
   });
 });
+
+describe('smart codes: GeoIP for country rules, orphans of expired and limit-reached codes', () => {
+  it('routes a country rule by the GeoIP country of the address when no proxy header names one', async () => {
+    const qr = await createQr(srv, token, {
+      name: 'By country',
+      destination_url: 'https://example.com/world',
+      redirect_rules: [{ url: 'https://example.com/uk', conditions: [{ type: 'country', in: ['GB'] }] }],
+    });
+    const fromLondon = await scan(srv, qr.short_code!, { 'x-forwarded-for': '81.2.69.142' });
+    expect(fromLondon.headers.get('location')).toBe('https://example.com/uk');
+    const fromCalifornia = await scan(srv, qr.short_code!, { 'x-forwarded-for': '8.8.8.8' });
+    expect(fromCalifornia.headers.get('location')).toBe('https://example.com/world');
+  });
+
+  it('counts scans of an expired code and of one past its scan limit as orphans of its workspace', async () => {
+    const before = new Map((await get<OrphanAnalytics>('/api/v1/analytics/orphans')).by_reason.map((row) => [row.value, row.scans]));
+    const expired = await createQr(srv, token, { name: 'Over', destination_url: 'https://example.com/over', valid_until: '2026-05-01T00:00:00Z' });
+    const limited = await createQr(srv, token, { name: 'Once', destination_url: 'https://example.com/once', max_scans: 1 });
+    expect((await scan(srv, expired.short_code!)).status).toBe(410);
+    expect((await scan(srv, limited.short_code!)).status).toBe(302);
+    await srv.running.app.services.recorder.drain();
+    expect((await scan(srv, limited.short_code!)).status).toBe(410);
+    expect((await scan(srv, limited.short_code!)).status).toBe(410);
+    const after = new Map((await get<OrphanAnalytics>('/api/v1/analytics/orphans')).by_reason.map((row) => [row.value, row.scans]));
+    expect((after.get('expired') ?? 0) - (before.get('expired') ?? 0)).toBe(1);
+    expect((after.get('limit_reached') ?? 0) - (before.get('limit_reached') ?? 0)).toBe(2);
+  });
+});

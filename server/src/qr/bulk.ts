@@ -9,6 +9,7 @@ import { runIdempotent } from './idempotency.js';
 import { dataWorkspace } from '../test-mode/mode.js';
 import { detailsFromIssues } from '../validation.js';
 import { CreateQrBody, Tag, UpdateQrBody, type QrView } from './schemas.js';
+import { maskPassword } from './smart.js';
 import type { QrService } from './service.js';
 
 /** Items (or ids) per bulk call. */
@@ -113,7 +114,7 @@ export class BulkService {
     if (dryRun) return { results: await this.createNow(auth, workspace, body, undefined, true), replayed: false };
     if (!idempotencyKey) return { results: await this.createNow(auth, workspace, body), replayed: false };
     const id = `${workspace.id}:${idempotencyKey}`;
-    const requestHash = createHash('sha256').update(`bulk:${JSON.stringify(body)}`).digest('hex');
+    const requestHash = createHash('sha256').update(`bulk:${JSON.stringify({ ...body, items: body.items.map(maskPassword) })}`).digest('hex');
     for (;;) {
       const pending = this.inFlight.get(id);
       if (!pending) break;

@@ -1,27 +1,11 @@
 import { z } from 'zod';
 import { Pagination } from '../http/schemas.js';
+import { SafeUrl } from './safe-url.js';
+import { SMART_CREATE_FIELDS, SMART_UPDATE_FIELDS, SMART_VIEW_FIELDS } from './smart-schemas.js';
 
 export const QR_TYPES = ['url', 'text', 'email', 'phone', 'sms', 'wifi', 'vcard'] as const;
 
-/** http(s) only, no embedded credentials: javascript:, data:, file: and user:pass@ URLs are refused. */
-export const SafeUrl = z
-  .string()
-  .trim()
-  .min(1)
-  .max(2048)
-  .superRefine((value, ctx) => {
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be an absolute http or https URL' });
-      return;
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: `the ${url.protocol} scheme is not allowed; use http or https` });
-    else if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'URLs with embedded credentials are not allowed' });
-    else if (!url.hostname) ctx.addIssue({ code: 'custom', message: 'the URL needs a host' });
-  })
-  .meta({ example: 'https://example.com/spring-sale', format: 'uri' });
+export { SafeUrl } from './safe-url.js';
 
 const Phone = z.string().max(64).trim().regex(/^\+?[0-9 ().-]{3,32}$/, 'must be a phone number (digits, spaces, + ( ) . -)');
 const Email = z.string().trim().max(254).regex(/^[^\s@,;]+@[^\s@,;]+\.[^\s@,;]+$/, 'must be an email address');
@@ -136,6 +120,8 @@ export const CreateQrBody = z
     style: StyleInput.optional(),
     status: z.enum(['active', 'paused']).optional(),
     domain: DomainName.optional().meta({ description: 'A verified custom domain of the workspace (dynamic codes): the short link becomes https://<domain>/<short_code>', example: 'go.acme.com' }),
+    // dynamic codes: what the scan decides (README "Smart codes")
+    ...SMART_CREATE_FIELDS,
   })
   .strict()
   .meta({ id: 'CreateQrRequest' });
@@ -150,6 +136,7 @@ export const UpdateQrBody = z
     style: StyleInput.optional(),
     content: ContentInput.optional(),
     domain: DomainName.nullable().optional().meta({ description: 'Moves a dynamic code to another verified domain of the workspace (null: the default public URL); the old link stops working' }),
+    ...SMART_UPDATE_FIELDS,
     // accepted only to say clearly that they cannot change
     type: z.unknown().optional(),
     mode: z.unknown().optional(),
@@ -188,6 +175,7 @@ export const QrSchema = z
     updated_at: z.string(),
     scan_count: z.number().int(),
     livemode: z.boolean().meta({ description: 'false for a test-mode code (made with a test key or a session in test mode); `mode` is dynamic/static' }),
+    ...SMART_VIEW_FIELDS,
   })
   .meta({ id: 'QrCode' });
 export type QrView = z.infer<typeof QrSchema>;

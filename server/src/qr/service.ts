@@ -13,6 +13,7 @@ import { encodedPayload, fitsInQrCode } from './payload.js';
 import { CONTENT_SCHEMAS, type CreateQrBody, type QrView, type UpdateQrBody } from './schemas.js';
 import { modeOfPartition, type DataMode } from '../test-mode/mode.js';
 import { IDEMPOTENCY_TTL_MS, runIdempotent } from './idempotency.js';
+import { maskPassword, mergeSmart, smartView } from './smart.js';
 
 export const DEFAULT_STYLE: Required<QrStyle> = { foreground: '#000000', background: '#ffffff', margin: 4, error_correction: 'M', module_shape: 'square', finder_shape: 'square', frame: null };
 
@@ -68,6 +69,7 @@ export class QrService {
   }
 
   async view(qr: QrRecord): Promise<QrView> {
+    const scanCount = await this.scanCount(qr.id);
     return {
       id: qr.id,
       name: qr.name,
@@ -86,8 +88,9 @@ export class QrService {
       logo: qr.logo ? { content_type: qr.logo.content_type, bytes: qr.logo.bytes, updated_at: qr.logo.updated_at } : null,
       created_at: qr.created_at,
       updated_at: qr.updated_at,
-      scan_count: await this.scanCount(qr.id),
+      scan_count: scanCount,
       livemode: modeOfPartition(qr.workspace_id) === 'live',
+      ...smartView(qr.smart, this.ctx.clock.now(), scanCount),
     };
   }
 
@@ -149,7 +152,7 @@ export class QrService {
   async create(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, idempotencyKey?: string): Promise<{ qr: QrView; replayed: boolean }> {
     if (!idempotencyKey) return { qr: await this.createNow(workspace, plan, body, []), replayed: false };
     const id = `${workspace.id}:${idempotencyKey}`;
-    const requestHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
+    const requestHash = createHash('sha256').update(JSON.stringify(maskPassword(body))).digest('hex');
     for (;;) {
       const pending = this.inFlight.get(id);
       if (!pending) break;
@@ -206,6 +209,7 @@ export class QrService {
       throw new ValidationError('Only dynamic codes have a short link to serve on a domain.', [{ field: 'domain', message: 'only for dynamic codes' }]);
     }
     const domain = body.domain !== undefined ? this.domainOf(workspace, body.domain, 'domain') : null;
+    const smart = await mergeSmart(body.mode, undefined, body);
     const count = (await this.ctx.store.countByWorkspace('qrcodes', workspace.id)) + pending;
     if (count >= plan.max_qr_codes) {
       throw new PermissionError('qr_limit_reached', `The ${plan.name} plan allows ${plan.max_qr_codes} QR codes and this workspace has ${count}. Delete codes you no longer need, or upgrade the plan.`);
@@ -227,6 +231,7 @@ export class QrService {
       style: { ...DEFAULT_STYLE, ...body.style },
       created_at: now,
       updated_at: now,
+      ...(smart ? { smart } : {}),
     };
     qr.route_key = qr.short_code ? routeKey(domain, qr.short_code) : null;
     if (qr.route_key) reserved?.add(qr.route_key);
@@ -286,6 +291,7 @@ export class QrService {
     }
     const content = body.content !== undefined ? this.checkShape(qr.type, qr.mode, undefined, body.content) : qr.content;
     const move = body.domain !== undefined ? await this.prepareMove(workspace, qr, body.domain, reserved) : undefined;
+    const smart = await mergeSmart(qr.mode, qr.smart, body);
     const updated: QrRecord = {
       ...qr,
       name: body.name ?? qr.name,
@@ -297,6 +303,8 @@ export class QrService {
       ...(move ? move.fields : {}),
       updated_at: iso(this.ctx.clock.now()),
     };
+    if (smart) updated.smart = smart;
+    else delete updated.smart;
     this.assertFits(updated, body.content !== undefined ? 'content' : body.destination_url !== undefined ? 'destination_url' : 'style.error_correction');
     const view = await this.view(updated);
     const { ops } = await this.events.record(workspace.id, 'qr.updated', view);

@@ -20,7 +20,7 @@ export interface Hit {
   /** From the configured proxy header, or 'unknown' (then the GeoIP database is asked, in the batch). */
   country: string;
   referer: string;
-  /** The A/B variant the scan was sent to (its index in the code's `variants`). */
+  /** The A/B variant the scan was sent to (0-based index into the code's variants), if the split decided. */
   variant?: number;
 }
 
@@ -67,6 +67,11 @@ interface Agent {
 
 const AGENT_CACHE_LIMIT = 10_000;
 
+/** The unique-visitor hash of a day: the day's salt, the IP and the user agent (the scans' `visitor`, the A/B split's key). */
+export function visitorHash(salt: Buffer, ip: string, userAgent: string): number {
+  return createHash('sha256').update(salt).update(ip).update('\0').update(userAgent).digest().readUInt32LE(0);
+}
+
 /**
  * Turns redirect hits into scans in bulk, off the request path: parses user agents (cached), flags bots, places
  * visitors with the GeoIP database, hashes visitors with a salt that changes every UTC day, writes the scans and
@@ -81,6 +86,8 @@ export class ScanRecorder {
   private unwrittenOrphans = new Map<string, OrphanCount>();
   private readonly agents = new Map<string, Agent>();
   private salt: { day: string; value: Buffer } | undefined;
+  /** The day before's, in memory only, for the hits of that day still queued. */
+  private previousSalt: { day: string; value: Buffer } | undefined;
   private readonly timer: NodeJS.Timeout;
   private running: Promise<void> | undefined;
   private geoReady: Promise<void> | undefined;
@@ -137,6 +144,10 @@ export class ScanRecorder {
   private saltFor(time: number): Buffer {
     const day = new Date(time).toISOString().slice(0, 10);
     if (this.salt?.day === day) return this.salt.value;
+    // the redirect asks for today's while hits queued before midnight are still recorded: never rotate backwards
+    if (this.previousSalt?.day === day) return this.previousSalt.value;
+    if (this.salt && day < this.salt.day) return this.salt.value;
+    this.previousSalt = this.salt;
     const file = `${this.ctx.config.dataFile}.salt`;
     try {
       const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as { day: string; salt: string };
@@ -162,9 +173,14 @@ export class ScanRecorder {
     return this.geoReady;
   }
 
+  /** The visitor hash a hit at `time` from this IP and user agent will be recorded with. */
+  visitorOf(time: number, ip: string, userAgent: string): number {
+    return visitorHash(this.saltFor(time), ip, userAgent);
+  }
+
   private toScan(hit: Hit): Scan {
     const agent = this.agent(hit.userAgent);
-    const visitor = createHash('sha256').update(this.saltFor(hit.time)).update(hit.ip).update('\0').update(hit.userAgent).digest().readUInt32LE(0);
+    const visitor = this.visitorOf(hit.time, hit.ip, hit.userAgent);
     let referrer = 'direct';
     if (hit.referer) {
       try {

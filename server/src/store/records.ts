@@ -123,6 +123,31 @@ export interface QrRecord {
   logo?: QrLogoInfo | null;
   created_at: string;
   updated_at: string;
+  /** What a dynamic code decides at the scan (rules, split, schedule, limit, password, UTM); absent: none of it. */
+  smart?: SmartRecord;
+}
+
+/** A redirect condition of a smart code (checked by qr/smart-schemas.ts, normalised: countries upper-, languages lower-case). */
+export type RedirectCondition =
+  | { type: 'device'; in: Array<'mobile' | 'tablet' | 'desktop'> }
+  | { type: 'os'; in: string[] }
+  | { type: 'browser'; in: string[] }
+  | { type: 'country'; in: string[] }
+  | { type: 'language'; in: string[] }
+  | { type: 'query'; param: string; equals: string }
+  | { type: 'time'; from: string; to: string; tz: string; weekdays?: number[] | undefined };
+
+/** The scan-time settings of a dynamic code; every field optional, the record absent when none is set. */
+export interface SmartRecord {
+  redirect_rules?: Array<{ url: string; conditions: RedirectCondition[] }>;
+  variants?: Array<{ url: string; weight: number }>;
+  valid_from?: string;
+  valid_until?: string;
+  max_scans?: number;
+  expired_url?: string;
+  /** The scan password's hash (auth/passwords.ts); the password itself is never kept. */
+  password_hash?: string;
+  utm?: Partial<Record<'source' | 'medium' | 'campaign' | 'term' | 'content', string>>;
 }
 
 /** The redirect's key of a short code on a domain (null: the default public URL), as kept in `QrRecord.route_key` and tombstone ids. */
