@@ -8,6 +8,14 @@ export async function getJson<T>(url: string, headers: Record<string, string> = 
   return JSON.parse(text) as T;
 }
 
+/** POST a JSON body and read the JSON answer; throws on a non-2xx answer. */
+export async function postJson<T>(url: string, headers: Record<string, string>, body: unknown): Promise<T> {
+  const response = await fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`POST ${url} answered ${response.status}: ${text.slice(0, 300)}`);
+  return JSON.parse(text) as T;
+}
+
 /**
  * Sends exactly `count` GET requests over `concurrency` keep-alive connections, waiting for every answer;
  * resolves with how many answers had each status. Used where the exact number sent matters.

@@ -7,10 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { encodeCursor } from '../server/src/http/cursor.js';
-import { getJson, median, sendExactly, sleep } from './client.js';
+import { getJson, median, postJson, sendExactly, sleep } from './client.js';
 import { memoryOf, REPO_ROOT, startServerProcess, type ServerProcess } from './processes.js';
 import { baselineTable, limitCheck, markdownTable, ratioCheck, type Check } from './report.js';
 import { BENCH_DOMAIN, CUSTOM_DOMAIN_CODE, seedDataDir, type Seed } from './seed.js';
+import { runS7, type S7Outcome } from './s7.js';
 import { runWrk, wrkVersion, type WrkResult, type WrkRun } from './wrk.js';
 
 const args = new Set(process.argv.slice(2));
@@ -89,6 +90,23 @@ async function main(): Promise<number> {
     const deepPage = await getJson<{ data: Array<{ id: string }> }>(`${qrflow.url}/api/v1/qr?limit=20&cursor=${deepCursor}`, auth);
     if (deepPage.data[0]?.id !== code(deepIndex - 1).id) throw new Error('the deep cursor does not land on page 4,000');
 
+    // S8: a smart code (5 rules that all miss for the load generator's request, so every one is checked, then an A/B
+    // split that hashes the visitor) against a plain code of the same seed, in the same run
+    const smartCode = await postJson<{ data: { short_code: string } }>(`${qrflow.url}/api/v1/qr`, auth, {
+      name: 'S8 smart',
+      destination_url: 'https://example.com/s8',
+      redirect_rules: [
+        { url: 'https://example.com/phone', conditions: [{ type: 'device', in: ['mobile', 'tablet'] }] },
+        { url: 'https://example.com/app', conditions: [{ type: 'os', in: ['iOS', 'Android'] }] },
+        { url: 'https://example.com/dach', conditions: [{ type: 'country', in: ['DE', 'AT', 'CH'] }] },
+        { url: 'https://example.com/fr', conditions: [{ type: 'language', in: ['fr'] }] },
+        { url: 'https://example.com/flyer', conditions: [{ type: 'time', from: '00:00', to: '23:59', tz: 'Europe/Berlin' }, { type: 'query', param: 'src', equals: 'flyer' }] },
+      ],
+      variants: [{ url: 'https://example.com/a', weight: 50 }, { url: 'https://example.com/b', weight: 50 }],
+      utm: { source: 'bench', medium: 'qr' },
+    });
+    const s8Smart = smartCode.data.short_code;
+
     let coldNext = 1000;
     const coldIds = () => {
       const file = path.join(workDir, `cold-${coldNext}.txt`);
@@ -104,6 +122,8 @@ async function main(): Promise<number> {
       { key: 'S1', run: (s) => ({ url: `${qrflow.url}/r/${code(1).shortCode}`, seconds: s, connections: CONNECTIONS, headers: { 'User-Agent': BROWSER } }) },
       // the same redirect on a verified custom domain: Host names the domain, the path is the bare code
       { key: 'S1-domain', run: (s) => ({ url: `${qrflow.url}/${code(CUSTOM_DOMAIN_CODE).shortCode}`, seconds: s, connections: CONNECTIONS, headers: { 'User-Agent': BROWSER, Host: BENCH_DOMAIN } }) },
+      { key: 'S8-plain', run: (s) => ({ url: `${qrflow.url}/r/${code(6).shortCode}`, seconds: s, connections: CONNECTIONS, headers: { 'User-Agent': BROWSER } }) },
+      { key: 'S8-smart', run: (s) => ({ url: `${qrflow.url}/r/${s8Smart}`, seconds: s, connections: CONNECTIONS, headers: { 'User-Agent': BROWSER } }) },
       { key: 'express-json', run: (s) => ({ url: `${expressJson.url}/json`, seconds: s, connections: CONNECTIONS }) },
       { key: 'S2', run: (s) => ({ url: `${qrflow.url}/api/v1/qr/${code(2).id}`, seconds: s, connections: CONNECTIONS, headers: auth }) },
       { key: 'S3-first', run: (s) => ({ url: `${qrflow.url}/api/v1/qr?limit=20`, seconds: s, connections: CONNECTIONS, headers: auth }) },
@@ -162,6 +182,10 @@ async function main(): Promise<number> {
     const s1Recorded = (await getJson<{ data: { scan_count: number } }>(`${qrflow.url}/api/v1/qr/${code(1).id}`, auth)).data.scan_count;
     const qrflowMemory = memoryOf(qrflow.pid);
 
+    // S7 last: PostgreSQL + Redis with 2 workers, against this embedded process in rounds of its own (bench/s7.ts)
+    const s7: S7Outcome = await runS7({ quick: QUICK, seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, workDir, seedDir: path.join(workDir, 'seed'), seed, embeddedUrl: qrflow.url, embeddedPid: qrflow.pid, browser: BROWSER, progress });
+    if ('skipped' in s7) progress(`S7 skipped: ${s7.skipped}`);
+
     // ---- figures and checks ----
     const rps = (key: string) => {
       const runs = (results.get(key) ?? []).map((r) => r.requestsPerSecond);
@@ -195,6 +219,7 @@ async function main(): Promise<number> {
         pass: redirected === EXACT_REQUESTS && afterExact.data.scan_count === EXACT_REQUESTS && analytics.data.total_scans === EXACT_REQUESTS,
         note: `analytics total_scans ${analytics.data.total_scans}; wrk runs: ${s1Recorded.toLocaleString('en-US')} recorded for ${s1Completed.toLocaleString('en-US')} answers counted by wrk (it does not count the ≤ ${CONNECTIONS} in flight when it stops)`,
       },
+      withErrors(ratioCheck('S8', 'GET /r/:code of a code with 5 rules and an A/B split, against a plain code', rps('S8-smart'), named('S8 plain code', 'S8-plain'), 0.9), 'S8-smart'),
       withErrors(ratioCheck('S2', 'GET /api/v1/qr/:id, full stack', rps('S2'), expressRps, 0.7), 'S2'),
       withErrors(ratioCheck('S3', 'GET /api/v1/qr?limit=20, first page', rps('S3-first'), s2, 0.5), 'S3-first'),
       withErrors(ratioCheck('S3', 'GET /api/v1/qr?limit=20, page 4,000 by cursor', rps('S3-deep'), s2, 0.5), 'S3-deep'),
@@ -207,6 +232,7 @@ async function main(): Promise<number> {
       withErrors(ratioCheck('S5', 'PNG 512 px, the same code repeated (cached)', { ...rps('S5-cached'), unit: 'images/s' }, expressRps, 0.7), 'S5-cached'),
       limitCheck('S6', `start-up to first served request (${CODES.toLocaleString('en-US')} codes, ${SCANS.toLocaleString('en-US')} scans)`, { value: median(startup.map((s) => s.readyMs / 1000)), unit: 's', runs: startup.map((s) => s.readyMs / 1000) }, '<=', 3, 'from spawn of node, including tsx'),
       limitCheck('S6', 'RSS 1 s after start-up (VmRSS)', { value: median(startup.map((s) => s.rssMb)), unit: 'MB', runs: startup.map((s) => s.rssMb) }, '<=', 600),
+      ...('checks' in s7 ? s7.checks : []),
     ];
     const baselines = [named('node:http JSON', 'node-json'), nodeRedirectRps, expressRps];
 
@@ -242,6 +268,7 @@ async function main(): Promise<number> {
         redirect_probe_during_s4: probes,
         exact_count: { sent: EXACT_REQUESTS, statuses: Object.fromEntries(statuses), scan_count: afterExact.data.scan_count, analytics_total_scans: analytics.data.total_scans },
         s1_wrk_runs: { answers_counted_by_wrk: s1Completed, scans_recorded: s1Recorded },
+        s7: 'skipped' in s7 ? { skipped: s7.skipped } : s7.details,
       },
       pass: checks.every((c) => c.pass),
     };
@@ -253,6 +280,7 @@ async function main(): Promise<number> {
     console.log(`\n${baselineTable(baselines)}\n`);
     console.log(`Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memory_gb} GB, ${machine.os}, Node ${machine.node}. Load generator: ${machine.load_generator}.`);
     console.log(`qrflow logs every request at info level (pino) to a file. Results: ${path.relative(REPO_ROOT, RESULTS)}`);
+    console.log('skipped' in s7 ? `\nS7 (PostgreSQL + Redis, 2 workers) was skipped: ${s7.skipped}` : `S7: 2 workers (node:cluster, QRFLOW_WORKERS=2) on a fresh PostgreSQL database and Redis prefix, against the embedded process above in ${ROUNDS} rounds of their own.`);
     const failed = checks.filter((c) => !c.pass);
     console.log(failed.length ? `\n${failed.length} of ${checks.length} targets missed.` : `\nAll ${checks.length} targets met.`);
     return CHECK && failed.length ? 1 : 0;

@@ -10,11 +10,12 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { isDeepStrictEqual } from 'node:util';
 import pg from 'pg';
-import { AnalyticsService, type AnalyticsQuery } from '../server/src/analytics/service.js';
+import { AnalyticsService } from '../server/src/analytics/service.js';
 import { EmbeddedScans } from '../server/src/store/embedded/scans.js';
 import { PostgresStore } from '../server/src/store/postgres/postgres-store.js';
 import { median } from './client.js';
 import { REPO_ROOT } from './processes.js';
+import { NINETY_DAY_QUERY, SCANS_SPAN_DAYS, seedScansOnOneCode } from './scan-seed.js';
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
@@ -22,10 +23,7 @@ const CHECK = args.has('--check');
 const SCANS = 1_000_000;
 const RUNS = QUICK ? 7 : 21;
 const SERVER = process.env.QRFLOW_BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
-const DAY = 24 * 3600_000;
-const START = Date.parse('2026-06-01T00:00:00Z');
-const SPAN_DAYS = 100;
-const QUERY: AnalyticsQuery = { from: '2026-06-05', to: '2026-09-03', interval: 'day', tz: 'Europe/Paris', include_bots: false };
+const QUERY = NINETY_DAY_QUERY;
 const TARGET_MS = 50;
 const RESULTS = path.join(REPO_ROOT, 'bench', 'results', QUICK ? 'scans-quick.json' : 'scans-latest.json');
 const began = performance.now();
@@ -43,29 +41,11 @@ async function main(): Promise<number> {
   let embedded: EmbeddedScans | undefined;
   try {
     store = await PostgresStore.open(url.toString(), { poolSize: 6 });
-    const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
-    pool.on('error', () => undefined);
-    progress(`seeding ${SCANS.toLocaleString('en-US')} scans on one code over ${SPAN_DAYS} days with generate_series`);
-    let started = performance.now();
-    await store.scans.ensurePartitions(Array.from({ length: 5 }, (_, m) => START + m * 30 * DAY));
-    // one visitor hash per scan (hashtext of its number), a fiftieth bots: the worst case for distinct visitors
-    await pool.query(
-      `INSERT INTO scans (id, scanned_at, qr_id, workspace_id, visitor, country, device, os, browser, referrer, bot)
-       SELECT n, to_timestamp(${START / 1000}) + (n * ${(SPAN_DAYS * DAY) / SCANS}) * interval '1 millisecond', 'qr_bench', 'ws_bench', hashtext(n::text),
-         (ARRAY['US','FR','DE','GB','IN','BR','JP'])[1 + n % 7], CASE WHEN n % 50 = 0 THEN 'bot' ELSE (ARRAY['mobile','desktop','tablet'])[1 + (n / 7) % 3] END,
-         (ARRAY['iOS','Android','Windows','macOS'])[1 + (n / 3) % 4], (ARRAY['Safari','Chrome','Firefox','Edge'])[1 + (n / 11) % 4],
-         (ARRAY['direct','news.example','social.example'])[1 + (n / 13) % 3], n % 50 = 0
-       FROM generate_series(0::bigint, ${SCANS - 1}) AS n`,
-    );
-    const seededScans = (performance.now() - started) / 1000;
-    started = performance.now();
-    await store.scans.rebuildRollups();
-    await pool.query('ANALYZE');
-    const rolledUp = (performance.now() - started) / 1000;
+    progress(`seeding ${SCANS.toLocaleString('en-US')} scans on one code over ${SCANS_SPAN_DAYS} days with generate_series`);
+    const { scansSeconds: seededScans, rollupsSeconds: rolledUp } = await seedScansOnOneCode(url.toString(), { qrId: 'qr_bench', workspaceId: 'ws_bench' }, SCANS);
     progress(`seeded in ${seededScans.toFixed(1)} s, roll-ups in ${rolledUp.toFixed(1)} s; copying the same scans into an embedded scan log`);
     embedded = new EmbeddedScans(path.join(workDir, 'qrflow.json'));
     for await (const batch of store.scans.export(0, 100_000)) await embedded.append(batch);
-    await pool.end();
 
     const clock = { now: () => Date.parse('2026-09-03T00:00:00Z') };
     const onPostgres = new AnalyticsService(store.scans, clock);

@@ -39,6 +39,8 @@ interface Entry {
   url: (fx: Fixtures) => string;
   /** A valid body, so a check is not answered by validation first. */
   body?: (fx: Fixtures) => unknown;
+  /** Request headers beside the credential (e.g. the Content-Type of a body that is not JSON). */
+  headers?: Record<string, string>;
   /** The route names one of A's objects: B's credentials must get 404. */
   object?: true;
   /** A list route: B's answer must not contain these ids of A's. */
@@ -50,6 +52,9 @@ interface Entry {
   /** The key is optional: without a usable one the answer is a watermarked preview saying why (QR-Preview). */
   preview?: true;
 }
+
+/** A logo for PUT /api/v1/qr/:id/logo (its body is the image, not JSON). */
+const LOGO_SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><circle cx="5" cy="5" r="4"/></svg>';
 
 /** One entry per route; a route without one fails the test, and so does an entry without a route. */
 const TABLE: Record<string, Entry> = {
@@ -78,6 +83,10 @@ const TABLE: Record<string, Entry> = {
   'DELETE /api/v1/qr/:id': { url: (fx) => `/api/v1/qr/${fx.qrToDelete}`, object: true, ok: 200 },
   'GET /api/v1/qr/:id/image': { url: (fx) => `/api/v1/qr/${fx.qr}/image?format=svg&size=128`, object: true, safe: true, ok: 200 },
   'GET /api/v1/qr/:id/analytics': { url: (fx) => `/api/v1/qr/${fx.qr}/analytics`, object: true, safe: true, ok: 200 },
+  // counts of the caller's workspace only (no ids in the answer): server/src/analytics/location-orphans.test.ts checks that another workspace's stay apart
+  'GET /api/v1/analytics/orphans': { url: () => '/api/v1/analytics/orphans', safe: true, ok: 200 },
+  'PUT /api/v1/qr/:id/logo': { url: (fx) => `/api/v1/qr/${fx.qr}/logo`, body: () => LOGO_SVG, headers: { 'content-type': 'image/svg+xml' }, object: true, ok: 200 },
+  'DELETE /api/v1/qr/:id/logo': { url: (fx) => `/api/v1/qr/${fx.qr}/logo`, object: true, ok: 200 },
   'GET /api/v1/events': { url: () => '/api/v1/events?limit=100', lists: (fx) => [fx.qr, fx.qrToDelete], safe: true, ok: 200 },
   'GET /api/v1/events/types': { url: () => '/api/v1/events/types', safe: true, ok: 200 },
   'GET /api/v1/usage': { url: () => '/api/v1/usage', lists: (fx) => [fx.key, fx.keyToRenew], safe: true, ok: 200 },
@@ -205,7 +214,7 @@ afterAll(async () => {
 });
 
 async function call(entry: Entry, route: AnyRoute, token: string | undefined, query = ''): Promise<{ status: number; body: any; text: string; preview: string | null }> {
-  const response = await srv.request(route.method.toUpperCase(), entry.url(fx) + query, { ...(token ? { token } : {}), ...(entry.body ? { body: entry.body(fx) } : {}) });
+  const response = await srv.request(route.method.toUpperCase(), entry.url(fx) + query, { ...(token ? { token } : {}), ...(entry.body ? { body: entry.body(fx) } : {}), ...(entry.headers ? { headers: entry.headers } : {}) });
   const text = await response.text();
   const preview = response.headers.get('qr-preview');
   let body: any = null;

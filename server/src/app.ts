@@ -1,3 +1,4 @@
+import { geoLookup } from './geo/lookup.js';
 import express, { type RequestHandler } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
@@ -33,12 +34,16 @@ import { consoleRouter } from './console/static.js';
 import { redisPinger } from './health/redis.js';
 import { healthRoutes } from './health/routes.js';
 import { AnalyticsService } from './analytics/service.js';
+import { OrphanService } from './analytics/orphans.js';
+import { analyticsRoutes } from './analytics/routes.js';
 import { EventService } from './events/service.js';
 import { eventRoutes } from './events/routes.js';
 import { ImageRenderer } from './images/renderer.js';
 import { generateRoutes } from './images/generate-routes.js';
 import { QrService } from './qr/service.js';
 import { qrRoutes } from './qr/routes.js';
+import { LogoService } from './qr/logo.js';
+import { logoRoutes } from './qr/logo-routes.js';
 import { bulkRoutes } from './qr/bulk-routes.js';
 import { BulkService } from './qr/bulk.js';
 import { DomainService, type TxtResolver } from './domains/service.js';
@@ -125,6 +130,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   const deliveryJobs = openJobQueue(ctx.config, 'webhook-deliveries', (error) => logger.warn({ reason: error.message }, 'webhook job queue: database error (retried)'));
   const deliveries = new DeliveryWorker(ctx, queuedDeliveries, {}, deliveryJobs);
   const renderer = new ImageRenderer();
+  const logos = new LogoService(ctx, qr, events, renderer);
   // one Redis connection for what processes share: limits and monthly allowances (none: each process counts alone)
   const redis = ctx.config.redisUrl ? new SharedRedis(ctx.config.redisUrl, ctx.config.redisPrefix, logger) : undefined;
   await redis?.started;
@@ -163,7 +169,9 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
     ...domainRoutes(domains),
     // before qrRoutes: /api/v1/qr/bulk is not a code id
     ...bulkRoutes(new BulkService(ctx, qr, (auth, n) => meter.takeCalls(auth, n))),
-    ...qrRoutes(qr, renderer, analytics, meter),
+    ...qrRoutes(qr, renderer, analytics, meter, logos),
+    ...logoRoutes(logos),
+    ...analyticsRoutes(new OrphanService(scans, ctx.clock)),
     ...eventRoutes(ctx, scans),
     ...usageRoutes(ctx, meter),
     ...generateRoutes({ authenticator, renderer, credits: meter, afterAuth }),
@@ -202,7 +210,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
 
   // the codes the redirect serves: followed in memory on a store shared by processes (the raw store: it has the feed)
   const codes = codeLookupFor(options.store);
-  const redirect = redirectHandler(ctx, recorder, codes, domains);
+  const redirect = redirectHandler(ctx, recorder, codes, domains, { countScans: (id) => scans.humanCount(id), redis, geoLookup });
   // opt-in (QRFLOW_DIAGNOSTICS=true, loopback only): the module is not even loaded otherwise
   const diagnostics = ctx.config.diagnostics ? (await import('./http/diagnostics.js')).eventLoopDiagnostics() : undefined;
   const listener = (req: IncomingMessage, res: ServerResponse) => {
@@ -230,6 +238,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
     stop: async () => {
       await deliveries.stop();
       await codes.stop();
+      redirect.stop();
       domains.stop();
       clearInterval(sweeper);
       await activity.stop();

@@ -29,6 +29,7 @@ export type ErrorCategory =
   | 'gone'
   | 'conflict'
   | 'payload_too_large'
+  | 'unsupported_media_type'
   | 'rate_limit'
   | 'unavailable'
   | 'method_not_allowed';
@@ -42,6 +43,7 @@ export const STATUS_BY_CATEGORY: Record<ErrorCategory, number> = {
   conflict: 409,
   gone: 410,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   method_not_allowed: 405,
   rate_limit: 429,
   unavailable: 503,
@@ -86,6 +88,11 @@ export class ConflictError extends AppError {
 
 export class PayloadTooLargeError extends AppError {
   readonly category = 'payload_too_large' as const;
+}
+
+/** A body in a media type the route does not take (e.g. a logo that is neither PNG nor SVG). */
+export class UnsupportedMediaTypeError extends AppError {
+  readonly category = 'unsupported_media_type' as const;
 }
 
 export class RateLimitError extends AppError {

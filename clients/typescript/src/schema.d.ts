@@ -416,8 +416,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get the QR image (PNG or SVG)
-         * @description Each generated image uses one image credit; identical repeated requests come from a cache (with an ETag) and use none.
+         * Get the QR image (PNG, SVG, PDF or EPS)
+         * @description The code drawn in its style (colours, margin, module and finder shapes, frame) and with its logo. `format=png` and `svg` take `size` in pixels; `format=pdf` (vector, one page) and `format=eps` (vector) take `size_mm` (10 to 500, default 50) for print: the page is that wide, and as tall (taller with a frame), in the exact colours of the style.
+         *
+         *     Each generated image uses one image credit, whatever its format; identical repeated requests come from a cache (with an ETag) and use none.
          */
         get: operations["getQrCodeImage"];
         put?: never;
@@ -440,6 +442,52 @@ export interface paths {
          * @description Totals, unique visitors (a visitor is counted once per UTC day: the salt that hashes visitors changes daily), a zero-filled time series in the given time zone, and breakdowns. Bots and link previews are left out unless include_bots=true.
          */
         get: operations["getQrCodeAnalytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/qr/{id}/logo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Put a logo in the middle of a QR code
+         * @description The body is the logo itself, a PNG (at most 2048×2048 pixels) or an SVG, at most 256 KB, sent with its Content-Type. An SVG is sanitised before it is stored: scripts, event handlers, <foreignObject> and every reference outside the document (links other than `#…` or a data: PNG/JPEG/GIF/WebP, CSS `url()` and `@import`) are removed; an SVG with nothing drawable left is refused.
+         *
+         *     The code's images then carry the logo in a cleared square in the middle (at most ~20 % of the symbol, with one module of quiet zone around the logo), drawn at error correction H so they still scan. A static code whose content does not fit at H is refused. Replaces any logo the code had.
+         */
+        put: operations["putQrCodeLogo"];
+        post?: never;
+        /**
+         * Remove the logo of a QR code
+         * @description The code's images are drawn without a logo again, at the style's own error correction. A code without a logo answers the same.
+         */
+        delete: operations["deleteQrCodeLogo"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/orphans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Orphan scans: scans of codes that sent nobody on
+         * @description Scans of the workspace's paused, deleted, expired (outside `valid_from`/`valid_until`) and limit-reached (past `max_scans`) codes, by reason, counted per UTC day. Scans of short codes that never existed belong to no workspace (the server counts them) and are not in this answer. Bots are left out unless include_bots=true. A test-mode key sees its test codes' orphan scans.
+         */
+        get: operations["getOrphanScans"];
         put?: never;
         post?: never;
         delete?: never;
@@ -514,7 +562,7 @@ export interface paths {
         };
         /**
          * Make a static QR image from a link (works pasted into a browser tab)
-         * @description Encodes `data` into a PNG or SVG without storing a code: copy the request URL and paste it into a browser tab to see the image. `foreground`, `background`, `margin` and `error_correction` take the same values as a stored code's `style`.
+         * @description Encodes `data` into a PNG, SVG, PDF or EPS without storing a code: copy the request URL and paste it into a browser tab to see the image. `foreground`, `background`, `margin`, `error_correction`, `module_shape` and `finder_shape` take the same values as a stored code's `style`, and `frame_text`, `frame_color` and `frame_text_color` are its `frame`. PDF and EPS are vector images `size_mm` wide (10 to 500, default 50) in the exact colours asked for.
          *
          *     **This is the only endpoint that accepts the API key as a query parameter (`api_key`).** That is a risk: a URL is kept in browser history and bookmarks, sent in `Referer` headers, and written to the access logs of proxies and load balancers between you and qrflow. qrflow redacts `api_key` from its own request logs. Use the `Authorization: Bearer` header (which wins when both are given) from code, use a key with only the `qr:read` scope for links, and renew it if a link leaks.
          *
@@ -638,8 +686,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Readiness: the store and Redis answer
-         * @description Checks the store (PostgreSQL when QRFLOW_DATABASE_URL is set: reachable, and migrated, since the process migrates before it listens; otherwise the embedded store is open) and, when QRFLOW_RATE_LIMIT_REDIS_URL is set, Redis. 200 when all answer; 503 `not_ready` (with `Retry-After`) naming the failing checks otherwise. For a load balancer's health check.
+         * Readiness: the store answers (and Redis, or degraded)
+         * @description Checks the store (PostgreSQL when QRFLOW_DATABASE_URL is set: reachable, and migrated, since the process migrates before it listens; otherwise the embedded store is open) and, when QRFLOW_REDIS_URL is set, Redis. 200 `ready` when all answer; 200 `degraded` when only Redis does not (the process still serves, with per-minute limits open, so a load balancer should keep it: taking every process out because Redis is down would turn a degraded limiter into an outage); 503 `not_ready` (with `Retry-After`) when the store does not answer. For a load balancer's health check.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -659,11 +707,15 @@ export interface paths {
         };
         /**
          * The short link a dynamic code encodes: a redirect to its destination
-         * @description Public, for scanners. An active code answers 302 to its destination_url and the scan is recorded (HEAD answers the same without recording). The answers are small HTML pages, never the error model, since people see them. Other methods answer 405 with `Allow: GET, HEAD`.
+         * @description Public, for scanners. An active code answers 302 to its destination_url and the scan is recorded (HEAD answers the same without recording). A smart code decides first: its redirect rules (first match), else its A/B variant, with its UTM parameters; outside valid_from/valid_until or past max_scans it sends the scan to expired_url or answers 410; a password-protected code answers its password page until the visitor has its cookie. The answers are small HTML pages, never the error model, since people see them. Other methods answer 405 with `Allow: GET, HEAD`.
          */
         get: operations["followShortLink"];
         put?: never;
-        post?: never;
+        /**
+         * The password form of a password-protected code
+         * @description Sent by the password page (no script needed). A right password sets a signed HttpOnly cookie for this code (30 minutes) and answers 303 to the destination, recording the scan. The form token of the page is required and a cross-site Origin is refused (CSRF). Wrong passwords are limited per client IP and code (5 in 15 minutes), then 429 with Retry-After.
+         */
+        post: operations["unlockShortLink"];
         delete?: never;
         options?: never;
         head?: never;
@@ -794,6 +846,7 @@ export interface components {
             status: "active" | "paused";
             tags: string[];
             style: components["schemas"]["QrStyle"];
+            logo: components["schemas"]["QrLogo"];
             /** @example 2026-11-23T10:00:00.000Z */
             created_at: string;
             updated_at: string;
@@ -801,6 +854,20 @@ export interface components {
             scan_count: number;
             /** @description false for a test-mode code (made with a test key or a session in test mode); `mode` is dynamic/static */
             livemode: boolean;
+            redirect_rules: components["schemas"]["RedirectRule"][];
+            variants: components["schemas"]["RedirectVariant"][] | null;
+            valid_from: string | null;
+            valid_until: string | null;
+            /** Format: int64 */
+            max_scans: number | null;
+            expired_url: string | null;
+            password_protected: boolean;
+            utm: components["schemas"]["Utm"];
+            /**
+             * @description scheduled (before valid_from), live, expired (from valid_until) or limit_reached (max_scans counted); status stays as the owner set it
+             * @enum {string}
+             */
+            state: "scheduled" | "live" | "expired" | "limit_reached";
         };
         TextContent: {
             text: string;
@@ -849,7 +916,158 @@ export interface components {
             margin: number;
             /** @enum {string} */
             error_correction: "L" | "M" | "Q" | "H";
+            /** @enum {string} */
+            module_shape: "square" | "rounded" | "dots";
+            /** @enum {string} */
+            finder_shape: "square" | "rounded" | "dots";
+            frame: {
+                text: string;
+                color: string;
+                text_color: string;
+            } | null;
         };
+        /** @description The logo in the middle of the code (PUT /api/v1/qr/{id}/logo); null: none */
+        QrLogo: {
+            /** @enum {string} */
+            content_type: "image/png" | "image/svg+xml";
+            /**
+             * Format: int64
+             * @description Size of the stored logo (an SVG as sanitised)
+             */
+            bytes: number;
+            updated_at: string;
+        } | null;
+        RedirectRule: {
+            /**
+             * Format: uri
+             * @example https://example.com/spring-sale
+             */
+            url: string;
+            /** @description All must match for the rule to apply */
+            conditions: components["schemas"]["RedirectCondition"][];
+        };
+        RedirectCondition: components["schemas"]["DeviceCondition"] | components["schemas"]["OsCondition"] | components["schemas"]["BrowserCondition"] | components["schemas"]["CountryCondition"] | components["schemas"]["LanguageCondition"] | components["schemas"]["QueryCondition"] | components["schemas"]["TimeCondition"];
+        /** @description The visitor's device: a phone, a tablet or anything else (desktop) */
+        DeviceCondition: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "device";
+            in: ("mobile" | "tablet" | "desktop")[];
+        };
+        /** @description The operating system, by the names analytics reports (iOS, Android, Windows, macOS, Linux …), any case */
+        OsCondition: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "os";
+            /**
+             * @example [
+             *       "iOS",
+             *       "Android"
+             *     ]
+             */
+            in: string[];
+        };
+        /** @description The browser, by the names analytics reports, any case; "Safari" also matches "Mobile Safari" */
+        BrowserCondition: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "browser";
+            /**
+             * @example [
+             *       "Chrome",
+             *       "Safari"
+             *     ]
+             */
+            in: string[];
+        };
+        /** @description The visitor's country (ISO 3166 alpha-2), from the configured proxy header or the GeoIP lookup */
+        CountryCondition: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "country";
+            /**
+             * @example [
+             *       "DE",
+             *       "AT"
+             *     ]
+             */
+            in: string[];
+        };
+        /** @description The visitor's preferred language: the primary tag of the first language of Accept-Language by its q order */
+        LanguageCondition: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "language";
+            /**
+             * @example [
+             *       "de",
+             *       "fr"
+             *     ]
+             */
+            in: string[];
+        };
+        /** @description A query parameter on the scanned link equals this value (`/r/abc?src=flyer`) */
+        QueryCondition: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "query";
+            param: string;
+            equals: string;
+        };
+        /** @description Local time in a zone (DST-correct); a window whose `from` is later than `to` spans midnight and belongs to the weekday it opens on */
+        TimeCondition: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "time";
+            /** @example 09:00 */
+            from: string;
+            /** @example 17:30 */
+            to: string;
+            /** @example Europe/Berlin */
+            tz: string;
+            /**
+             * @description ISO weekdays (1 Monday … 7 Sunday) on which the window opens; all days when absent
+             * @example [
+             *       1,
+             *       2,
+             *       3,
+             *       4,
+             *       5
+             *     ]
+             */
+            weekdays?: number[];
+        };
+        RedirectVariant: {
+            /**
+             * Format: uri
+             * @example https://example.com/spring-sale
+             */
+            url: string;
+            /** Format: int32 */
+            weight: number;
+        };
+        /** @description Appended to the chosen destination as utm_* parameters; a parameter already on the destination wins */
+        Utm: {
+            source?: string;
+            medium?: string;
+            campaign?: string;
+            term?: string;
+            content?: string;
+        } | null;
         ScanEventData: {
             /** @example scn_1042 */
             id: string;
@@ -863,6 +1081,15 @@ export interface components {
             browser: string;
             referrer: string;
             is_bot: boolean;
+            /** @description Region (state, province) of the visitor, from GeoIP; null when unknown */
+            region: string | null;
+            /** @description City of the visitor, from GeoIP; null when unknown */
+            city: string | null;
+            /**
+             * Format: int64
+             * @description Index of the A/B variant the scan was sent to; null for a code without variants
+             */
+            variant: number | null;
         };
         TestEventData: {
             webhook_id: string;
@@ -1175,14 +1402,63 @@ export interface components {
             } | components["schemas"]["TextContent"] | components["schemas"]["EmailContent"] | components["schemas"]["PhoneContent"] | components["schemas"]["SmsContent"] | components["schemas"]["WifiContent"] | components["schemas"]["VcardContent"];
             /** @description Moves a dynamic code to another verified domain of the workspace (null: the default public URL); the old link stops working */
             domain?: string | null;
+            /** @description At most 20, in order: the first rule whose conditions all match decides the destination; none: destination_url (or the variants) */
+            redirect_rules?: components["schemas"]["RedirectRule"][] | null;
+            /** @description An A/B split, applied when no rule matched: each visitor gets one variant by weight, the same again all day (the unique-visitor hash) */
+            variants?: components["schemas"]["RedirectVariant"][] | null;
+            /** Format: date-time */
+            valid_from?: string | null;
+            /** Format: date-time */
+            valid_until?: string | null;
+            /** Format: int32 */
+            max_scans?: number | null;
+            /**
+             * Format: uri
+             * @example https://example.com/spring-sale
+             */
+            expired_url?: string | null;
+            /** @description Write-only: sets the scan password (8 to 128 characters); null removes it */
+            password?: string | null;
+            utm?: components["schemas"]["Utm"];
         };
         QrStyleInput: {
             foreground?: string;
             background?: string;
             /** Format: int32 */
             margin?: number;
-            /** @enum {string} */
+            /**
+             * @description L, M, Q or H; a code with a logo is drawn at H whatever this says
+             * @enum {string}
+             */
             error_correction?: "L" | "M" | "Q" | "H";
+            /**
+             * @description How each dark module is drawn: square (default), rounded or dots
+             * @enum {string}
+             */
+            module_shape?: "square" | "rounded" | "dots";
+            /**
+             * @description How the three finder patterns (and the alignment patterns) are drawn: square (default), rounded or dots
+             * @enum {string}
+             */
+            finder_shape?: "square" | "rounded" | "dots";
+            /** @description A frame with a call to action under the code; null removes it */
+            frame?: {
+                /**
+                 * @description The call to action under the code, 1 to 24 characters
+                 * @example Scan me
+                 */
+                text: string;
+                /**
+                 * @description The frame and its band, `#rrggbb` (default `#000000`)
+                 * @default #000000
+                 */
+                color?: string;
+                /**
+                 * @description The call to action, `#rrggbb` (default `#ffffff`)
+                 * @default #ffffff
+                 */
+                text_color?: string;
+            } | null;
         };
         BulkDeleteQrRequest: {
             ids: string[];
@@ -1228,6 +1504,36 @@ export interface components {
              * @example go.acme.com
              */
             domain?: string;
+            /** @description At most 20, in order: the first rule whose conditions all match decides the destination; none: destination_url (or the variants) */
+            redirect_rules?: components["schemas"]["RedirectRule"][];
+            /** @description An A/B split, applied when no rule matched: each visitor gets one variant by weight, the same again all day (the unique-visitor hash) */
+            variants?: components["schemas"]["RedirectVariant"][];
+            /**
+             * Format: date-time
+             * @description Before this time the code sends scans to expired_url (or answers 410)
+             * @example 2026-12-01T09:00:00+01:00
+             */
+            valid_from?: string;
+            /**
+             * Format: date-time
+             * @description From this time on the code sends scans to expired_url (or answers 410)
+             * @example 2026-12-31T23:59:59+01:00
+             */
+            valid_until?: string;
+            /**
+             * Format: int32
+             * @description After this many counted scans (bots excluded) the code sends scans to expired_url (or answers 410)
+             */
+            max_scans?: number;
+            /**
+             * Format: uri
+             * @description Where scans go outside valid_from/valid_until or past max_scans; without it they get a 410 page
+             * @example https://example.com/spring-sale
+             */
+            expired_url?: string;
+            /** @description Write-only: a scan shows a password page first (8 to 128 characters); answers say password_protected */
+            password?: string;
+            utm?: components["schemas"]["Utm"];
         };
         UpdateQrRequest: {
             name?: string;
@@ -1246,6 +1552,24 @@ export interface components {
             } | components["schemas"]["TextContent"] | components["schemas"]["EmailContent"] | components["schemas"]["PhoneContent"] | components["schemas"]["SmsContent"] | components["schemas"]["WifiContent"] | components["schemas"]["VcardContent"];
             /** @description Moves a dynamic code to another verified domain of the workspace (null: the default public URL); the old link stops working */
             domain?: string | null;
+            /** @description At most 20, in order: the first rule whose conditions all match decides the destination; none: destination_url (or the variants) */
+            redirect_rules?: components["schemas"]["RedirectRule"][] | null;
+            /** @description An A/B split, applied when no rule matched: each visitor gets one variant by weight, the same again all day (the unique-visitor hash) */
+            variants?: components["schemas"]["RedirectVariant"][] | null;
+            /** Format: date-time */
+            valid_from?: string | null;
+            /** Format: date-time */
+            valid_until?: string | null;
+            /** Format: int32 */
+            max_scans?: number | null;
+            /**
+             * Format: uri
+             * @example https://example.com/spring-sale
+             */
+            expired_url?: string | null;
+            /** @description Write-only: sets the scan password (8 to 128 characters); null removes it */
+            password?: string | null;
+            utm?: components["schemas"]["Utm"];
             type?: unknown;
             mode?: unknown;
             id?: unknown;
@@ -1292,6 +1616,43 @@ export interface components {
             }[];
             referrers: {
                 value: string;
+                /** Format: int64 */
+                scans: number;
+            }[];
+            /** @description Scans per A/B variant: `value` is the variant's index in the code's `variants` ("0", "1", ...); empty for a code without a split */
+            variants: {
+                value: string;
+                /** Format: int64 */
+                scans: number;
+            }[];
+            /** @description Scans per region (state, province...) of the visitor's address, by the GeoIP database; "unknown" where it does not say */
+            regions: {
+                value: string;
+                /** Format: int64 */
+                scans: number;
+            }[];
+            /** @description Scans per city of the visitor's address, by the GeoIP database; "unknown" where it does not say */
+            cities: {
+                value: string;
+                /** Format: int64 */
+                scans: number;
+            }[];
+        };
+        OrphanAnalytics: {
+            /** @description Start of the first UTC day counted */
+            from: string;
+            /** @description End (exclusive) of the last UTC day counted */
+            to: string;
+            include_bots: boolean;
+            /** Format: int64 */
+            total: number;
+            /** @description Reasons with at least one scan, most scans first */
+            by_reason: {
+                /**
+                 * @description Why the scan reached no destination
+                 * @enum {string}
+                 */
+                value: "unknown" | "paused" | "expired" | "limit_reached" | "deleted";
                 /** Format: int64 */
                 scans: number;
             }[];
@@ -1432,8 +1793,11 @@ export interface components {
             status: "alive";
         };
         Ready: {
-            /** @enum {string} */
-            status: "ready";
+            /**
+             * @description `degraded`: Redis does not answer; the process serves with per-minute limits open (see checks.redis)
+             * @enum {string}
+             */
+            status: "ready" | "degraded";
             /** @enum {string} */
             store: "embedded" | "postgres";
             checks: {
@@ -1448,6 +1812,10 @@ export interface components {
                     message?: string;
                 };
             };
+        };
+        ShortLinkPasswordForm: {
+            token: string;
+            password: string;
         };
     };
     responses: never;
@@ -4485,8 +4853,12 @@ export interface operations {
     getQrCodeImage: {
         parameters: {
             query?: {
-                format?: "png" | "svg";
+                /** @description png, svg, pdf (vector) or eps (vector) */
+                format?: "png" | "svg" | "pdf" | "eps";
+                /** @description Width in pixels (png, svg), 64 to 2048; the height is the same, or more with a frame */
                 size?: number;
+                /** @description Width of a PDF or EPS in millimetres, 10 to 500 (default 50); the height is the same, or more with a frame */
+                size_mm?: number;
             };
             header?: {
                 /** @description Sessions only: `test` to act on the workspace's test-mode data (default `live`). API keys ignore it: a key's mode is part of the key. */
@@ -4499,7 +4871,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The image: PNG, or SVG with `format=svg` */
+            /** @description The image: PNG, or SVG, PDF or EPS with `format=svg`, `pdf` or `eps` */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4513,6 +4885,8 @@ export interface operations {
                 content: {
                     "image/png": string;
                     "image/svg+xml": string;
+                    "application/pdf": string;
+                    "application/postscript": string;
                 };
             };
             /** @description Not modified (If-None-Match matched): no body, no image credit */
@@ -4670,6 +5044,325 @@ export interface operations {
             };
             /** @description The object in the path does not exist in this workspace (another workspace's objects answer 404 too). `error.code`: `not_found`. */
             404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The plan's per-minute limit for the workspace is used up. The plan's monthly API calls are used up. `error.code`: `rate_limited`, `monthly_quota_exceeded`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure on the server (logged with the request id; no details are sent). `error.code`: `internal_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putQrCodeLogo: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Sessions only: `test` to act on the workspace's test-mode data (default `live`). API keys ignore it: a key's mode is part of the key. */
+                "qr-mode"?: "live" | "test";
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The logo: a PNG or an SVG, at most 256 KB */
+        requestBody: {
+            content: {
+                "image/png": string;
+                "image/svg+xml": string;
+            };
+        };
+        responses: {
+            /** @description The code, with its `logo` */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["QrCode"];
+                    };
+                };
+            };
+            /** @description The path does not match the schema (one `details` entry per bad field). The body is not a valid PNG or SVG, the PNG is too large in pixels, nothing of the SVG is left once sanitised, or a static code's content does not fit at error correction H. `error.code`: `validation_error`, `invalid_path`, `invalid_logo`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key or session. `error.code`: `missing_authorization`, `missing_api_key`, `invalid_authorization_scheme`, `malformed_api_key`, `invalid_api_key`, `api_key_paused`, `api_key_revoked`, `api_key_expired`, `invalid_session`, `session_expired`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's plan has no API access, or its subscription is inactive. Made with the session cookie without a same-origin `Origin` and the `X-CSRF-Token` of GET /api/v1/auth/csrf. The key lacks the `qr:write` scope. `error.code`: `plan_upgrade_required`, `subscription_inactive`, `csrf_failed`, `insufficient_scope`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object in the path does not exist in this workspace (another workspace's objects answer 404 too). `error.code`: `not_found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The logo is larger than 256 KB. `error.code`: `payload_too_large`. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not image/png or image/svg+xml, or has an unknown Content-Encoding. `error.code`: `unsupported_media_type`, `unsupported_encoding`. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The plan's per-minute limit for the workspace is used up. The plan's monthly API calls are used up. `error.code`: `rate_limited`, `monthly_quota_exceeded`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure on the server (logged with the request id; no details are sent). `error.code`: `internal_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteQrCodeLogo: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Sessions only: `test` to act on the workspace's test-mode data (default `live`). API keys ignore it: a key's mode is part of the key. */
+                "qr-mode"?: "live" | "test";
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The code, with `logo: null` */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["QrCode"];
+                    };
+                };
+            };
+            /** @description The path does not match the schema (one `details` entry per bad field). `error.code`: `validation_error`, `invalid_path`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key or session. `error.code`: `missing_authorization`, `missing_api_key`, `invalid_authorization_scheme`, `malformed_api_key`, `invalid_api_key`, `api_key_paused`, `api_key_revoked`, `api_key_expired`, `invalid_session`, `session_expired`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's plan has no API access, or its subscription is inactive. Made with the session cookie without a same-origin `Origin` and the `X-CSRF-Token` of GET /api/v1/auth/csrf. The key lacks the `qr:write` scope. `error.code`: `plan_upgrade_required`, `subscription_inactive`, `csrf_failed`, `insufficient_scope`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object in the path does not exist in this workspace (another workspace's objects answer 404 too). `error.code`: `not_found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The plan's per-minute limit for the workspace is used up. The plan's monthly API calls are used up. `error.code`: `rate_limited`, `monthly_quota_exceeded`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure on the server (logged with the request id; no details are sent). `error.code`: `internal_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getOrphanScans: {
+        parameters: {
+            query?: {
+                /** @description ISO-8601 start; default 30 days before `to`. Orphan scans are counted per UTC day: the range is widened to whole days */
+                from?: string;
+                /** @description ISO-8601 end (exclusive, widened to the end of its UTC day); default now */
+                to?: string;
+                include_bots?: "true" | "false";
+            };
+            header?: {
+                /** @description Sessions only: `test` to act on the workspace's test-mode data (default `live`). API keys ignore it: a key's mode is part of the key. */
+                "qr-mode"?: "live" | "test";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Orphan scans by reason */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["OrphanAnalytics"];
+                    };
+                };
+            };
+            /** @description The query string does not match the schema (one `details` entry per bad field). `error.code`: `validation_error`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key or session. `error.code`: `missing_authorization`, `missing_api_key`, `invalid_authorization_scheme`, `malformed_api_key`, `invalid_api_key`, `api_key_paused`, `api_key_revoked`, `api_key_expired`, `invalid_session`, `session_expired`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's plan has no API access, or its subscription is inactive. The key lacks the `analytics:read` scope. `error.code`: `plan_upgrade_required`, `subscription_inactive`, `insufficient_scope`. */
+            403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     RateLimit: components["headers"]["RateLimit"];
@@ -4941,9 +5634,12 @@ export interface operations {
             query: {
                 /** @description The text or URL to encode, URL-encoded: 1 to 2000 characters and at most 2331 bytes in UTF-8. */
                 data: string;
-                format?: "png" | "svg";
-                /** @description Width and height in pixels, 64 to 2048. */
+                /** @description png (default), svg, pdf (vector, for print) or eps (vector, for print). */
+                format?: "png" | "svg" | "pdf" | "eps";
+                /** @description Width in pixels (png, svg), 64 to 2048; the height is the same, or more with a frame. */
                 size?: number;
+                /** @description Width of a PDF or EPS in millimetres, 10 to 500 (default 50); the height is the same, or more with a frame */
+                size_mm?: number;
                 /** @description Colour of the dark modules, `#rrggbb` (URL-encode `#` as `%23`) or `rrggbb`. Default `#000000`. */
                 foreground?: string;
                 /** @description Colour of the light modules and the margin, `#rrggbb` or `rrggbb`. Default `#ffffff`. */
@@ -4952,6 +5648,16 @@ export interface operations {
                 margin?: number | null;
                 /** @description Error correction level: L (7%), M (15%, default), Q (25%) or H (30%). */
                 error_correction?: "L" | "M" | "Q" | "H";
+                /** @description How each dark module is drawn: square (default), rounded or dots. */
+                module_shape?: "square" | "rounded" | "dots";
+                /** @description How the finder (and alignment) patterns are drawn: square (default), rounded or dots. */
+                finder_shape?: "square" | "rounded" | "dots";
+                /** @description A frame around the code with this call to action under it, 1 to 24 characters. */
+                frame_text?: string;
+                /** @description The frame's colour, `#rrggbb` or `rrggbb` (with `frame_text`; default `#000000`). */
+                frame_color?: string;
+                /** @description The call to action's colour, `#rrggbb` or `rrggbb` (with `frame_text`; default `#ffffff`). */
+                frame_text_color?: string;
                 /** @description Your API key (`qr_live_…`), for links pasted into a browser tab. Prefer the `Authorization: Bearer` header, which wins when both are sent: a key in a URL ends up in browser history, bookmarks, and the logs of any proxy on the way. */
                 api_key?: string;
             };
@@ -4961,7 +5667,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The image (PNG, or SVG with `format=svg`); a watermarked preview when the response has a `QR-Preview` header */
+            /** @description The image (PNG, or SVG, PDF or EPS with `format=svg`, `pdf` or `eps`); a watermarked preview when the response has a `QR-Preview` header */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4979,6 +5685,8 @@ export interface operations {
                 content: {
                     "image/png": string;
                     "image/svg+xml": string;
+                    "application/pdf": string;
+                    "application/postscript": string;
                 };
             };
             /** @description Not modified (If-None-Match matched; keyed images only) */
@@ -5682,7 +6390,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency does not answer. `error.code`: `not_ready`. */
+            /** @description The store does not answer. `error.code`: `not_ready`. */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5707,7 +6415,19 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description To the destination */
+            /** @description The password page of a password-protected code (a form that POSTs to this link) */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Robots-Tag": components["headers"]["X-Robots-Tag"];
+                    "Content-Security-Policy": components["headers"]["Content-Security-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description To the destination (or the expired_url of a code outside its window or past its scan limit) */
             302: {
                 headers: {
                     Location: components["headers"]["Location"];
@@ -5721,17 +6441,19 @@ export interface operations {
                 headers: {
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Robots-Tag": components["headers"]["X-Robots-Tag"];
+                    "Content-Security-Policy": components["headers"]["Content-Security-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "text/html": string;
                 };
             };
-            /** @description The code was deleted by its owner ("QR code removed") */
+            /** @description The code was deleted by its owner ("QR code removed"), or is outside its window or past its scan limit without an expired_url ("QR code expired") */
             410: {
                 headers: {
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Robots-Tag": components["headers"]["X-Robots-Tag"];
+                    "Content-Security-Policy": components["headers"]["Content-Security-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5743,6 +6465,119 @@ export interface operations {
                 headers: {
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Robots-Tag": components["headers"]["X-Robots-Tag"];
+                    "Content-Security-Policy": components["headers"]["Content-Security-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    unlockShortLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                short_code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["ShortLinkPasswordForm"];
+            };
+        };
+        responses: {
+            /** @description Unlocked: to the destination, with the cookie */
+            303: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "Set-Cookie": components["headers"]["Set-Cookie"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body is not a urlencoded form of at most 4 KB */
+            400: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Robots-Tag": components["headers"]["X-Robots-Tag"];
+                    "Content-Security-Policy": components["headers"]["Content-Security-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Wrong password (the form again), an expired or foreign form token, or a cross-site Origin */
+            403: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Robots-Tag": components["headers"]["X-Robots-Tag"];
+                    "Content-Security-Policy": components["headers"]["Content-Security-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description No such code, or a paused one */
+            404: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Robots-Tag": components["headers"]["X-Robots-Tag"];
+                    "Content-Security-Policy": components["headers"]["Content-Security-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The code has no password */
+            405: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Robots-Tag": components["headers"]["X-Robots-Tag"];
+                    "Content-Security-Policy": components["headers"]["Content-Security-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The code was deleted, or is outside its window or past its scan limit without an expired_url */
+            410: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Robots-Tag": components["headers"]["X-Robots-Tag"];
+                    "Content-Security-Policy": components["headers"]["Content-Security-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Too many wrong passwords from this IP for this code */
+            429: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Robots-Tag": components["headers"]["X-Robots-Tag"];
+                    "Content-Security-Policy": components["headers"]["Content-Security-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description An unexpected failure */
+            500: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Robots-Tag": components["headers"]["X-Robots-Tag"];
+                    "Content-Security-Policy": components["headers"]["Content-Security-Policy"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -36,6 +36,9 @@ export interface Analytics {
   os: Breakdown[];
   browsers: Breakdown[];
   referrers: Breakdown[];
+  variants: Breakdown[];
+  regions: Breakdown[];
+  cities: Breakdown[];
 }
 
 function parseTime(value: string, field: string): number {
@@ -133,7 +136,7 @@ export class AnalyticsService {
         bucket?.visitors.add(visitor);
       }
     });
-    const [countries, devices, os, browsers, referrers] = SCAN_DIMENSIONS.map((dimension) => top(breakdowns[dimension]));
+    const [countries, devices, os, browsers, referrers, variants, regions, cities] = SCAN_DIMENSIONS.map((dimension) => top(breakdowns[dimension]));
     return {
       qr_id: qrId,
       from: new Date(from).toISOString(),
@@ -149,6 +152,9 @@ export class AnalyticsService {
       os: os as Breakdown[],
       browsers: browsers as Breakdown[],
       referrers: referrers as Breakdown[],
+      variants: variants as Breakdown[],
+      regions: regions as Breakdown[],
+      cities: cities as Breakdown[],
     };
   }
 }

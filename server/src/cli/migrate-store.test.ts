@@ -34,6 +34,12 @@ await describePostgres('qrflow migrate-store', (serverUrl) => {
     ];
     await store.commit(ops);
     await store.scans.append(generatedScans(2500, 7));
+    await store.scans.addOrphans([
+      { day: 20500, workspaceId: 'ws_1', reason: 'paused', humans: 4, bots: 1 },
+      { day: 20500, workspaceId: null, reason: 'unknown', humans: 9, bots: 3 },
+      { day: 20501, workspaceId: 'ws_1:test', reason: 'deleted', humans: 2, bots: 0 },
+    ]);
+    await store.scans.addOrphans([{ day: 20500, workspaceId: 'ws_1', reason: 'paused', humans: 1, bots: 0 }]);
     await store.close();
   });
 
@@ -55,6 +61,7 @@ await describePostgres('qrflow migrate-store', (serverUrl) => {
     expect(first.code).toBe(0);
     expect(first.out).toMatch(/^qrcodes +30 in the data file +30 copied +0 already there +30 in PostgreSQL$/m);
     expect(first.out).toMatch(/^scans +2500 in the data file +2500 copied +0 already there +2500 in PostgreSQL$/m);
+    expect(first.out).toMatch(/^orphan_scans +3 in the data file +3 copied +0 already there +3 in PostgreSQL$/m);
     expect(first.out).toContain('PostgreSQL now holds everything in the data file');
 
     const second = await cli(['migrate-store', '--from', dataFile, '--to', database.url, '--json']);
@@ -62,6 +69,8 @@ await describePostgres('qrflow migrate-store', (serverUrl) => {
     const answer = JSON.parse(second.out) as { copied: number; ok: boolean; collections: Array<{ name: string; present: number }> };
     expect(answer).toMatchObject({ copied: 0, ok: true });
     expect(answer.collections.find((c) => c.name === 'scans')?.present).toBe(2500);
+    // orphan counts are set, not added: the rerun did not double them
+    expect(answer.collections.find((c) => c.name === 'orphan_scans')?.present).toBe(3);
 
     // the same answers from either store: records as they were, analytics to the row, scan ids kept
     const source = await LowdbStore.open(dataFile);
@@ -73,6 +82,8 @@ await describePostgres('qrflow migrate-store', (serverUrl) => {
       const clock = { now: () => Date.parse('2026-04-01T00:00:00Z') };
       const query = { from: '2026-02-20', to: '2026-04-10T05:30:00Z', interval: 'week' as const, tz: 'America/New_York', include_bots: false };
       expect(await new AnalyticsService(target.scans, clock).compute('qr_a', query)).toEqual(await new AnalyticsService(source.scans, clock).compute('qr_a', query));
+      expect(Object.fromEntries(await target.scans.orphans({ workspaceId: 'ws_1', fromDay: 20500, toDay: 20502, includeBots: true }))).toEqual({ paused: 6 });
+      expect(Object.fromEntries(await target.scans.orphans({ workspaceId: null, fromDay: 20500, toDay: 20502, includeBots: false }))).toEqual({ unknown: 9 });
       // a scan recorded on PostgreSQL after the move gets a new id, after the copied ones
       const [id] = await target.scans.append(generatedScans(1, 3));
       expect(id).toBe(2500);

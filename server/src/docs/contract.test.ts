@@ -107,10 +107,10 @@ describe('every status the middleware of a route can answer is documented, with 
     expect(document.paths['/api/v1/qr']?.post?.requestBody?.required).toBe(true);
   });
 
-  it('documents SVG beside PNG, the short-link redirect and one webhook per event type', () => {
-    for (const path of ['/api/v1/qr/{id}/image', '/api/v1/generate']) expect(Object.keys(document.paths[path]?.get?.responses['200']?.content ?? {})).toEqual(['image/png', 'image/svg+xml']);
+  it('documents SVG, PDF and EPS beside PNG, the short-link redirect and one webhook per event type', () => {
+    for (const path of ['/api/v1/qr/{id}/image', '/api/v1/generate']) expect(Object.keys(document.paths[path]?.get?.responses['200']?.content ?? {})).toEqual(['image/png', 'image/svg+xml', 'application/pdf', 'application/postscript']);
     const redirect = document.paths['/r/{short_code}']?.get as Operation;
-    expect(Object.keys(redirect.responses)).toEqual(['302', '404', '410', '500']);
+    expect(Object.keys(redirect.responses)).toEqual(['200', '302', '404', '410', '500']);
     expect(headersOf(redirect, 302)).toContain('Location');
     expect(Object.keys(redirect.responses['404']?.content ?? {})).toEqual(['text/html']);
     expect(Object.keys(document.webhooks).sort()).toEqual(['qr.created', 'qr.deleted', 'qr.scanned', 'qr.updated', 'webhook.test']);

@@ -78,8 +78,8 @@ describe('/openapi.json', () => {
   it('documents every mounted route, and mounts every documented operation', () => {
     const mounted = srv.running.app.routes.map((route) => `${route.method} ${openApiPath(route.path)}`);
     // the short-link redirect is served before the route table (redirect/handler.ts): documented, not mounted
-    const documented = documentedOperations().filter((operation) => operation !== SHORT_LINK);
-    expect(documentedOperations()).toContain(SHORT_LINK);
+    const documented = documentedOperations().filter((operation) => !SHORT_LINKS.includes(operation));
+    expect(documentedOperations()).toEqual(expect.arrayContaining(SHORT_LINKS));
     expect(new Set(mounted).size).toBe(mounted.length);
     expect([...documented].sort()).toEqual([...mounted].sort());
     for (const operation of ['get /api/v1/qr', 'post /api/v1/qr', 'get /api/v1/qr/{id}', 'put /api/v1/qr/{id}', 'patch /api/v1/qr/{id}', 'delete /api/v1/qr/{id}', 'get /api/v1/qr/{id}/image', 'get /api/v1/qr/{id}/analytics', 'get /api/v1/events']) {
@@ -87,8 +87,8 @@ describe('/openapi.json', () => {
     }
   });
 
-  /** The public redirect, outside the route table. */
-  const SHORT_LINK = 'get /r/{short_code}';
+  /** The public redirect and its password form, outside the route table. */
+  const SHORT_LINKS = ['get /r/{short_code}', 'post /r/{short_code}'];
   /** The load balancer's probes: public by design. */
   const HEALTH_OPERATIONS = ['get /healthz', 'get /readyz'];
 
@@ -97,7 +97,7 @@ describe('/openapi.json', () => {
     const publicReads = ['get /api/v1/auth/csrf', 'get /api/v1/setup'];
     for (const operation of documentedOperations()) {
       if (HEALTH_OPERATIONS.includes(operation)) continue; // public and answering 200: server/src/health/health.test.ts
-      if (operation === SHORT_LINK) continue; // public, HTML: server/src/docs/contract.test.ts
+      if (SHORT_LINKS.includes(operation)) continue; // public, HTML: server/src/docs/contract.test.ts, redirect/smart-redirect.test.ts
       const [method, path] = operation.split(' ') as [string, string];
       const response = await fetch(`${srv.baseUrl}${path.replace(/\{[^}]+\}/g, 'qr_probe')}`, { method: method.toUpperCase(), redirect: 'manual' });
       const body = (await response.json()) as { error?: { code: string; message: string } };
@@ -114,7 +114,7 @@ describe('/openapi.json', () => {
       const [method, path] = operation.split(' ') as [string, string];
       return (document.paths[path]?.[method] as Operation).security?.length === 0;
     });
-    expect(publicOperations.filter((operation) => !HEALTH_OPERATIONS.includes(operation) && operation !== SHORT_LINK).sort()).toEqual(['get /api/v1/auth/csrf', 'get /api/v1/setup', 'post /api/v1/auth/login', 'post /api/v1/setup']);
+    expect(publicOperations.filter((operation) => !HEALTH_OPERATIONS.includes(operation) && !SHORT_LINKS.includes(operation)).sort()).toEqual(['get /api/v1/auth/csrf', 'get /api/v1/setup', 'post /api/v1/auth/login', 'post /api/v1/setup']);
     expect(publicOperations).toEqual(expect.arrayContaining(HEALTH_OPERATIONS));
   });
 
@@ -124,7 +124,7 @@ describe('/openapi.json', () => {
     expect(body.additionalProperties).toBe(false);
     expect(body.required).toEqual(['name']);
     const properties = body.properties as Record<string, Json>;
-    expect(Object.keys(properties).sort()).toEqual(['content', 'destination_url', 'domain', 'mode', 'name', 'status', 'style', 'tags', 'type']);
+    expect(Object.keys(properties).sort()).toEqual(['content', 'destination_url', 'domain', 'expired_url', 'max_scans', 'mode', 'name', 'password', 'redirect_rules', 'status', 'style', 'tags', 'type', 'utm', 'valid_from', 'valid_until', 'variants']);
     expect(properties.name).toMatchObject({ minLength: 1, maxLength: 120 });
     expect(properties.type).toMatchObject({ enum: ['url', 'text', 'email', 'phone', 'sms', 'wifi', 'vcard'], default: 'url' });
     expect(create.parameters?.find((parameter) => parameter.name === 'idempotency-key')).toMatchObject({ in: 'header', schema: { maxLength: 255 } });

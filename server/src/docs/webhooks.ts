@@ -21,6 +21,9 @@ const ScanDataSchema = z
     browser: z.string(),
     referrer: z.string(),
     is_bot: z.boolean(),
+    region: z.string().nullable().meta({ description: 'Region (state, province) of the visitor, from GeoIP; null when unknown' }),
+    city: z.string().nullable().meta({ description: 'City of the visitor, from GeoIP; null when unknown' }),
+    variant: z.number().int().nullable().meta({ description: 'Index of the A/B variant the scan was sent to; null for a code without variants' }),
   })
   .meta({ id: 'ScanEventData' });
 

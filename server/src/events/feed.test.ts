@@ -101,6 +101,10 @@ describe('the events feed', () => {
       browser: 'Mobile Safari',
       referrer: 'social.example.net',
       is_bot: false,
+      // from loopback: no GeoIP answer; a code without variants
+      region: null,
+      city: null,
+      variant: null,
     });
   });
 

@@ -14,6 +14,11 @@ export interface ScanData {
   browser: string;
   referrer: string;
   is_bot: boolean;
+  /** Region and city of the visitor's address where the GeoIP database knows them. */
+  region: string | null;
+  city: string | null;
+  /** The A/B variant (index in the code's `variants`) the scan was sent to, or null. */
+  variant: number | null;
 }
 
 /** Scans are events too: their ids come from their position in the append-only scan log, so they never change. */
@@ -29,6 +34,9 @@ export function scanEvent(index: number, scan: Scan, qrName: string | null): Eve
     browser: scan.browser,
     referrer: scan.referrer,
     is_bot: scan.bot,
+    region: scan.region ?? null,
+    city: scan.city ?? null,
+    variant: scan.variant ?? null,
   };
   return { id: `evt_scan_${index}`, type: 'qr.scanned', created_at: data.scanned_at, data };
 }

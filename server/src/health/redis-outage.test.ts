@@ -42,7 +42,7 @@ describe.runIf(redisAnswers || process.env.CI === 'true')('Redis outages', () =>
     await proxy?.close();
   });
 
-  it('fails open with a throttled warning and /readyz naming Redis while it is down, and limits again once it is back', async () => {
+  it('fails open with a throttled warning and /readyz degraded (200, Redis failing) while it is down, and limits again once it is back', async () => {
     server = await startTestServer({ env: { QRFLOW_REDIS_URL: proxy.via(REDIS_URL), QRFLOW_REDIS_PREFIX: PREFIX } });
     const { secret } = await server.createKey();
     const untilLimited = async (srv: TestServer) => {
@@ -73,15 +73,19 @@ describe.runIf(redisAnswers || process.env.CI === 'true')('Redis outages', () =>
     expect(warnings().length).toBeGreaterThan(0);
     // throttled: not one line per request
     expect(warnings().length).toBeLessThan(4);
+    // degraded, not out of rotation: the process serves (limits open), and the answer says Redis is failing
     const ready = await fetch(`${server.baseUrl}/readyz`);
-    expect(ready.status).toBe(503);
-    const body = (await ready.json()) as { error: { code: string; details: Array<{ field: string }> } };
-    expect(body.error.code).toBe('not_ready');
-    expect(body.error.details.map((detail) => detail.field)).toEqual(['redis']);
+    expect(ready.status).toBe(200);
+    const body = (await ready.json()) as { data: { status: string; checks: { store: { status: string }; redis: { status: string; message?: string } } } };
+    expect(body.data.status).toBe('degraded');
+    expect(body.data.checks.store.status).toBe('ok');
+    expect(body.data.checks.redis.status).toBe('failing');
+    expect(body.data.checks.redis.message).toBeTruthy();
 
     proxy.restore();
     expect(await untilLimited(server)).toMatch(/"minute"/);
-    expect((await fetch(`${server.baseUrl}/readyz`)).status).toBe(200);
+    const back = (await (await fetch(`${server.baseUrl}/readyz`)).json()) as { data: { status: string } };
+    expect(back.data.status).toBe('ready');
   }, 30_000);
 
   it('a server started while Redis is down starts and serves (unlimited) with a warning', async () => {

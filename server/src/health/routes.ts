@@ -7,7 +7,11 @@ import { envelope } from '../http/schemas.js';
 const Alive = z.object({ status: z.literal('alive') }).meta({ id: 'Alive' });
 const Check = z.object({ status: z.enum(['ok', 'failing', 'not_configured']), message: z.string().optional() });
 const Ready = z
-  .object({ status: z.literal('ready'), store: z.enum(['embedded', 'postgres']), checks: z.object({ store: Check, redis: Check }) })
+  .object({
+    status: z.enum(['ready', 'degraded']).describe('`degraded`: Redis does not answer; the process serves with per-minute limits open (see checks.redis)'),
+    store: z.enum(['embedded', 'postgres']),
+    checks: z.object({ store: Check, redis: Check }),
+  })
   .meta({ id: 'Ready' });
 
 /** A readiness check gives up after this long, so a hung dependency answers 503 rather than hanging the probe. */
@@ -55,25 +59,24 @@ export function healthRoutes(ctx: Context, redis: Pinger | undefined): AnyRoute[
       path: '/readyz',
       operationId: 'getReadiness',
       tag: 'Health',
-      summary: 'Readiness: the store and Redis answer',
+      summary: 'Readiness: the store answers (and Redis, or degraded)',
       description:
-        'Checks the store (PostgreSQL when QRFLOW_DATABASE_URL is set: reachable, and migrated, since the process migrates before it listens; otherwise the embedded store is open) and, when QRFLOW_RATE_LIMIT_REDIS_URL is set, Redis. 200 when all answer; 503 `not_ready` (with `Retry-After`) naming the failing checks otherwise. For a load balancer\'s health check.',
+        'Checks the store (PostgreSQL when QRFLOW_DATABASE_URL is set: reachable, and migrated, since the process migrates before it listens; otherwise the embedded store is open) and, when QRFLOW_REDIS_URL is set, Redis. 200 `ready` when all answer; 200 `degraded` when only Redis does not (the process still serves, with per-minute limits open, so a load balancer should keep it: taking every process out because Redis is down would turn a degraded limiter into an outage); 503 `not_ready` (with `Retry-After`) when the store does not answer. For a load balancer\'s health check.',
       auth: 'none',
       responses: {
         200: { description: 'Ready', schema: envelope(Ready), headers: ['Cache-Control'] },
-        503: { description: 'A dependency does not answer', codes: ['not_ready'], headers: ['Cache-Control', 'Retry-After'] },
+        503: { description: 'The store does not answer', codes: ['not_ready'], headers: ['Cache-Control', 'Retry-After'] },
       },
       handler: async (_req, res) => {
         res.setHeader('Cache-Control', 'no-store');
         const [store, redisCheck] = await Promise.all([check(ctx.store), check(redis)]);
-        const failing = Object.entries({ store, redis: redisCheck }).filter(([, result]) => result.status === 'failing');
-        if (failing.length > 0) {
-          throw new UnavailableError('not_ready', `Not ready: ${failing.map(([name, result]) => `${name} (${result.message})`).join('; ')}.`, {
-            details: failing.map(([field, result]) => ({ field, message: result.message ?? 'failing' })),
+        if (store.status === 'failing') {
+          throw new UnavailableError('not_ready', `Not ready: store (${store.message}).`, {
+            details: [{ field: 'store', message: store.message ?? 'failing' }],
             headers: { 'Retry-After': '5' },
           });
         }
-        res.json({ data: { status: 'ready', store: ctx.config.databaseUrl ? 'postgres' : 'embedded', checks: { store, redis: redisCheck } } });
+        res.json({ data: { status: redisCheck.status === 'failing' ? 'degraded' : 'ready', store: ctx.config.databaseUrl ? 'postgres' : 'embedded', checks: { store, redis: redisCheck } } });
       },
     }),
   ];

@@ -21,6 +21,7 @@ describe('event-loop diagnostics', () => {
     expect(first.status).toBe(200);
     const body = (await first.json()) as Record<string, number>;
     expect(body.count).toBeGreaterThan(0);
+    expect(body.pid).toBe(process.pid); // the test server runs in this process
     expect(body.p99_ms).toBeGreaterThanOrEqual(body.p50_ms as number);
     const after = (await (await fetch(`${server.baseUrl}/__diagnostics/eventloop`)).json()) as Record<string, number>;
     expect(after.count).toBeLessThan(body.count as number);

@@ -5,8 +5,8 @@ const PATH = /^\/__diagnostics\/eventloop(?:\?(.*))?$/;
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 /**
- * `GET /__diagnostics/eventloop[?reset=1]`: event-loop delay percentiles (ms) since the last reset, for the
- * benchmarks. Only built when QRFLOW_DIAGNOSTICS=true, and only answers clients on the loopback interface;
+ * `GET /__diagnostics/eventloop[?reset=1]`: event-loop delay percentiles (ms) since the last reset, and the answering
+ * process's pid (so a benchmark can tell which of QRFLOW_WORKERS processes a keep-alive connection reached). Only built when QRFLOW_DIAGNOSTICS=true, and only answers clients on the loopback interface;
  * anything else falls through (returns false) to the normal routes, which answer 404.
  */
 export function eventLoopDiagnostics(): (req: IncomingMessage, res: ServerResponse) => boolean {
@@ -19,6 +19,7 @@ export function eventLoopDiagnostics(): (req: IncomingMessage, res: ServerRespon
     if (!match || req.method !== 'GET' || !LOOPBACK.has(req.socket.remoteAddress ?? '')) return false;
     const ms = (ns: number) => Math.round(ns / 1e4) / 100;
     const body = JSON.stringify({
+      pid: process.pid,
       count: histogram.count,
       min_ms: histogram.count > 0 ? ms(histogram.min) : null,
       mean_ms: ms(histogram.mean),

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { startTestServer, type TestServer } from '../../../test/helpers/server.js';
 import { expectError } from '../../../test/helpers/errors.js';
 import {
-  AuthenticationError, ConflictError, GoneError, NotFoundError, PayloadTooLargeError, PermissionError, RateLimitError, UnavailableError, ValidationError,
+  AuthenticationError, ConflictError, GoneError, NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, PermissionError, RateLimitError, UnavailableError, ValidationError,
   type AppError,
 } from '../errors.js';
 import { errorHandler } from './errors.js';
@@ -158,6 +158,7 @@ describe('errorHandler', () => {
     ['conflict', new ConflictError('key_revoked', 'Revoked.'), 409],
     ['gone', new GoneError('qr_deleted', 'Deleted.'), 410],
     ['payload too large', new PayloadTooLargeError('payload_too_large', 'Too big.'), 413],
+    ['unsupported media type', new UnsupportedMediaTypeError('unsupported_media_type', 'Not an image.'), 415],
     ['rate limit', new RateLimitError('rate_limited', 'Slow down.', 12.2), 429],
     ['unavailable', new UnavailableError('unavailable', 'Later.'), 503],
   ])('maps a %s error to its status with code, message and details', (_name, error, status) => {

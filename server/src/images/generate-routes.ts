@@ -8,7 +8,8 @@ import { ImageBytes } from './schemas.js';
 import { previewLimiter } from '../usage/rate-limit.js';
 import { behaviourOf, describeMiddleware } from '../http/answers.js';
 import type { ImageCredits } from './credits.js';
-import type { ImageRenderer, RenderOptions } from './renderer.js';
+import { CONTENT_TYPES, type ImageRenderer, type RenderOptions } from './renderer.js';
+import { checkPrintSize, DEFAULT_SIZE_MM, FrameText, IMAGE_FORMATS, SHAPES, SizeMm } from '../qr/schemas.js';
 
 /** Longest `data` accepted, in characters. */
 export const MAX_GENERATE_CHARACTERS = 2000;
@@ -58,19 +59,31 @@ export const GenerateQuery = z
       .max(MAX_GENERATE_CHARACTERS, `at most ${MAX_GENERATE_CHARACTERS} characters`)
       .refine((data) => Buffer.byteLength(data, 'utf8') <= MAX_GENERATE_BYTES, `at most ${MAX_GENERATE_BYTES} bytes in UTF-8 (what one QR code holds)`)
       .meta({ description: `The text or URL to encode, URL-encoded: 1 to ${MAX_GENERATE_CHARACTERS} characters and at most ${MAX_GENERATE_BYTES} bytes in UTF-8.`, example: 'https://example.com/menu' }),
-    format: z.enum(['png', 'svg']).default('png'),
-    size: z.coerce.number({ error: 'must be a whole number of pixels' }).int().min(64).max(2048).default(512).meta({ description: 'Width and height in pixels, 64 to 2048.' }),
+    format: z.enum(IMAGE_FORMATS).default('png').meta({ description: 'png (default), svg, pdf (vector, for print) or eps (vector, for print).' }),
+    size: z.coerce.number({ error: 'must be a whole number of pixels' }).int().min(64).max(2048).default(512).meta({ description: 'Width in pixels (png, svg), 64 to 2048; the height is the same, or more with a frame.' }),
+    size_mm: SizeMm,
     // the same style a stored code has (QrStyle), so a preview (the console's create form) looks like the saved image
     foreground: GenerateColor.default('#000000').meta({ description: 'Colour of the dark modules, `#rrggbb` (URL-encode `#` as `%23`) or `rrggbb`. Default `#000000`.', example: '#1d4ed8' }),
     background: GenerateColor.default('#ffffff').meta({ description: 'Colour of the light modules and the margin, `#rrggbb` or `rrggbb`. Default `#ffffff`.', example: '#ffffff' }),
     margin: z.coerce.number({ error: 'must be a whole number of modules' }).int().min(0).max(16).default(4).meta({ description: 'Quiet zone around the code, in modules, 0 to 16. Default 4.' }),
     error_correction: z.enum(['L', 'M', 'Q', 'H']).default('M').meta({ description: 'Error correction level: L (7%), M (15%, default), Q (25%) or H (30%).' }),
+    module_shape: z.enum(SHAPES).default('square').meta({ description: 'How each dark module is drawn: square (default), rounded or dots.' }),
+    finder_shape: z.enum(SHAPES).default('square').meta({ description: 'How the finder (and alignment) patterns are drawn: square (default), rounded or dots.' }),
+    frame_text: FrameText.optional().meta({ description: 'A frame around the code with this call to action under it, 1 to 24 characters.', example: 'Scan me' }),
+    frame_color: GenerateColor.optional().meta({ description: 'The frame\'s colour, `#rrggbb` or `rrggbb` (with `frame_text`; default `#000000`).' }),
+    frame_text_color: GenerateColor.optional().meta({ description: 'The call to action\'s colour, `#rrggbb` or `rrggbb` (with `frame_text`; default `#ffffff`).' }),
     api_key: z.string().max(256).optional().meta({
       description:
         'Your API key (`qr_live_…`), for links pasted into a browser tab. Prefer the `Authorization: Bearer` header, which wins when both are sent: a key in a URL ends up in browser history, bookmarks, and the logs of any proxy on the way.',
     }),
   })
-  .strict();
+  .strict()
+  .superRefine((query, ctx) => {
+    checkPrintSize(query, ctx);
+    for (const field of ['frame_color', 'frame_text_color'] as const) {
+      if (query[field] !== undefined && query.frame_text === undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'only with frame_text (the frame it colours)' });
+    }
+  });
 
 export interface GenerateServices {
   authenticator: Authenticator;
@@ -133,7 +146,7 @@ export function generateRoutes({ authenticator, renderer, credits, afterAuth }: 
       tag: 'QR codes',
       summary: 'Make a static QR image from a link (works pasted into a browser tab)',
       description: [
-        'Encodes `data` into a PNG or SVG without storing a code: copy the request URL and paste it into a browser tab to see the image. `foreground`, `background`, `margin` and `error_correction` take the same values as a stored code\'s `style`.',
+        'Encodes `data` into a PNG, SVG, PDF or EPS without storing a code: copy the request URL and paste it into a browser tab to see the image. `foreground`, `background`, `margin`, `error_correction`, `module_shape` and `finder_shape` take the same values as a stored code\'s `style`, and `frame_text`, `frame_color` and `frame_text_color` are its `frame`. PDF and EPS are vector images `size_mm` wide (10 to 500, default 50) in the exact colours asked for.',
         '',
         '**This is the only endpoint that accepts the API key as a query parameter (`api_key`).** That is a risk: a URL is kept in browser history and bookmarks, sent in `Referer` headers, and written to the access logs of proxies and load balancers between you and qrflow. qrflow redacts `api_key` from its own request logs. Use the `Authorization: Bearer` header (which wins when both are given) from code, use a key with only the `qr:read` scope for links, and renew it if a link leaks.',
         '',
@@ -148,9 +161,9 @@ export function generateRoutes({ authenticator, renderer, credits, afterAuth }: 
       before: [identify(authenticator), limits],
       responses: {
         200: {
-          description: 'The image (PNG, or SVG with `format=svg`); a watermarked preview when the response has a `QR-Preview` header',
+          description: 'The image (PNG, or SVG, PDF or EPS with `format=svg`, `pdf` or `eps`); a watermarked preview when the response has a `QR-Preview` header',
           schema: ImageBytes,
-          contentTypes: ['image/png', 'image/svg+xml'],
+          contentTypes: Object.values(CONTENT_TYPES),
           headers: ['Vary', 'X-Content-Type-Options', 'Content-Security-Policy', 'Content-Disposition', 'Cache-Control', 'ETag', 'QR-Preview'],
         },
         304: { description: 'Not modified (If-None-Match matched; keyed images only)', headers: ['Vary', 'X-Content-Type-Options', 'Content-Security-Policy', 'Content-Disposition', 'ETag', 'Cache-Control'] },
@@ -166,6 +179,10 @@ export function generateRoutes({ authenticator, renderer, credits, afterAuth }: 
           background: query.background,
           margin: query.margin,
           errorCorrection: query.error_correction,
+          sizeMm: query.size_mm ?? DEFAULT_SIZE_MM,
+          moduleShape: query.module_shape,
+          finderShape: query.finder_shape,
+          frame: query.frame_text !== undefined ? { text: query.frame_text, color: query.frame_color ?? '#000000', text_color: query.frame_text_color ?? '#ffffff' } : null,
           watermark: reason !== undefined,
         };
         res.setHeader('Vary', 'Authorization');

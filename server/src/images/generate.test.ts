@@ -372,7 +372,9 @@ describe('GET /api/v1/generate in the OpenAPI document', () => {
       };
       const operation = document.paths['/api/v1/generate']!.get;
       expect(operation.security).toEqual([{ bearerAuth: [] }, {}]);
-      expect(operation.parameters.map((parameter) => parameter.name).sort()).toEqual(['api_key', 'background', 'data', 'error_correction', 'foreground', 'format', 'margin', 'size']);
+      expect(operation.parameters.map((parameter) => parameter.name).sort()).toEqual([
+        'api_key', 'background', 'data', 'error_correction', 'finder_shape', 'foreground', 'format', 'frame_color', 'frame_text', 'frame_text_color', 'margin', 'module_shape', 'size', 'size_mm',
+      ]);
       expect(operation.parameters.find((parameter) => parameter.name === 'api_key')?.description).toMatch(/browser history/);
       expect(operation.description).toMatch(/only endpoint that accepts the API key as a query parameter/);
       expect(operation.description).toMatch(/redacts `api_key` from its own request logs/);

@@ -2,16 +2,55 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 
+export type ImageFormat = 'png' | 'svg' | 'pdf' | 'eps';
+export type Shape = 'square' | 'rounded' | 'dots';
+
+/** The content type of each image format. */
+export const CONTENT_TYPES: Record<ImageFormat, string> = {
+  png: 'image/png',
+  svg: 'image/svg+xml',
+  pdf: 'application/pdf',
+  eps: 'application/postscript',
+};
+
+/** A logo as the renderer draws it: checked bytes, and a digest of them for the cache key. */
+export interface RenderLogo {
+  contentType: 'image/png' | 'image/svg+xml';
+  sha256: string;
+  /** Loaded only when the image is not in the cache. */
+  load: () => Promise<Buffer>;
+}
+
 export interface RenderOptions {
   text: string;
-  format: 'png' | 'svg';
+  format: ImageFormat;
+  /** Width in pixels (PNG, SVG). */
   size: number;
+  /** Width in millimetres (PDF, EPS). */
+  sizeMm?: number | undefined;
   foreground: string;
   background: string;
   margin: number;
   errorCorrection: 'L' | 'M' | 'Q' | 'H';
+  moduleShape?: Shape | undefined;
+  finderShape?: Shape | undefined;
+  frame?: { text: string; color: string; text_color: string } | null | undefined;
+  logo?: RenderLogo | null | undefined;
   watermark?: boolean;
 }
+
+/** A logo after the workers checked it (a PNG as sent, an SVG sanitised). */
+export interface CheckedLogo {
+  bytes: Buffer;
+  contentType: 'image/png' | 'image/svg+xml';
+  width: number;
+  height: number;
+  /** How many elements and attributes sanitising removed (SVG). */
+  removed: number;
+}
+
+/** A logo the workers refused; the message says why, for the client. */
+export class LogoRejectedError extends Error {}
 
 export interface RenderedImage {
   bytes: Buffer;
@@ -21,8 +60,16 @@ export interface RenderedImage {
   generated: boolean;
 }
 
-interface Task extends RenderOptions {
+type Task =
+  | (Omit<RenderOptions, 'logo'> & { id: number; kind: 'render'; logo?: { contentType: string; bytes: Uint8Array } })
+  | { id: number; kind: 'logo'; contentType: string; bytes: Uint8Array };
+
+interface WorkerAnswer {
   id: number;
+  bytes?: Uint8Array;
+  error?: string;
+  rejected?: boolean;
+  logo?: Omit<CheckedLogo, 'bytes'>;
 }
 
 const CACHE_BYTES = 64 * 1024 * 1024;
@@ -35,7 +82,7 @@ export class ImageRenderer {
   private readonly workers: Worker[] = [];
   private readonly idle: Worker[] = [];
   private readonly queue: Task[] = [];
-  private readonly pending = new Map<number, { resolve: (bytes: Buffer) => void; reject: (error: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (answer: WorkerAnswer & { bytes: Uint8Array }) => void; reject: (error: Error) => void }>();
   private readonly cache = new Map<string, RenderedImage>();
   private readonly inFlight = new Map<string, Promise<RenderedImage>>();
   private cacheBytes = 0;
@@ -48,11 +95,11 @@ export class ImageRenderer {
   private spawn(): void {
     const worker = new Worker(new URL('./render-worker.mjs', import.meta.url));
     worker.unref();
-    worker.on('message', (message: { id: number; bytes?: Uint8Array; error?: string }) => {
+    worker.on('message', (message: WorkerAnswer) => {
       const waiter = this.pending.get(message.id);
       this.pending.delete(message.id);
-      if (message.bytes) waiter?.resolve(Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength));
-      else waiter?.reject(new Error(message.error ?? 'render failed'));
+      if (message.bytes) waiter?.resolve(message as WorkerAnswer & { bytes: Uint8Array });
+      else waiter?.reject(message.rejected ? new LogoRejectedError(message.error) : new Error(message.error ?? 'render failed'));
       this.idle.push(worker);
       this.pump();
     });
@@ -77,18 +124,53 @@ export class ImageRenderer {
     }
   }
 
-  private renderRaw(options: RenderOptions): Promise<Buffer> {
+  private run(task: Task): Promise<WorkerAnswer & { bytes: Uint8Array }> {
     return new Promise((resolve, reject) => {
-      const id = this.nextId++;
-      this.pending.set(id, { resolve, reject });
-      this.queue.push({ ...options, id });
+      this.pending.set(task.id, { resolve, reject });
+      this.queue.push(task);
       this.pump();
     });
   }
 
+  private async renderRaw(options: RenderOptions): Promise<Buffer> {
+    const { logo, ...rest } = options;
+    const logoBytes = logo ? await logo.load() : undefined;
+    const answer = await this.run({
+      ...rest,
+      id: this.nextId++,
+      kind: 'render',
+      ...(logo && logoBytes ? { logo: { contentType: logo.contentType, bytes: logoBytes } } : {}),
+    });
+    return Buffer.from(answer.bytes.buffer, answer.bytes.byteOffset, answer.bytes.byteLength);
+  }
+
+  /** Checks an uploaded logo on a worker: a PNG is decoded, an SVG sanitised; throws LogoRejectedError when refused. */
+  async checkLogo(bytes: Buffer, contentType: 'image/png' | 'image/svg+xml'): Promise<CheckedLogo> {
+    const answer = await this.run({ id: this.nextId++, kind: 'logo', contentType, bytes: new Uint8Array(bytes) });
+    const info = answer.logo!;
+    return { ...info, bytes: Buffer.from(answer.bytes.buffer, answer.bytes.byteOffset, answer.bytes.byteLength) };
+  }
+
   static cacheKey(options: RenderOptions): string {
+    const print = options.format === 'pdf' || options.format === 'eps';
     return createHash('sha256')
-      .update(JSON.stringify([options.text, options.format, options.size, options.foreground, options.background, options.margin, options.errorCorrection, Boolean(options.watermark)]))
+      .update(
+        JSON.stringify([
+          options.text,
+          options.format,
+          print ? null : options.size,
+          print ? (options.sizeMm ?? null) : null,
+          options.foreground,
+          options.background,
+          options.margin,
+          options.errorCorrection,
+          Boolean(options.watermark),
+          options.moduleShape ?? 'square',
+          options.finderShape ?? 'square',
+          options.frame ?? null,
+          options.logo ? [options.logo.contentType, options.logo.sha256] : null,
+        ]),
+      )
       .digest('base64url');
   }
 
@@ -115,7 +197,7 @@ export class ImageRenderer {
     if (shared) return { ...(await shared), generated: false };
     const before = beforeGenerate?.();
     const work = (before ? before.then(() => this.renderRaw(options)) : this.renderRaw(options)).then((bytes) => {
-      const image: RenderedImage = { bytes, contentType: options.format === 'svg' ? 'image/svg+xml' : 'image/png', etag: `"${key.slice(0, 27)}"`, generated: true };
+      const image: RenderedImage = { bytes, contentType: CONTENT_TYPES[options.format], etag: `"${key.slice(0, 27)}"`, generated: true };
       this.cache.set(key, image);
       this.cacheBytes += bytes.length;
       for (const [oldKey, old] of this.cache) {

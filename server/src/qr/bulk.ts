@@ -1,21 +1,21 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Auth } from '../auth/auth.js';
-import { iso } from '../clock.js';
 import type { Context } from '../context.js';
-import { AppError, ConflictError, statusOf, ValidationError, type ErrorDetail } from '../errors.js';
-import type { IdempotencyRecord, QrRecord, WorkspaceRecord } from '../store/records.js';
-import type { Op } from '../store/store.js';
+import { AppError, statusOf, ValidationError, type ErrorDetail } from '../errors.js';
+import type { QrRecord, WorkspaceRecord } from '../store/records.js';
+import type { Op, WriteOp } from '../store/store.js';
+import { runIdempotent } from './idempotency.js';
 import { dataWorkspace } from '../test-mode/mode.js';
 import { detailsFromIssues } from '../validation.js';
 import { CreateQrBody, Tag, UpdateQrBody, type QrView } from './schemas.js';
+import { maskPassword } from './smart.js';
 import type { QrService } from './service.js';
 
 /** Items (or ids) per bulk call. */
 export const MAX_BULK_ITEMS = 100;
 /** Codes a tag may select in one bulk update. */
 export const MAX_TAG_MATCHES = 1000;
-const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
 
 const Id = z.string().min(1).max(64);
 const UniqueIds = z
@@ -114,7 +114,7 @@ export class BulkService {
     if (dryRun) return { results: await this.createNow(auth, workspace, body, undefined, true), replayed: false };
     if (!idempotencyKey) return { results: await this.createNow(auth, workspace, body), replayed: false };
     const id = `${workspace.id}:${idempotencyKey}`;
-    const requestHash = createHash('sha256').update(`bulk:${JSON.stringify(body)}`).digest('hex');
+    const requestHash = createHash('sha256').update(`bulk:${JSON.stringify({ ...body, items: body.items.map(maskPassword) })}`).digest('hex');
     for (;;) {
       const pending = this.inFlight.get(id);
       if (!pending) break;
@@ -130,30 +130,31 @@ export class BulkService {
   }
 
   private async createOnce(auth: Auth, workspace: WorkspaceRecord, body: BulkCreateBody, id: string, requestHash: string): Promise<{ results: BulkItemResult[]; replayed: boolean }> {
-    const existing = await this.ctx.store.get('idempotency', id);
-    if (existing && this.ctx.clock.now() - Date.parse(existing.created_at) < IDEMPOTENCY_TTL_MS) {
-      if (existing.request_hash !== requestHash) {
-        throw new ConflictError('idempotency_conflict', 'This Idempotency-Key was already used with a different request body. Use a new key for a new request.');
-      }
-      const stored = existing.body as BulkItemResult[];
+    // claimed first, as a single create's key is: the same call retried on another process replays, never creates twice
+    const { result, replayed } = await runIdempotent<BulkItemResult[]>({
+      ctx: this.ctx,
+      workspaceId: workspace.id,
+      id,
+      requestHash,
+      status: 200,
+      run: (final) => this.createNow(auth, workspace, body, final),
       // created codes as they are now (a later change or delete shows), as a single create's replay does
-      const results = await Promise.all(
-        stored.map(async (item) => {
-          if (!('data' in item)) return item;
-          const current = await this.ctx.store.get('qrcodes', (item.data as QrView).id);
-          return current ? { ...item, data: await this.qr.view(current) } : item;
-        }),
-      );
-      return { results, replayed: true };
-    }
-    const record = (results: BulkItemResult[]): IdempotencyRecord => ({ id, workspace_id: workspace.id, request_hash: requestHash, status: 200, body: results, created_at: iso(this.ctx.clock.now()) });
-    return { results: await this.createNow(auth, workspace, body, record), replayed: false };
+      replay: (record) =>
+        Promise.all(
+          (record.body as BulkItemResult[]).map(async (item) => {
+            if (!('data' in item)) return item;
+            const current = await this.ctx.store.get('qrcodes', (item.data as QrView).id);
+            return current ? { ...item, data: await this.qr.view(current) } : item;
+          }),
+        ),
+    });
+    return { results: result, replayed };
   }
 
-  private async createNow(auth: Auth, workspace: WorkspaceRecord, body: BulkCreateBody, idempotency?: (results: BulkItemResult[]) => IdempotencyRecord, dryRun = false): Promise<BulkItemResult[]> {
+  private async createNow(auth: Auth, workspace: WorkspaceRecord, body: BulkCreateBody, idempotency?: (results: BulkItemResult[]) => WriteOp, dryRun = false): Promise<BulkItemResult[]> {
     const allowed = dryRun ? body.items.length : await this.allowed(auth, body.items.length);
     const results: BulkItemResult[] = [];
-    const ops: Op[] = [];
+    const ops: WriteOp[] = [];
     const reserved = new Set<string>();
     let created = 0;
     for (const [index, item] of body.items.entries()) {
@@ -178,7 +179,7 @@ export class BulkService {
       }
     }
     if (dryRun) return results;
-    if (idempotency) ops.push({ collection: 'idempotency', put: idempotency(results) });
+    if (idempotency) ops.push(idempotency(results));
     await this.ctx.store.commit(ops);
     return results;
   }

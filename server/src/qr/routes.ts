@@ -2,16 +2,18 @@ import { z } from 'zod';
 import { defineRoute, type AnyRoute } from '../http/route.js';
 import { envelope, IdParams } from '../http/schemas.js';
 import type { AnalyticsService } from '../analytics/service.js';
-import type { ImageRenderer } from '../images/renderer.js';
+import { CONTENT_TYPES, type ImageRenderer, type RenderOptions } from '../images/renderer.js';
 import type { ImageCredits } from '../images/credits.js';
 import { encodedPayload } from './payload.js';
 import { dataWorkspace } from '../test-mode/mode.js';
 import type { QrService } from './service.js';
-import { CreateQrBody, IdempotencyHeaders, ImageQuery, ListQrQuery, QrPage, QrSchema, UpdateQrBody } from './schemas.js';
+import { CreateQrBody, DEFAULT_SIZE_MM, IdempotencyHeaders, ImageQuery, ListQrQuery, QrPage, QrSchema, UpdateQrBody } from './schemas.js';
+import { effectiveErrorCorrection } from './service.js';
+import type { LogoService } from './logo.js';
 import { AnalyticsQuerySchema, AnalyticsSchema } from '../analytics/schemas.js';
 import { ImageBytes } from '../images/schemas.js';
 
-export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: AnalyticsService, credits: ImageCredits): AnyRoute[] {
+export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: AnalyticsService, credits: ImageCredits, logos: LogoService): AnyRoute[] {
   const tag = 'QR codes';
   const update = (method: 'put' | 'patch') =>
     defineRoute({
@@ -112,17 +114,21 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
       path: '/api/v1/qr/:id/image',
       operationId: 'getQrCodeImage',
       tag,
-      summary: 'Get the QR image (PNG or SVG)',
-      description: 'Each generated image uses one image credit; identical repeated requests come from a cache (with an ETag) and use none.',
+      summary: 'Get the QR image (PNG, SVG, PDF or EPS)',
+      description: [
+        'The code drawn in its style (colours, margin, module and finder shapes, frame) and with its logo. `format=png` and `svg` take `size` in pixels; `format=pdf` (vector, one page) and `format=eps` (vector) take `size_mm` (10 to 500, default 50) for print: the page is that wide, and as tall (taller with a frame), in the exact colours of the style.',
+        '',
+        'Each generated image uses one image credit, whatever its format; identical repeated requests come from a cache (with an ETag) and use none.',
+      ].join('\n'),
       auth: 'key_or_session',
       scope: 'qr:read',
       params: IdParams,
       query: ImageQuery,
       responses: {
         200: {
-          description: 'The image: PNG, or SVG with `format=svg`',
+          description: 'The image: PNG, or SVG, PDF or EPS with `format=svg`, `pdf` or `eps`',
           schema: ImageBytes,
-          contentTypes: ['image/png', 'image/svg+xml'],
+          contentTypes: Object.values(CONTENT_TYPES),
           headers: ['ETag', 'Cache-Control', 'Content-Disposition'],
         },
         304: { description: 'Not modified (If-None-Match matched): no body, no image credit', headers: ['ETag'] },
@@ -130,14 +136,19 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
       },
       handler: async (req, res, { params, query }) => {
         const record = await qr.find(dataWorkspace(req.auth!), params.id);
-        const options = {
+        const options: RenderOptions = {
           text: encodedPayload(record, qr.shortUrl(record.short_code, record.domain)),
           format: query.format,
           size: query.size,
+          sizeMm: query.size_mm ?? DEFAULT_SIZE_MM,
           foreground: record.style.foreground,
           background: record.style.background,
           margin: record.style.margin,
-          errorCorrection: record.style.error_correction,
+          errorCorrection: effectiveErrorCorrection(record),
+          moduleShape: record.style.module_shape ?? 'square',
+          finderShape: record.style.finder_shape ?? 'square',
+          frame: record.style.frame ?? null,
+          logo: logos.forRender(record),
         };
         const cached = renderer.cached(options);
         if (cached && req.get('if-none-match') === cached.etag) {

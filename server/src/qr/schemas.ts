@@ -1,27 +1,11 @@
 import { z } from 'zod';
 import { Pagination } from '../http/schemas.js';
+import { SafeUrl } from './safe-url.js';
+import { SMART_CREATE_FIELDS, SMART_UPDATE_FIELDS, SMART_VIEW_FIELDS } from './smart-schemas.js';
 
 export const QR_TYPES = ['url', 'text', 'email', 'phone', 'sms', 'wifi', 'vcard'] as const;
 
-/** http(s) only, no embedded credentials: javascript:, data:, file: and user:pass@ URLs are refused. */
-export const SafeUrl = z
-  .string()
-  .trim()
-  .min(1)
-  .max(2048)
-  .superRefine((value, ctx) => {
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be an absolute http or https URL' });
-      return;
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: `the ${url.protocol} scheme is not allowed; use http or https` });
-    else if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'URLs with embedded credentials are not allowed' });
-    else if (!url.hostname) ctx.addIssue({ code: 'custom', message: 'the URL needs a host' });
-  })
-  .meta({ example: 'https://example.com/spring-sale', format: 'uri' });
+export { SafeUrl } from './safe-url.js';
 
 const Phone = z.string().max(64).trim().regex(/^\+?[0-9 ().-]{3,32}$/, 'must be a phone number (digits, spaces, + ( ) . -)');
 const Email = z.string().trim().max(254).regex(/^[^\s@,;]+@[^\s@,;]+\.[^\s@,;]+$/, 'must be an email address');
@@ -58,19 +42,59 @@ export const CONTENT_SCHEMAS = {
 
 const HexColor = z.string().max(7).regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour like #1a2b3c');
 
+export const SHAPES = ['square', 'rounded', 'dots'] as const;
+/** Longest call to action a frame shows. */
+export const MAX_FRAME_TEXT = 24;
+export const FrameText = z
+  .string()
+  .trim()
+  .min(1)
+  .max(MAX_FRAME_TEXT)
+  .regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters')
+  .meta({ description: `The call to action under the code, 1 to ${MAX_FRAME_TEXT} characters`, example: 'Scan me' });
+
+export const FrameInput = z
+  .object({
+    text: FrameText,
+    color: HexColor.default('#000000').meta({ description: 'The frame and its band, `#rrggbb` (default `#000000`)' }),
+    text_color: HexColor.default('#ffffff').meta({ description: 'The call to action, `#rrggbb` (default `#ffffff`)' }),
+  })
+  .strict()
+  .meta({ id: 'QrFrameInput' });
+
 export const StyleInput = z
   .object({
     foreground: HexColor.optional(),
     background: HexColor.optional(),
     margin: z.number().int().min(0).max(16).optional(),
-    error_correction: z.enum(['L', 'M', 'Q', 'H']).optional(),
+    error_correction: z.enum(['L', 'M', 'Q', 'H']).optional().meta({ description: 'L, M, Q or H; a code with a logo is drawn at H whatever this says' }),
+    module_shape: z.enum(SHAPES).optional().meta({ description: 'How each dark module is drawn: square (default), rounded or dots' }),
+    finder_shape: z.enum(SHAPES).optional().meta({ description: 'How the three finder patterns (and the alignment patterns) are drawn: square (default), rounded or dots' }),
+    frame: FrameInput.nullable().optional().meta({ description: 'A frame with a call to action under the code; null removes it' }),
   })
   .strict()
   .meta({ id: 'QrStyleInput' });
 
 export const Style = z
-  .object({ foreground: z.string(), background: z.string(), margin: z.number().int(), error_correction: z.enum(['L', 'M', 'Q', 'H']) })
+  .object({
+    foreground: z.string(),
+    background: z.string(),
+    margin: z.number().int(),
+    error_correction: z.enum(['L', 'M', 'Q', 'H']),
+    module_shape: z.enum(SHAPES),
+    finder_shape: z.enum(SHAPES),
+    frame: z.object({ text: z.string(), color: z.string(), text_color: z.string() }).nullable(),
+  })
   .meta({ id: 'QrStyle' });
+
+export const LogoInfo = z
+  .object({
+    content_type: z.enum(['image/png', 'image/svg+xml']),
+    bytes: z.number().int().meta({ description: 'Size of the stored logo (an SVG as sanitised)' }),
+    updated_at: z.string(),
+  })
+  .nullable()
+  .meta({ id: 'QrLogo', description: 'The logo in the middle of the code (PUT /api/v1/qr/{id}/logo); null: none' });
 
 export const Tag = z.string().trim().min(1).max(40).regex(/^[^\u0000-\u001f,]+$/, 'no control characters or commas');
 const Tags = z.array(Tag).max(20);
@@ -96,6 +120,8 @@ export const CreateQrBody = z
     style: StyleInput.optional(),
     status: z.enum(['active', 'paused']).optional(),
     domain: DomainName.optional().meta({ description: 'A verified custom domain of the workspace (dynamic codes): the short link becomes https://<domain>/<short_code>', example: 'go.acme.com' }),
+    // dynamic codes: what the scan decides (README "Smart codes")
+    ...SMART_CREATE_FIELDS,
   })
   .strict()
   .meta({ id: 'CreateQrRequest' });
@@ -110,6 +136,7 @@ export const UpdateQrBody = z
     style: StyleInput.optional(),
     content: ContentInput.optional(),
     domain: DomainName.nullable().optional().meta({ description: 'Moves a dynamic code to another verified domain of the workspace (null: the default public URL); the old link stops working' }),
+    ...SMART_UPDATE_FIELDS,
     // accepted only to say clearly that they cannot change
     type: z.unknown().optional(),
     mode: z.unknown().optional(),
@@ -143,10 +170,12 @@ export const QrSchema = z
     status: z.enum(['active', 'paused']),
     tags: z.array(z.string()),
     style: Style,
+    logo: LogoInfo,
     created_at: z.string().meta({ example: '2026-11-23T10:00:00.000Z' }),
     updated_at: z.string(),
     scan_count: z.number().int(),
     livemode: z.boolean().meta({ description: 'false for a test-mode code (made with a test key or a session in test mode); `mode` is dynamic/static' }),
+    ...SMART_VIEW_FIELDS,
   })
   .meta({ id: 'QrCode' });
 export type QrView = z.infer<typeof QrSchema>;
@@ -168,9 +197,28 @@ export const IdempotencyHeaders = z.object({
   'idempotency-key': z.string().min(1).max(255).optional().meta({ description: 'Retries with the same key within 24 hours return the first result and create one code.' }),
 });
 
+export const IMAGE_FORMATS = ['png', 'svg', 'pdf', 'eps'] as const;
+export const DEFAULT_SIZE_MM = 50;
+
+/** `size_mm` belongs to the print formats only. */
+export function checkPrintSize(query: { format: string; size_mm?: number | undefined }, ctx: z.RefinementCtx): void {
+  if (query.size_mm !== undefined && query.format !== 'pdf' && query.format !== 'eps') {
+    ctx.addIssue({ code: 'custom', path: ['size_mm'], message: 'only for format=pdf or format=eps (use size, in pixels, for png and svg)' });
+  }
+}
+
+export const SizeMm = z.coerce
+  .number({ error: 'must be a number of millimetres' })
+  .min(10)
+  .max(500)
+  .optional()
+  .meta({ description: `Width of a PDF or EPS in millimetres, 10 to 500 (default ${DEFAULT_SIZE_MM}); the height is the same, or more with a frame` });
+
 export const ImageQuery = z
   .object({
-    format: z.enum(['png', 'svg']).default('png'),
-    size: z.coerce.number().int().min(64).max(2048).default(512),
+    format: z.enum(IMAGE_FORMATS).default('png').meta({ description: 'png, svg, pdf (vector) or eps (vector)' }),
+    size: z.coerce.number().int().min(64).max(2048).default(512).meta({ description: 'Width in pixels (png, svg), 64 to 2048; the height is the same, or more with a frame' }),
+    size_mm: SizeMm,
   })
-  .strict();
+  .strict()
+  .superRefine(checkPrintSize);

@@ -1,26 +1,26 @@
 import { createHash } from 'node:crypto';
 import { iso } from '../clock.js';
 import type { Context } from '../context.js';
-import { ConflictError, NotFoundError, PermissionError, ValidationError, type ErrorDetail } from '../errors.js';
+import { NotFoundError, PermissionError, ValidationError, type ErrorDetail } from '../errors.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import { newId, randomBase62 } from '../random.js';
-import { routeKey, type DomainRecord, type IdempotencyRecord, type QrRecord, type QrStyle, type TombstoneRecord, type WorkspaceRecord } from '../store/records.js';
-import { StaleRecordError, UniqueViolationError, type Op, type WriteOp } from '../store/store.js';
+import { routeKey, type DomainRecord, type QrRecord, type QrStyle, type TombstoneRecord, type WorkspaceRecord } from '../store/records.js';
+import type { Op, WriteOp } from '../store/store.js';
 import type { EventService } from '../events/service.js';
 import type { Plan } from '../workspaces/plans.js';
 import { detailsFromIssues } from '../validation.js';
 import { encodedPayload, fitsInQrCode } from './payload.js';
 import { CONTENT_SCHEMAS, type CreateQrBody, type QrView, type UpdateQrBody } from './schemas.js';
 import { modeOfPartition, type DataMode } from '../test-mode/mode.js';
+import { IDEMPOTENCY_TTL_MS, runIdempotent } from './idempotency.js';
+import { maskPassword, mergeSmart, smartView } from './smart.js';
 
-export const DEFAULT_STYLE: QrStyle = { foreground: '#000000', background: '#ffffff', margin: 4, error_correction: 'M' };
-const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
-/** A create claimed this long ago and never finished was abandoned (its process died): another may take the key over. */
-const CLAIM_STALE_MS = 30_000;
-/** How long a retry waits for the first request with its key, still under way in some process, to finish. */
-const CLAIM_WAIT_MS = 15_000;
-/** The status of an idempotency record whose create is still under way. */
-const IN_PROGRESS = 0;
+export const DEFAULT_STYLE: Required<QrStyle> = { foreground: '#000000', background: '#ffffff', margin: 4, error_correction: 'M', module_shape: 'square', finder_shape: 'square', frame: null };
+
+/** The error correction a code's images are drawn at: H under a logo, which hides modules; the style's otherwise. */
+export function effectiveErrorCorrection(qr: Pick<QrRecord, 'style' | 'logo'>): QrStyle['error_correction'] {
+  return qr.logo ? 'H' : qr.style.error_correction;
+}
 const SHORT_CODE_LENGTH = 7;
 /**
  * Test-mode short codes are `test` + 7 characters: 11 characters where live ones have 7, so the two never collide,
@@ -69,6 +69,7 @@ export class QrService {
   }
 
   async view(qr: QrRecord): Promise<QrView> {
+    const scanCount = await this.scanCount(qr.id);
     return {
       id: qr.id,
       name: qr.name,
@@ -82,11 +83,14 @@ export class QrService {
       domain: qr.domain ?? null,
       status: qr.status,
       tags: qr.tags,
-      style: qr.style,
+      // codes from before shapes and frames have the defaults
+      style: { ...DEFAULT_STYLE, ...qr.style },
+      logo: qr.logo ? { content_type: qr.logo.content_type, bytes: qr.logo.bytes, updated_at: qr.logo.updated_at } : null,
       created_at: qr.created_at,
       updated_at: qr.updated_at,
-      scan_count: await this.scanCount(qr.id),
+      scan_count: scanCount,
       livemode: modeOfPartition(qr.workspace_id) === 'live',
+      ...smartView(qr.smart, this.ctx.clock.now(), scanCount),
     };
   }
 
@@ -112,11 +116,13 @@ export class QrService {
   }
 
   /** A static code's content must fit in a QR code at its error-correction level, or every image of it would fail. */
-  private assertFits(qr: QrRecord, field: string): void {
-    if (qr.mode !== 'static' || fitsInQrCode(encodedPayload(qr, null), qr.style.error_correction)) return;
+  assertFits(qr: QrRecord, field: string): void {
+    const level = effectiveErrorCorrection(qr);
+    if (qr.mode !== 'static' || fitsInQrCode(encodedPayload(qr, null), level)) return;
+    const advice = qr.logo ? 'A code with a logo is drawn at error correction H: shorten the content, remove the logo, or use a dynamic code.' : 'Shorten it, choose a lower error-correction level (L holds the most), or use a dynamic code.';
     throw new ValidationError(
-      `The ${qr.type === 'url' ? 'destination URL' : 'content'} is too long for a QR code with error correction ${qr.style.error_correction}. Shorten it, choose a lower error-correction level (L holds the most), or use a dynamic code.`,
-      [{ field, message: `too long to fit in a QR code at error correction ${qr.style.error_correction}` }],
+      `The ${qr.type === 'url' ? 'destination URL' : 'content'} is too long for a QR code with error correction ${level}. ${advice}`,
+      [{ field, message: `too long to fit in a QR code at error correction ${level}` }],
     );
   }
 
@@ -146,7 +152,7 @@ export class QrService {
   async create(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, idempotencyKey?: string): Promise<{ qr: QrView; replayed: boolean }> {
     if (!idempotencyKey) return { qr: await this.createNow(workspace, plan, body, []), replayed: false };
     const id = `${workspace.id}:${idempotencyKey}`;
-    const requestHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
+    const requestHash = createHash('sha256').update(JSON.stringify(maskPassword(body))).digest('hex');
     for (;;) {
       const pending = this.inFlight.get(id);
       if (!pending) break;
@@ -168,52 +174,22 @@ export class QrService {
    * The code and the final idempotency record are written in one commit that expects the claim still held.
    */
   private async createOnce(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, id: string, requestHash: string): Promise<{ qr: QrView; replayed: boolean }> {
-    const waitUntil = Date.now() + CLAIM_WAIT_MS;
-    for (;;) {
-      const existing = await this.ctx.store.get('idempotency', id);
-      const age = existing ? this.ctx.clock.now() - Date.parse(existing.created_at) : Infinity;
-      if (existing && age < IDEMPOTENCY_TTL_MS) {
-        if (existing.request_hash !== requestHash) {
-          throw new ConflictError('idempotency_conflict', 'This Idempotency-Key was already used with a different request body. Use a new key for a new request.');
-        }
-        if (existing.status !== IN_PROGRESS) {
-          const stored = existing.body as QrView;
-          const current = await this.ctx.store.get('qrcodes', stored.id);
-          return { qr: current ? await this.view(current) : stored, replayed: true };
-        }
-        if (age < CLAIM_STALE_MS) {
-          if (Date.now() >= waitUntil) {
-            throw new ConflictError('idempotency_in_progress', 'A request with this Idempotency-Key is still being processed. Retry it in a few seconds to get its result.');
-          }
-          await new Promise((resolve) => setTimeout(resolve, 20));
-          continue;
-        }
-      }
-      const claim: IdempotencyRecord = { id, workspace_id: workspace.id, request_hash: requestHash, status: IN_PROGRESS, body: null, created_at: iso(this.ctx.clock.now()) };
-      try {
-        // an expired record, or a claim abandoned by a process that died, is taken over by one request only
-        if (existing) await this.ctx.store.commit([{ collection: 'idempotency', update: id, expect: { created_at: existing.created_at, status: existing.status }, set: claim }]);
-        else await this.ctx.store.commit([{ collection: 'idempotency', insert: claim }]);
-      } catch (error) {
-        if (error instanceof UniqueViolationError || error instanceof StaleRecordError) continue;
-        throw error;
-      }
-      const final = (qr: QrView): WriteOp => ({
-        collection: 'idempotency',
-        update: id,
-        expect: { created_at: claim.created_at, status: IN_PROGRESS, request_hash: requestHash },
-        set: { status: 201, body: qr, created_at: iso(this.ctx.clock.now()) },
-      });
-      try {
-        return { qr: await this.createNow(workspace, plan, body, [], final), replayed: false };
-      } catch (error) {
-        // the claim was taken over meanwhile: nothing of this create was written; answer what the other made
-        if (error instanceof StaleRecordError) continue;
-        await this.ctx.store.commit([{ collection: 'idempotency', update: id, expect: { created_at: claim.created_at, status: IN_PROGRESS }, set: { created_at: new Date(0).toISOString() } }]).catch(() => undefined);
-        throw error;
-      }
-    }
+    const { result, replayed } = await runIdempotent<QrView>({
+      ctx: this.ctx,
+      workspaceId: workspace.id,
+      id,
+      requestHash,
+      status: 201,
+      run: (final) => this.createNow(workspace, plan, body, [], final),
+      replay: async (record) => {
+        const stored = record.body as QrView;
+        const current = await this.ctx.store.get('qrcodes', stored.id);
+        return current ? this.view(current) : stored;
+      },
+    });
+    return { qr: result, replayed };
   }
+
 
   private async createNow(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, extraOps: Op[], idempotency?: (qr: QrView) => WriteOp): Promise<QrView> {
     const { view, ops } = await this.prepareCreate(workspace, plan, body);
@@ -233,6 +209,7 @@ export class QrService {
       throw new ValidationError('Only dynamic codes have a short link to serve on a domain.', [{ field: 'domain', message: 'only for dynamic codes' }]);
     }
     const domain = body.domain !== undefined ? this.domainOf(workspace, body.domain, 'domain') : null;
+    const smart = await mergeSmart(body.mode, undefined, body);
     const count = (await this.ctx.store.countByWorkspace('qrcodes', workspace.id)) + pending;
     if (count >= plan.max_qr_codes) {
       throw new PermissionError('qr_limit_reached', `The ${plan.name} plan allows ${plan.max_qr_codes} QR codes and this workspace has ${count}. Delete codes you no longer need, or upgrade the plan.`);
@@ -254,6 +231,7 @@ export class QrService {
       style: { ...DEFAULT_STYLE, ...body.style },
       created_at: now,
       updated_at: now,
+      ...(smart ? { smart } : {}),
     };
     qr.route_key = qr.short_code ? routeKey(domain, qr.short_code) : null;
     if (qr.route_key) reserved?.add(qr.route_key);
@@ -313,6 +291,7 @@ export class QrService {
     }
     const content = body.content !== undefined ? this.checkShape(qr.type, qr.mode, undefined, body.content) : qr.content;
     const move = body.domain !== undefined ? await this.prepareMove(workspace, qr, body.domain, reserved) : undefined;
+    const smart = await mergeSmart(qr.mode, qr.smart, body);
     const updated: QrRecord = {
       ...qr,
       name: body.name ?? qr.name,
@@ -324,6 +303,8 @@ export class QrService {
       ...(move ? move.fields : {}),
       updated_at: iso(this.ctx.clock.now()),
     };
+    if (smart) updated.smart = smart;
+    else delete updated.smart;
     this.assertFits(updated, body.content !== undefined ? 'content' : body.destination_url !== undefined ? 'destination_url' : 'style.error_correction');
     const view = await this.view(updated);
     const { ops } = await this.events.record(workspace.id, 'qr.updated', view);
@@ -367,7 +348,8 @@ export class QrService {
     const tombstone: Op[] = qr.short_code
       ? [{ collection: 'tombstones', put: { id: qr.route_key ?? routeKey(qr.domain, qr.short_code), workspace_id: workspace.id, qr_id: qr.id, deleted_at: iso(this.ctx.clock.now()) } satisfies TombstoneRecord }]
       : [];
-    return { qr, view, ops: [{ collection: 'qrcodes', delete: qr.id }, ...tombstone, ...ops] };
+    const logo: Op[] = qr.logo ? [{ collection: 'logos', delete: qr.id }] : [];
+    return { qr, view, ops: [{ collection: 'qrcodes', delete: qr.id }, ...logo, ...tombstone, ...ops] };
   }
 
   /** Drops idempotency records older than 24 hours. */

@@ -1,8 +1,12 @@
 import { routeKey, type QrRecord, type TombstoneRecord } from '../store/records.js';
 import type { Following, Store } from '../store/store.js';
+import { compileSmart, CompiledCodes, type CompiledCode } from './smart-code.js';
 
-/** What the redirect learns of a short code: its record, that it was deleted (410), or nothing (404). */
-export type CodeAnswer = { kind: 'found'; qr: QrRecord } | { kind: 'gone' } | { kind: 'missing' };
+/**
+ * What the redirect learns of a short code: its record (and its smart settings compiled, if it has any), that it was
+ * deleted (410), or nothing (404).
+ */
+export type CodeAnswer = { kind: 'found'; qr: QrRecord; smart?: CompiledCode | undefined } | { kind: 'gone' } | { kind: 'missing' };
 
 /** Where the redirect looks codes up. Keyed by (domain, short code); the domain is null for the default host. */
 export interface CodeLookup {
@@ -33,12 +37,14 @@ const GONE: CodeAnswer = { kind: 'gone' };
 
 /** For stores of one process (the embedded store keeps every record in memory already): each scan asks the store. */
 export class StoreCodeLookup implements CodeLookup {
+  private readonly compiled = new CompiledCodes();
+
   constructor(private readonly store: Store) {}
 
   async find(domain: string | null, shortCode: string): Promise<CodeAnswer> {
     const key = routeKey(domain, shortCode);
     const qr = await this.store.findUnique('qrcodes', 'route_key', key);
-    if (qr) return { kind: 'found', qr };
+    if (qr) return qr.smart ? { kind: 'found', qr, smart: this.compiled.of(qr) } : { kind: 'found', qr };
     return (await this.store.get('tombstones', key)) ? GONE : MISSING;
   }
 
@@ -66,6 +72,8 @@ export class MemoryCodeCache implements CodeLookup {
   private codes = new Map<string, QrRecord>();
   /** The key each record id is held under, so a deleted or re-coded record leaves its old key. */
   private keyOfId = new Map<string, string>();
+  /** The compiled smart settings of the codes that have some, by record id (compiled as each code is loaded). */
+  private compiled = new Map<string, CompiledCode>();
   private gone = new Set<string>();
   private readonly unknown = new Map<string, number>();
   private readonly reading = new Map<string, Promise<CodeAnswer>>();
@@ -101,14 +109,18 @@ export class MemoryCodeCache implements CodeLookup {
           this.version++;
           const codes = new Map<string, QrRecord>();
           const keyOfId = new Map<string, string>();
+          const compiled = new Map<string, CompiledCode>();
           for (const record of records) {
             if (!record.short_code) continue;
             const key = codeKey(domainOf(record as { domain?: unknown }), record.short_code);
             codes.set(key, record);
             keyOfId.set(record.id, key);
+            const smart = compileSmart(record);
+            if (smart) compiled.set(record.id, smart);
           }
           this.codes = codes;
           this.keyOfId = keyOfId;
+          this.compiled = compiled;
           this.unknown.clear();
         },
         change: (id, record) => this.changeCode(id, record),
@@ -133,7 +145,7 @@ export class MemoryCodeCache implements CodeLookup {
   find(domain: string | null, shortCode: string): CodeAnswer | Promise<CodeAnswer> {
     const key = codeKey(domain, shortCode);
     const qr = this.codes.get(key);
-    if (qr) return { kind: 'found', qr };
+    if (qr) return qr.smart ? { kind: 'found', qr, smart: this.compiled.get(qr.id) } : { kind: 'found', qr };
     if (this.gone.has(key)) return GONE;
     const until = this.unknown.get(key);
     if (until !== undefined) {
@@ -155,11 +167,14 @@ export class MemoryCodeCache implements CodeLookup {
       this.codes.delete(old);
       this.keyOfId.delete(id);
     }
+    this.compiled.delete(id);
     if (record?.short_code) {
       const key = codeKey(domainOf(record as { domain?: unknown }), record.short_code);
       this.codes.set(key, record);
       this.keyOfId.set(id, key);
       this.unknown.delete(key);
+      const smart = compileSmart(record);
+      if (smart) this.compiled.set(id, smart);
     }
   }
 
@@ -180,12 +195,14 @@ export class MemoryCodeCache implements CodeLookup {
     const version = this.version;
     try {
       const qr = await this.store.findUnique('qrcodes', 'route_key', routeKey(domain, shortCode));
-      const answer: CodeAnswer = qr ? { kind: 'found', qr } : (await this.store.get('tombstones', routeKey(domain, shortCode))) ? GONE : MISSING;
+      const smart = qr ? compileSmart(qr) : undefined;
+      const answer: CodeAnswer = qr ? { kind: 'found', qr, smart } : (await this.store.get('tombstones', routeKey(domain, shortCode))) ? GONE : MISSING;
       // remembered only while following changes, and only if none was heard meanwhile (it may be newer than this read)
       if (this.following.length > 0 && version === this.version) {
         if (answer.kind === 'found' && qr?.short_code) {
           this.codes.set(key, qr);
           this.keyOfId.set(qr.id, key);
+          if (smart) this.compiled.set(qr.id, smart);
         } else if (answer.kind === 'gone') {
           this.gone.add(key);
         } else if (answer.kind === 'missing') {

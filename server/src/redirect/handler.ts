@@ -2,8 +2,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from '../context.js';
 import { DATABASE_RETRY_AFTER_SECONDS } from '../errors.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
+import { routeKey, type QrRecord } from '../store/records.js';
+import type { SharedRedis } from '../redis/client.js';
 import type { ScanRecorder } from './recorder.js';
 import type { CodeLookup } from './code-cache.js';
+import { agentOf, type VisitorAgent } from './agent.js';
+import { resolveCountry, type GeoLookup } from './country.js';
+import { page } from './pages.js';
+import { PasswordGate, type Asker } from './password-gate.js';
+import { ScanLimits } from './scan-limits.js';
+import { decide, windowState, type CompiledCode, type Visit } from './smart-code.js';
 
 const CODE = /^\/r\/([0-9A-Za-z]{4,32})\/?(?:\?.*)?$/;
 /** On a custom domain the code is the whole path (no /r/). */
@@ -15,10 +23,19 @@ export interface HostTable {
   resolve(hostHeader: string | undefined): { hostname: string; verified: boolean } | undefined;
 }
 
-function page(res: ServerResponse, status: number, title: string, text: string): void {
-  const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex"><title>${title}</title><style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:20vh auto;padding:0 1rem;color:#222;text-align:center}</style></head><body><h1>${title}</h1><p>${text}</p></body></html>`;
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', 'x-robots-tag': 'noindex' });
-  res.end(body);
+/** What the redirect may be given besides the context: shared limits (Redis) and a GeoIP lookup for country rules. */
+export interface RedirectOptions {
+  /** A code's stored non-bot scans (ScanStorage.humanCount), for max_scans. */
+  countScans: (qrId: string) => Promise<number>;
+  redis?: SharedRedis | undefined;
+  /** Asked only for codes with a country rule, when the proxy header names no country. */
+  geoLookup?: GeoLookup | undefined;
+}
+
+/** A running redirect: the request handler, and what must be stopped with the app. */
+export interface Redirect {
+  (req: IncomingMessage, res: ServerResponse): boolean;
+  stop(): void;
 }
 
 function clientIp(req: IncomingMessage, trustProxy: boolean): string {
@@ -30,14 +47,182 @@ function clientIp(req: IncomingMessage, trustProxy: boolean): string {
   return req.socket.remoteAddress ?? '';
 }
 
+/** The primary tag of the first language of an Accept-Language header by q order (ties: the order written). */
+export function preferredLanguage(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  let best: string | undefined;
+  let bestQ = 0;
+  for (const entry of header.slice(0, 1000).split(',')) {
+    const [range = '', ...params] = entry.trim().split(';');
+    const primary = range.trim().split('-')[0]?.toLowerCase() ?? '';
+    if (!/^[a-z]{1,8}$/.test(primary)) continue; // "*" and garbage name no language
+    let q = 1;
+    for (const param of params) {
+      const [name, value] = param.trim().split('=');
+      if (name?.trim().toLowerCase() === 'q') q = Number(value);
+    }
+    if (Number.isFinite(q) && q > bestQ) {
+      best = primary;
+      bestQ = q;
+    }
+  }
+  return best;
+}
+
+/**
+ * The day's visitor hashes of recent visitors, so a returning visitor's split costs a map lookup, not a SHA-256
+ * (the hash is the recorder's, so the variant matches the visitor analytics counts). Emptied every UTC day.
+ */
+class VisitorHashes {
+  private day = -1;
+  private readonly hashes = new Map<string, number>();
+
+  constructor(private readonly recorder: ScanRecorder) {}
+
+  of(now: number, ip: string, userAgent: string): number {
+    const day = Math.floor(now / 86_400_000);
+    if (day !== this.day || this.hashes.size >= 10_000) {
+      this.day = day;
+      this.hashes.clear();
+    }
+    const key = `${ip}\0${userAgent}`;
+    let hash = this.hashes.get(key);
+    if (hash === undefined) {
+      hash = this.recorder.visitorOf(now, ip, userAgent);
+      this.hashes.set(key, hash);
+    }
+    return hash;
+  }
+}
+
+/** A scan as the conditions see it: each part worked out on first use. */
+class ScanVisit implements Visit {
+  private parsedAgent: VisitorAgent | undefined;
+  private resolvedCountry: string | undefined;
+  private language_: string | null | undefined;
+  private params: URLSearchParams | undefined;
+  private visitorHash: number | undefined;
+
+  constructor(
+    readonly now: number,
+    private readonly req: IncomingMessage,
+    readonly ip: string,
+    private readonly countryHeader: string,
+    private readonly visitors: VisitorHashes,
+    private readonly geoLookup: GeoLookup | undefined,
+  ) {}
+
+  get userAgent(): string {
+    return this.req.headers['user-agent'] ?? '';
+  }
+
+  agent(): VisitorAgent {
+    return (this.parsedAgent ??= agentOf(this.userAgent));
+  }
+
+  country(): string {
+    return (this.resolvedCountry ??= resolveCountry(this.req.headers[this.countryHeader], this.ip, this.geoLookup));
+  }
+
+  /** The country for the scan record: the proxy header only, unless a country rule already looked it up. */
+  recordedCountry(): string {
+    return this.resolvedCountry ?? resolveCountry(this.req.headers[this.countryHeader], this.ip);
+  }
+
+  language(): string | undefined {
+    if (this.language_ === undefined) this.language_ = preferredLanguage(this.req.headers['accept-language']) ?? null;
+    return this.language_ ?? undefined;
+  }
+
+  query(param: string): string | null {
+    if (!this.params) {
+      const url = this.req.url ?? '';
+      const at = url.indexOf('?');
+      if (at === -1) return null;
+      this.params = new URLSearchParams(url.slice(at + 1));
+    }
+    return this.params.get(param);
+  }
+
+  visitor(): number {
+    return (this.visitorHash ??= this.visitors.of(this.now, this.ip, this.userAgent));
+  }
+}
+
 /**
  * The public redirect `GET /r/:code`, served by node:http directly (no Express): one in-memory lookup (code-cache.ts),
- * the 302, and the scan queued for the bulk recorder. Returns false for any other path.
+ * the 302, and the scan queued for the bulk recorder. A smart code (rules, split, schedule, limit, password) decides
+ * in memory too, from its settings compiled when it was loaded. Returns false for any other path.
  */
-export function redirectHandler(ctx: Context, recorder: ScanRecorder, codes: CodeLookup, hosts?: HostTable): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function redirectHandler(ctx: Context, recorder: ScanRecorder, codes: CodeLookup, hosts: HostTable | undefined, options: RedirectOptions): Redirect {
   const countryHeader = ctx.config.countryHeader;
   const trustProxy = Boolean(ctx.config.trustProxy);
-  return (req, res) => {
+  const limits = new ScanLimits(options.countScans);
+  const visitors = new VisitorHashes(recorder);
+  let publicHost: string[] = [];
+  try {
+    publicHost = [new URL(ctx.config.publicUrl).host.toLowerCase()];
+  } catch {
+    // no usable public URL: the Host header alone names this server
+  }
+  const gate = new PasswordGate({ secureCookies: ctx.config.publicUrl.startsWith('https:'), allowedHosts: publicHost, redis: options.redis });
+
+  /** The scan of a smart code: window, limit, password, then the decision. */
+  const smartScan = async (req: IncomingMessage, res: ServerResponse, qr: QrRecord, code: CompiledCode, path: string): Promise<void> => {
+    const now = ctx.clock.now();
+    const outside = windowState(code, now);
+    if (outside) {
+      // an orphan scan: before valid_from or after valid_until (the owner's code, outside its window)
+      if (req.method === 'GET') recorder.orphan({ time: now, reason: 'expired', workspaceId: qr.workspace_id, qrId: qr.id, userAgent: req.headers['user-agent'] ?? '' });
+      expiredAnswer(res, code, outside === 'scheduled' ? 'This QR code is not active yet.' : 'This QR code has expired.');
+      return;
+    }
+    const ip = clientIp(req, trustProxy);
+    const visit = new ScanVisit(now, req, ip, countryHeader, visitors, code.usesCountry ? options.geoLookup : undefined);
+    if (code.maxScans !== undefined) {
+      let counted = limits.count(qr.id);
+      // the first scan here reads the stored count; read again after it, so concurrent first scans count one by one
+      if (typeof counted !== 'number') counted = await counted.then(() => limits.count(qr.id));
+      if (counted >= code.maxScans) {
+        if (req.method === 'GET') recorder.orphan({ time: now, reason: 'limit_reached', workspaceId: qr.workspace_id, qrId: qr.id, userAgent: req.headers['user-agent'] ?? '' });
+        expiredAnswer(res, code, 'This QR code has expired: it reached its scan limit.');
+        return;
+      }
+    }
+    const post = req.method === 'POST';
+    if (code.password) {
+      const asker: Asker = { qrId: qr.id, path, ip, userAgent: visit.userAgent, now };
+      if (post) {
+        if ((await gate.submit(req, res, code.password, asker)) === 'answered') return;
+      } else if (!gate.unlocked(req, code.password, asker)) {
+        gate.show(res, req, code.password, asker);
+        return;
+      }
+    } else if (post) {
+      req.resume();
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-length': 0 });
+      res.end();
+      return;
+    }
+    const { location, variant } = decide(code, visit);
+    // after a password form: 303, so the browser follows with a GET
+    res.writeHead(post ? 303 : 302, { location, 'cache-control': 'private, no-store', 'content-length': 0 });
+    res.end();
+    if (req.method === 'HEAD') return;
+    if (code.maxScans !== undefined && !visit.agent().bot) limits.add(qr.id);
+    recorder.hit({
+      time: now,
+      qrId: qr.id,
+      workspaceId: qr.workspace_id,
+      ip,
+      userAgent: visit.userAgent,
+      country: visit.recordedCountry(),
+      referer: req.headers.referer ?? '',
+      ...(variant !== undefined ? { variant } : {}),
+    });
+  };
+
+  const handler = (req: IncomingMessage, res: ServerResponse): boolean => {
     const url = req.url ?? '';
     // a custom domain serves its codes at /{code} and nothing else (not the API, not /r/); a pending one, a 404 page
     const custom = hosts?.resolve(req.headers.host);
@@ -47,7 +232,8 @@ export function redirectHandler(ctx: Context, recorder: ScanRecorder, codes: Cod
       page(res, 404, 'QR code not found', 'This QR code does not exist.');
       return true;
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
+    // POST is the password form of a protected code (answered 405 for any other code)
+    if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'POST') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-length': 0 });
       res.end();
       return true;
@@ -58,36 +244,49 @@ export function redirectHandler(ctx: Context, recorder: ScanRecorder, codes: Cod
       const found = await codes.find(custom ? custom.hostname : null, code);
       const qr = found.kind === 'found' ? found.qr : undefined;
       if (!qr || !qr.destination_url) {
+        req.resume();
         if (found.kind === 'gone') page(res, 410, 'QR code removed', 'This QR code has been deleted by its owner.');
         else page(res, 404, 'QR code not found', 'This QR code does not exist.');
+        // an orphan scan: a deleted code's workspace is found from its tombstone in the batch, an unknown one is the server's
+        if (req.method === 'GET') {
+          recorder.orphan({ time: ctx.clock.now(), reason: found.kind === 'gone' ? 'deleted' : 'unknown', workspaceId: qr?.workspace_id ?? null, qrId: qr?.id ?? null, userAgent: req.headers['user-agent'] ?? '', routeKey: routeKey(custom ? custom.hostname : null, code) });
+        }
         return;
       }
       if (qr.status !== 'active') {
+        req.resume();
         page(res, 404, 'QR code paused', 'This QR code is paused by its owner. Try again later.');
+        if (req.method === 'GET') recorder.orphan({ time: ctx.clock.now(), reason: 'paused', workspaceId: qr.workspace_id, qrId: qr.id, userAgent: req.headers['user-agent'] ?? '' });
+        return;
+      }
+      const smart = found.kind === 'found' ? found.smart : undefined;
+      if (smart) {
+        await smartScan(req, res, qr, smart, custom ? `/${code}` : `/r/${code}`);
+        return;
+      }
+      if (req.method === 'POST') {
+        req.resume();
+        res.writeHead(405, { allow: 'GET, HEAD', 'content-length': 0 });
+        res.end();
         return;
       }
       res.writeHead(302, { location: qr.destination_url, 'cache-control': 'private, no-store', 'content-length': 0 });
       res.end();
       if (req.method !== 'GET') return;
-      const country = req.headers[countryHeader];
-      const countryCode = typeof country === 'string' && /^[A-Za-z]{2}$/.test(country) && country.toUpperCase() !== 'XX' ? country.toUpperCase() : 'unknown';
       recorder.hit({
         time: ctx.clock.now(),
         qrId: qr.id,
         workspaceId: qr.workspace_id,
         ip: clientIp(req, trustProxy),
         userAgent: req.headers['user-agent'] ?? '',
-        country: countryCode,
+        country: resolveCountry(req.headers[countryHeader], ''),
         referer: req.headers.referer ?? '',
       });
     })().catch((error: unknown) => {
       if (isStoreUnavailable(error)) {
         // a code this process does not hold, while the database is down: retryable, not a server fault
         ctx.logger.warn({ reason: error.reason }, 'redirect: database unavailable');
-        if (!res.headersSent) {
-          res.setHeader('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
-          page(res, 503, 'Temporarily unavailable', 'Please try again in a moment.');
-        }
+        if (!res.headersSent) page(res, 503, 'Temporarily unavailable', 'Please try again in a moment.', { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) });
         return;
       }
       ctx.logger.error({ err: error }, 'redirect failed');
@@ -95,4 +294,15 @@ export function redirectHandler(ctx: Context, recorder: ScanRecorder, codes: Cod
     });
     return true;
   };
+  return Object.assign(handler, { stop: () => gate.stop() });
+}
+
+/** Outside its window or past its limit: expired_url, or a 410 page. */
+function expiredAnswer(res: ServerResponse, code: CompiledCode, text: string): void {
+  if (code.expiredUrl) {
+    res.writeHead(302, { location: code.expiredUrl, 'cache-control': 'private, no-store', 'content-length': 0 });
+    res.end();
+    return;
+  }
+  page(res, 410, 'QR code expired', text);
 }

@@ -42,8 +42,10 @@ describe('Redis down', () => {
     const usage = await server.request('GET', '/api/v1/usage', { token });
     // counted in this process meanwhile (and written to the store)
     expect(((await usage.json()) as { data: { api_calls: { used: number } } }).data.api_calls.used).toBeGreaterThanOrEqual(6);
+    // degraded, not out of rotation: the process still serves
     const ready = await fetch(`${server.baseUrl}/readyz`);
-    expect(ready.status).toBe(503);
+    expect(ready.status).toBe(200);
+    expect(((await ready.json()) as { data: { status: string } }).data.status).toBe('degraded');
     const warnings = server.logs().split('\n').filter((line) => line.includes('Redis is unreachable'));
     expect(warnings.length).toBeGreaterThan(0);
     expect(warnings.every((line) => (JSON.parse(line) as { level: number }).level === 40)).toBe(true);

@@ -3,9 +3,10 @@ import { LowdbStore } from './embedded/lowdb-store.js';
 import { PostgresStore } from './postgres/postgres-store.js';
 import { storableJson } from './postgres/schema.js';
 import type { Op } from './store.js';
+import type { OrphanCount } from './scans.js';
 
 export interface CollectionReport {
-  name: CollectionName | 'scans';
+  name: CollectionName | 'scans' | 'orphan_scans';
   /** In the data file. */
   source: number;
   /** Written by this run. */
@@ -36,7 +37,7 @@ function canonical(value: unknown): string {
 }
 
 /**
- * Copies an embedded deployment (every record of every collection, every scan) into PostgreSQL. Records are upserted
+ * Copies an embedded deployment (every record of every collection, every scan, the orphan scan counts) into PostgreSQL. Records are upserted
  * in transactions of `batchSize`, skipping those already there and identical; scans keep their ids (so `evt_scan_N`
  * event ids stay valid) and are skipped when present. So a second run copies nothing, and a run interrupted at any
  * point is completed by the next. The data file is opened with its lock: the server must be stopped.
@@ -62,6 +63,7 @@ export async function migrateStore(dataFile: string, databaseUrl: string, option
       reports.push({ name, source: records.length, copied: missing.length, present: records.length - missing.length, verified });
     }
     reports.push(await copyScans(from, to, batchSize, options));
+    reports.push(await copyOrphans(from, to, batchSize));
     return reports;
   } finally {
     await to?.close();
@@ -91,4 +93,15 @@ async function copyScans(from: LowdbStore, to: PostgresStore, batchSize: number,
   }
   const verified = await to.scans.count();
   return { name: 'scans', source, copied, present: source - copied, verified };
+}
+
+/** Orphan scan counts: set, not added, per (workspace, day, reason), so a rerun changes nothing. */
+async function copyOrphans(from: LowdbStore, to: PostgresStore, batchSize: number): Promise<CollectionReport> {
+  const counts = await from.scans.exportOrphans();
+  let copied = 0;
+  for (let start = 0; start < counts.length; start += batchSize) copied += await to.scans.importOrphans(counts.slice(start, start + batchSize));
+  const key = (c: OrphanCount) => JSON.stringify([c.workspaceId, c.day, c.reason, c.humans, c.bots]);
+  const there = new Set((await to.scans.exportOrphans()).map(key));
+  const verified = counts.filter((c) => there.has(key(c))).length;
+  return { name: 'orphan_scans', source: counts.length, copied, present: counts.length - copied, verified };
 }

@@ -69,11 +69,34 @@ export interface SessionRecord {
 export type QrType = 'url' | 'text' | 'email' | 'phone' | 'sms' | 'wifi' | 'vcard';
 export type QrMode = 'dynamic' | 'static';
 
+export type QrShape = 'square' | 'rounded' | 'dots';
+
+/** A frame around the code with a short call to action under it. */
+export interface QrFrame {
+  text: string;
+  color: string;
+  text_color: string;
+}
+
 export interface QrStyle {
   foreground: string;
   background: string;
   margin: number;
   error_correction: 'L' | 'M' | 'Q' | 'H';
+  /** Absent on codes from before shapes: square. */
+  module_shape?: QrShape;
+  finder_shape?: QrShape;
+  /** Absent or null: no frame. */
+  frame?: QrFrame | null;
+}
+
+/** What a code keeps of its logo (the bytes are a LogoRecord of the same id). */
+export interface QrLogoInfo {
+  content_type: 'image/png' | 'image/svg+xml';
+  bytes: number;
+  /** Of the stored bytes: the image cache's key without reading the logo. */
+  sha256: string;
+  updated_at: string;
 }
 
 export interface QrRecord {
@@ -96,8 +119,35 @@ export interface QrRecord {
   status: 'active' | 'paused';
   tags: string[];
   style: QrStyle;
+  /** Absent or null: no logo. */
+  logo?: QrLogoInfo | null;
   created_at: string;
   updated_at: string;
+  /** What a dynamic code decides at the scan (rules, split, schedule, limit, password, UTM); absent: none of it. */
+  smart?: SmartRecord;
+}
+
+/** A redirect condition of a smart code (checked by qr/smart-schemas.ts, normalised: countries upper-, languages lower-case). */
+export type RedirectCondition =
+  | { type: 'device'; in: Array<'mobile' | 'tablet' | 'desktop'> }
+  | { type: 'os'; in: string[] }
+  | { type: 'browser'; in: string[] }
+  | { type: 'country'; in: string[] }
+  | { type: 'language'; in: string[] }
+  | { type: 'query'; param: string; equals: string }
+  | { type: 'time'; from: string; to: string; tz: string; weekdays?: number[] | undefined };
+
+/** The scan-time settings of a dynamic code; every field optional, the record absent when none is set. */
+export interface SmartRecord {
+  redirect_rules?: Array<{ url: string; conditions: RedirectCondition[] }>;
+  variants?: Array<{ url: string; weight: number }>;
+  valid_from?: string;
+  valid_until?: string;
+  max_scans?: number;
+  expired_url?: string;
+  /** The scan password's hash (auth/passwords.ts); the password itself is never kept. */
+  password_hash?: string;
+  utm?: Partial<Record<'source' | 'medium' | 'campaign' | 'term' | 'content', string>>;
 }
 
 /** The redirect's key of a short code on a domain (null: the default public URL), as kept in `QrRecord.route_key` and tombstone ids. */
@@ -204,6 +254,17 @@ export interface DomainRecord {
   verified_at: string | null;
 }
 
+/** A code's logo: a PNG as uploaded, or an SVG as sanitised, kept apart from the code so lists stay small. */
+export interface LogoRecord {
+  id: string; // the code's id
+  workspace_id: string; // the code's (test-mode) partition
+  content_type: 'image/png' | 'image/svg+xml';
+  /** The image, base64. */
+  data: string;
+  created_at: string;
+  updated_at: string;
+}
+
 /** Every collection the store keeps, by name. */
 export interface Collections {
   workspaces: WorkspaceRecord;
@@ -221,10 +282,11 @@ export interface Collections {
   deliveries: DeliveryRecord;
   delivery_logs: DeliveryLogRecord;
   domains: DomainRecord;
+  logos: LogoRecord;
 }
 
 export type CollectionName = keyof Collections;
 export const COLLECTION_NAMES: readonly CollectionName[] = [
   'workspaces', 'users', 'members', 'keys', 'sessions', 'qrcodes', 'tombstones', 'idempotency',
-  'usage', 'key_activity', 'webhooks', 'events', 'deliveries', 'delivery_logs', 'domains',
+  'usage', 'key_activity', 'webhooks', 'events', 'deliveries', 'delivery_logs', 'domains', 'logos',
 ];

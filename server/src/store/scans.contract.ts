@@ -24,7 +24,7 @@ const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 
 function scan(time: number, qrId: string, visitor: number, extra: Partial<Scan> = {}): Scan {
-  return { time, qrId, workspaceId: 'ws_1', visitor, country: 'FR', device: 'mobile', os: 'iOS', browser: 'Safari', referrer: 'direct', bot: false, ...extra };
+  return { time, qrId, workspaceId: 'ws_1', visitor, country: 'FR', device: 'mobile', os: 'iOS', browser: 'Safari', referrer: 'direct', bot: false, variant: null, region: null, city: null, ...extra };
 }
 
 /**
@@ -46,6 +46,15 @@ export function generatedScans(count: number, seed = 14): Scan[] {
       browser: pick(['Safari', 'Chrome', 'Firefox', 'unknown']),
       referrer: pick(['direct', 'example.com', 'news.example', 'unknown']),
       bot: random() < 0.1,
+      variant: pick([null, 0, 1, 1, 2, 9]),
+      ...pick<Pick<Scan, 'region' | 'city'>>([
+        { region: null, city: null },
+        { region: 'Bavaria', city: 'Munich' },
+        { region: 'Hesse', city: 'Frankfurt am Main' },
+        { region: 'California', city: null },
+        { region: null, city: 'Vaduz' },
+        { region: 'Île-de-France', city: 'Paris' },
+      ]),
     }),
   );
 }
@@ -203,6 +212,74 @@ export function describeScanContract(name: string, harness: () => StoreHarness):
         { period: '2026-03-30', scans: 2, unique_scans: 2 },
       ]);
       expect(answer.countries).toEqual([{ value: 'FR', scans: 3 }]);
+    });
+
+    it('keeps variant, region and city of each scan and breaks them down, a scan without a variant in no variant', async () => {
+      const store = await openStore();
+      const t = Date.parse('2026-03-10T08:00:00Z');
+      const batch = [
+        scan(t, 'qr_a', 1, { variant: 0, region: 'Bavaria', city: 'Munich' }),
+        scan(t + 1, 'qr_a', 2, { variant: 1, region: 'Bavaria', city: 'Nuremberg' }),
+        scan(t + 2, 'qr_a', 3, { variant: 1, region: 'Hesse', city: null }),
+        scan(t + 3, 'qr_a', 4),
+        scan(t + 4, 'qr_a', 5, { variant: 0, bot: true, region: 'Hesse', city: 'Kassel' }),
+      ];
+      const ids = await store.scans.append(batch);
+      expect(await store.scans.get(ids[1] as number)).toEqual({ id: ids[1], ...batch[1] });
+      expect(await store.scans.get(ids[3] as number)).toEqual({ id: ids[3], ...batch[3] });
+      const analytics = new AnalyticsService(store.scans, { now: () => t });
+      // one range inside a day (read from the scans) and one over whole days (read from the roll-ups on PostgreSQL)
+      for (const [from, to] of [['2026-03-10T07:00:00Z', '2026-03-10T09:00:00Z'], ['2026-03-09', '2026-03-12']] as const) {
+        const answer = await analytics.compute('qr_a', { from, to, interval: 'day', tz: 'UTC', include_bots: false });
+        expect(answer.variants).toEqual([
+          { value: '1', scans: 2 },
+          { value: '0', scans: 1 },
+        ]);
+        expect(answer.regions).toEqual([
+          { value: 'Bavaria', scans: 2 },
+          { value: 'Hesse', scans: 1 },
+          { value: 'unknown', scans: 1 },
+        ]);
+        expect(answer.cities).toEqual([
+          { value: 'unknown', scans: 2 },
+          { value: 'Munich', scans: 1 },
+          { value: 'Nuremberg', scans: 1 },
+        ]);
+        const withBots = await analytics.compute('qr_a', { from, to, interval: 'day', tz: 'UTC', include_bots: true });
+        expect(withBots.variants).toEqual([
+          { value: '0', scans: 2 },
+          { value: '1', scans: 2 },
+        ]);
+      }
+    });
+
+    it('counts orphan scans per scope, day and reason, durably, and answers ranges of days', async () => {
+      const store = await openStore();
+      const day = Math.floor(Date.parse('2026-03-10T00:00:00Z') / DAY);
+      await store.scans.addOrphans([
+        { day, workspaceId: 'ws_1', reason: 'paused', humans: 3, bots: 1 },
+        { day, workspaceId: 'ws_1', reason: 'deleted', humans: 2, bots: 0 },
+        { day: day + 1, workspaceId: 'ws_1', reason: 'paused', humans: 1, bots: 0 },
+        { day: day + 5, workspaceId: 'ws_1', reason: 'expired', humans: 4, bots: 2 },
+        { day, workspaceId: 'ws_1:test', reason: 'paused', humans: 7, bots: 0 },
+        { day, workspaceId: 'ws_2', reason: 'limit_reached', humans: 9, bots: 0 },
+        { day, workspaceId: null, reason: 'unknown', humans: 11, bots: 5 },
+      ]);
+      // added again in a later batch: counts add up
+      await store.scans.addOrphans([{ day, workspaceId: 'ws_1', reason: 'paused', humans: 1, bots: 0 }]);
+      const asObject = (map: Map<string, number>) => Object.fromEntries([...map].sort());
+      const ask = async (workspaceId: string | null, fromDay: number, toDay: number, includeBots = false) => asObject(await store.scans.orphans({ workspaceId, fromDay, toDay, includeBots }));
+      expect(await ask('ws_1', day, day + 2)).toEqual({ deleted: 2, paused: 5 });
+      expect(await ask('ws_1', day, day + 2, true)).toEqual({ deleted: 2, paused: 6 });
+      expect(await ask('ws_1', day + 1, day + 6)).toEqual({ expired: 4, paused: 1 });
+      expect(await ask('ws_1', day + 6, day + 30)).toEqual({});
+      expect(await ask('ws_1:test', day, day + 1)).toEqual({ paused: 7 });
+      expect(await ask('ws_2', day, day + 1)).toEqual({ limit_reached: 9 });
+      expect(await ask(null, day, day + 1, true)).toEqual({ unknown: 16 });
+      expect(await ask('ws_3', day, day + 1)).toEqual({});
+      await closeAll();
+      const reopened = await openStore();
+      expect(asObject(await reopened.scans.orphans({ workspaceId: 'ws_1', fromDay: day, toDay: day + 6, includeBots: true }))).toEqual({ deleted: 2, expired: 6, paused: 6 });
     });
   });
 }

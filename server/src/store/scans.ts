@@ -11,6 +11,11 @@ export interface Scan {
   browser: string;
   referrer: string;
   bot: boolean;
+  /** The A/B variant the scan was sent to (its index in the code's `variants`), or null for a code without a split. */
+  variant: number | null;
+  /** Region (state, province...) and city of the visitor's address, where the GeoIP database knows them. */
+  region: string | null;
+  city: string | null;
 }
 
 /** A scan with the id its storage gave it (the number in `evt_scan_N` and `scn_N`). */
@@ -19,8 +24,29 @@ export interface StoredScan extends Scan {
 }
 
 /** The breakdown dimensions analytics report, by the Scan field they count. */
-export const SCAN_DIMENSIONS = ['country', 'device', 'os', 'browser', 'referrer'] as const;
+export const SCAN_DIMENSIONS = ['country', 'device', 'os', 'browser', 'referrer', 'variant', 'region', 'city'] as const;
 export type ScanDimension = (typeof SCAN_DIMENSIONS)[number];
+
+/** The highest variant index kept (the embedded log holds n + 1 in a byte); any other value is kept as null. */
+export const MAX_VARIANT = 253;
+
+/** A scan's variant as storage keeps it: an integer 0..MAX_VARIANT, else null. */
+export function storedVariant(variant: number | null | undefined): number | null {
+  return typeof variant === 'number' && Number.isInteger(variant) && variant >= 0 && variant <= MAX_VARIANT ? variant : null;
+}
+
+/** Breakdown value of a scan without a region or city (as countries say it). */
+export const UNKNOWN = 'unknown';
+
+/**
+ * The value a scan counts under in a breakdown, or null when it is not counted there: a scan without a variant is in
+ * no variant's count; a scan without a region or city counts as "unknown", as one without a country does.
+ */
+export function dimensionValue(scan: Pick<Scan, ScanDimension>, dimension: ScanDimension): string | null {
+  if (dimension === 'variant') return scan.variant === null || scan.variant === undefined ? null : String(scan.variant);
+  if (dimension === 'region' || dimension === 'city') return scan[dimension] || UNKNOWN;
+  return scan[dimension];
+}
 
 export interface ScanTallyQuery {
   qrId: string;
@@ -41,6 +67,29 @@ export type ScanGroupSink = (time: number, scans: number, visitors: ArrayLike<nu
 
 /** Scans per value of each dimension (e.g. country "FR" → 12). */
 export type ScanBreakdowns = Record<ScanDimension, Map<string, number>>;
+
+/** Why a scan reached no destination: the code is unknown, paused, outside its window, past its limit, or deleted. */
+export const ORPHAN_REASONS = ['unknown', 'paused', 'expired', 'limit_reached', 'deleted'] as const;
+export type OrphanReason = (typeof ORPHAN_REASONS)[number];
+
+/** Orphan scans to add: of one UTC day (days since the epoch), scope and reason. */
+export interface OrphanCount {
+  day: number;
+  /** The workspace (partition) of the code, or null for the server (a code nobody holds). */
+  workspaceId: string | null;
+  reason: OrphanReason;
+  humans: number;
+  bots: number;
+}
+
+export interface OrphanQuery {
+  workspaceId: string | null;
+  /** Inclusive, UTC day number. */
+  fromDay: number;
+  /** Exclusive, UTC day number. */
+  toDay: number;
+  includeBots: boolean;
+}
 
 export const QUARTER_HOUR_MS = 15 * 60_000;
 export const DAY_MS = 24 * 3600_000;
@@ -69,12 +118,16 @@ export interface ScanStorage {
   export(fromId: number, batchSize: number): AsyncIterable<StoredScan[]>;
   /** How many scans are kept. */
   count(): Promise<number>;
+  /** Adds orphan scan counts, durably. */
+  addOrphans(counts: OrphanCount[]): Promise<void>;
+  /** Orphan scans of a scope in a range of days, by reason (reasons without any are absent). */
+  orphans(query: OrphanQuery): Promise<Map<OrphanReason, number>>;
   close(): Promise<void>;
 }
 
 /** An empty breakdown set. */
 export function emptyBreakdowns(): ScanBreakdowns {
-  return { country: new Map(), device: new Map(), os: new Map(), browser: new Map(), referrer: new Map() };
+  return { country: new Map(), device: new Map(), os: new Map(), browser: new Map(), referrer: new Map(), variant: new Map(), region: new Map(), city: new Map() };
 }
 
 /** Adds `n` to a breakdown map. */

@@ -74,6 +74,7 @@ export const INDEXES = {
   deliveries: { unique: [], multi: ['webhook_id'] },
   delivery_logs: { unique: [], multi: [] },
   domains: { unique: ['hostname'], multi: ['workspace_id'] },
+  logos: { unique: [], multi: [] },
 } as const satisfies { [C in CollectionName]: { unique: readonly (keyof Collections[C] & string)[]; multi: readonly (keyof Collections[C] & string)[] } };
 
 /**

@@ -131,6 +131,10 @@ describe('webhook delivery', () => {
       browser: expect.stringMatching(/Safari/),
       referrer: 'news.example.org',
       is_bot: false,
+      // from loopback: no GeoIP answer; a code without variants
+      region: null,
+      city: null,
+      variant: null,
     });
     expect(signatureIsValid(secret, delivery)).toBe(true);
     await settle();

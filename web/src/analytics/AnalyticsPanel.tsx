@@ -118,7 +118,14 @@ export function AnalyticsPanel({ qr }: { qr: QrCode }) {
             <BreakdownChart title="Operating systems" data={data.os} />
             <BreakdownChart title="Browsers" data={data.browsers} />
             <BreakdownChart title="Referrers" data={data.referrers} />
+            <BreakdownChart title="Regions" data={data.regions ?? []} />
+            <BreakdownChart title="Cities" data={data.cities ?? []} />
+            {data.variants?.length ? <BreakdownChart title="A/B variants" data={data.variants} /> : null}
           </div>
+          {/* the GeoIP data's licence (CC BY 4.0) asks for this link on pages that show its results */}
+          <p class="attribution">
+            <a href="https://db-ip.com">IP Geolocation by DB-IP</a>
+          </p>
         </>
       ) : null}
     </section>

@@ -119,6 +119,11 @@ export interface Analytics {
   os: Breakdown[];
   browsers: Breakdown[];
   referrers: Breakdown[];
+  /** Scans per A/B variant index ("0", "1"...); empty without a split. */
+  variants?: Breakdown[];
+  /** Region and city of the visitor's address (GeoIP). */
+  regions?: Breakdown[];
+  cities?: Breakdown[];
 }
 
 export interface Webhook {

@@ -28,6 +28,9 @@ function scan(overrides: Partial<Scan> = {}): Scan {
     browser: 'Chrome',
     referrer: 'example.com',
     bot: false,
+    variant: null,
+    region: null,
+    city: null,
     ...overrides,
   };
 }
@@ -84,7 +87,7 @@ describe('ScanStore', () => {
     fs.writeFileSync(`${dataFile}.scans`, v1);
 
     const store = await ScanStore.open(dataFile);
-    const old = { time: Date.UTC(2025, 0, 1), qrId: 'qr_old', workspaceId: 'ws_a', visitor: 7, country: 'FR', device: 'desktop', os: 'Linux', browser: 'Firefox', referrer: 'news.example', bot: false };
+    const old = { time: Date.UTC(2025, 0, 1), qrId: 'qr_old', workspaceId: 'ws_a', visitor: 7, country: 'FR', device: 'desktop', os: 'Linux', browser: 'Firefox', referrer: 'news.example', bot: false, variant: null, region: null, city: null };
     expect(store.scanAt(0)).toEqual(old);
     expect(fs.readFileSync(`${dataFile}.scans`).subarray(0, 8).toString('latin1')).toBe('QRFSCAN2');
     store.append([scan()]);
@@ -111,5 +114,21 @@ describe('ScanStore', () => {
 
     fs.writeFileSync(`${dataFile}.scans`, 'not a scan log at all, just text');
     await expect(ScanStore.open(dataFile)).rejects.toThrow(/is not a qrflow scan log/);
+  });
+
+  it('keeps variant, region and city across a reopen, and reads records written before them as having none', async () => {
+    const store = await ScanStore.open(dataFile);
+    store.append([scan(), scan({ variant: 0, region: 'Bavaria', city: 'Munich' }), scan({ variant: 9, region: 'Hesse', city: null }), scan({ variant: 3, region: null, city: 'Vaduz' })]);
+    await store.close();
+    // a record of a log written before the fields: bytes 41-47 are zero, as every writer left them
+    const bytes = fs.readFileSync(`${dataFile}.scans`);
+    const plain = bytes.subarray(8, 8 + 48);
+    expect([...plain.subarray(41, 48)]).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    const reopened = await ScanStore.open(dataFile);
+    expect(reopened.scanAt(0)).toEqual(scan());
+    expect(reopened.scanAt(1)).toEqual(scan({ variant: 0, region: 'Bavaria', city: 'Munich' }));
+    expect(reopened.scanAt(2)).toEqual(scan({ variant: 9, region: 'Hesse', city: null }));
+    expect(reopened.scanAt(3)).toEqual(scan({ variant: 3, region: null, city: 'Vaduz' }));
+    await reopened.close();
   });
 });

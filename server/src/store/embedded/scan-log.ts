@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 
-import type { Scan } from '../scans.js';
+import { storedVariant, type Scan } from '../scans.js';
 
 export type { Scan };
 
@@ -11,6 +11,11 @@ export type { Scan };
  * every interned string id in 32 bits: version 1 (`QRFSCAN1`, 40 bytes) had 16-bit country, device, OS and browser
  * ids, which overflow once a workspace has interned more than 65,535 strings (code ids share the dictionary).
  * A version-1 log is rewritten as version 2 when it is opened.
+ *
+ * A version-2 record: time f64 @0; code, workspace, visitor, country, device, OS, browser, referrer u32 @8..36;
+ * flags u8 @40 (bit 0: bot); variant u8 @41 (0: none, n + 1: variant n); two spare bytes; location u32 @44 (the
+ * dictionary id of `region + "\0" + city`, 0: neither known). The variant and location came later into bytes that
+ * every writer had left zero, so records written before them read as "no variant, no location" with no upgrade.
  */
 export const SCAN_MAGIC = Buffer.from('QRFSCAN2');
 export const SCAN_RECORD_BYTES = 48;
@@ -31,6 +36,22 @@ export interface ScanRecord {
   browser: number;
   referrer: number;
   flags: number;
+  /** 0: no variant; n + 1: variant n. */
+  variant?: number;
+  /** Dictionary id of `region\0city`; 0: no location. */
+  location?: number;
+}
+
+/** A location's dictionary string: region and city joined by NUL (never part of either); '' when neither is known. */
+export function locationString(region: string | null, city: string | null): string {
+  return region || city ? `${region ?? ''}\0${city ?? ''}` : '';
+}
+
+/** The region and city of a location string. */
+export function splitLocation(value: string): { region: string | null; city: string | null } {
+  const nul = value.indexOf('\0');
+  if (nul === -1) return { region: null, city: null };
+  return { region: value.slice(0, nul) || null, city: value.slice(nul + 1) || null };
 }
 
 /** Writes one version-2 record at `offset`. */
@@ -45,6 +66,8 @@ export function encodeScanRecord(buffer: Buffer, offset: number, r: ScanRecord):
   buffer.writeUInt32LE(r.browser, offset + 32);
   buffer.writeUInt32LE(r.referrer, offset + 36);
   buffer.writeUInt8(r.flags, offset + 40);
+  buffer.writeUInt8(r.variant ?? 0, offset + 41);
+  buffer.writeUInt32LE(r.location ?? 0, offset + 44);
 }
 
 function decodeV1(buffer: Buffer, offset: number): ScanRecord {
@@ -80,7 +103,7 @@ function upgradeV1(file: string, buffer: Buffer): Buffer {
   return out;
 }
 
-/** Growable typed-array columns: ~37 bytes a scan in memory. */
+/** Growable typed-array columns: ~42 bytes a scan in memory. */
 class Columns {
   size = 0;
   time = new Float64Array(1024);
@@ -93,6 +116,8 @@ class Columns {
   browser = new Uint32Array(1024);
   referrer = new Uint32Array(1024);
   flags = new Uint8Array(1024);
+  variant = new Uint8Array(1024);
+  location = new Uint32Array(1024);
 
   ensure(capacity: number): void {
     if (capacity <= this.time.length) return;
@@ -113,6 +138,8 @@ class Columns {
     this.browser = grow(this.browser);
     this.referrer = grow(this.referrer);
     this.flags = grow(this.flags);
+    this.variant = grow(this.variant);
+    this.location = grow(this.location);
   }
 }
 
@@ -145,6 +172,8 @@ export interface ScanView {
   browser: Uint32Array;
   referrer: Uint32Array;
   flags: Uint8Array;
+  variant: Uint8Array;
+  location: Uint32Array;
   string(id: number): string;
 }
 
@@ -268,6 +297,8 @@ export class ScanStore {
     c.browser[i] = buffer.readUInt32LE(offset + 32);
     c.referrer[i] = buffer.readUInt32LE(offset + 36);
     c.flags[i] = buffer.readUInt8(offset + 40);
+    c.variant[i] = buffer.readUInt8(offset + 41);
+    c.location[i] = buffer.readUInt32LE(offset + 44);
   }
 
   private index(qr: number, i: number): void {
@@ -295,6 +326,9 @@ export class ScanStore {
       c.browser[i] = this.intern(scan.browser);
       c.referrer[i] = this.intern(scan.referrer);
       c.flags[i] = scan.bot ? 1 : 0;
+      const variant = storedVariant(scan.variant);
+      c.variant[i] = variant === null ? 0 : variant + 1;
+      c.location[i] = this.intern(locationString(scan.region ?? null, scan.city ?? null));
       encodeScanRecord(buffer, n * RECORD_BYTES, {
         time: scan.time,
         qr,
@@ -306,6 +340,8 @@ export class ScanStore {
         browser: c.browser[i] as number,
         referrer: c.referrer[i] as number,
         flags: c.flags[i] as number,
+        variant: c.variant[i] as number,
+        location: c.location[i] as number,
       });
       this.index(qr, i);
     });
@@ -412,6 +448,8 @@ export class ScanStore {
       browser: str(c.browser[i]),
       referrer: str(c.referrer[i]),
       bot: ((c.flags[i] as number) & 1) === 1,
+      variant: (c.variant[i] as number) === 0 ? null : (c.variant[i] as number) - 1,
+      ...splitLocation(str(c.location[i])),
     };
   }
 
@@ -426,6 +464,8 @@ export class ScanStore {
       browser: c.browser,
       referrer: c.referrer,
       flags: c.flags,
+      variant: c.variant,
+      location: c.location,
       string: (id) => this.strings[id] ?? '',
     };
   }

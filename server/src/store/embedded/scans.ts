@@ -1,5 +1,6 @@
-import { bump, emptyBreakdowns, type Scan, type ScanGroupSink, type ScanStorage, type ScanTallyQuery, type StoredScan } from '../scans.js';
-import { ScanStore } from './scan-log.js';
+import { bump, emptyBreakdowns, UNKNOWN, type Scan, type ScanGroupSink, type ScanStorage, type ScanTallyQuery, type StoredScan, type OrphanCount, type OrphanQuery, type OrphanReason } from '../scans.js';
+import { OrphanLog } from './orphans.js';
+import { ScanStore, splitLocation } from './scan-log.js';
 
 /**
  * The embedded scan storage: the scan log beside the data file (`scan-log.ts`), opened on first use so that CLI
@@ -8,6 +9,7 @@ import { ScanStore } from './scan-log.js';
 export class EmbeddedScans implements ScanStorage {
   private opening: Promise<ScanStore> | undefined;
   private closed = false;
+  private orphanCounts: OrphanLog | undefined;
 
   constructor(private readonly dataFile: string) {}
 
@@ -40,6 +42,8 @@ export class EmbeddedScans implements ScanStorage {
     const breakdowns = emptyBreakdowns();
     // counted by string id first (no string per scan), named at the end
     const byId = { country: new Map<number, number>(), device: new Map<number, number>(), os: new Map<number, number>(), browser: new Map<number, number>(), referrer: new Map<number, number>() };
+    const byVariant = new Map<number, number>();
+    const byLocation = new Map<number, number>();
     const count = (map: Map<number, number>, id: number) => map.set(id, (map.get(id) ?? 0) + 1);
     const one = [0];
     let total = 0;
@@ -53,9 +57,17 @@ export class EmbeddedScans implements ScanStorage {
       count(byId.os, view.os[i] as number);
       count(byId.browser, view.browser[i] as number);
       count(byId.referrer, view.referrer[i] as number);
+      count(byVariant, view.variant[i] as number);
+      count(byLocation, view.location[i] as number);
     }
     for (const dimension of Object.keys(byId) as Array<keyof typeof byId>) {
       for (const [id, n] of byId[dimension]) bump(breakdowns[dimension], view.string(id), n);
+    }
+    for (const [stored, n] of byVariant) if (stored !== 0) bump(breakdowns.variant, String(stored - 1), n);
+    for (const [id, n] of byLocation) {
+      const { region, city } = splitLocation(view.string(id));
+      bump(breakdowns.region, region || UNKNOWN, n);
+      bump(breakdowns.city, city || UNKNOWN, n);
     }
     return { total, breakdowns };
   }
@@ -87,6 +99,26 @@ export class EmbeddedScans implements ScanStorage {
 
   async count(): Promise<number> {
     return (await this.log()).size;
+  }
+
+  /** The orphan counts (loaded on first use). */
+  private orphanLog(): OrphanLog {
+    if (this.closed) throw new Error('The scan storage is closed.');
+    this.orphanCounts ??= OrphanLog.open(this.dataFile);
+    return this.orphanCounts;
+  }
+
+  async addOrphans(counts: OrphanCount[]): Promise<void> {
+    await this.orphanLog().append(counts);
+  }
+
+  /** Every orphan count, summed per scope, day and reason (for `qrflow migrate-store`). */
+  async exportOrphans(): Promise<OrphanCount[]> {
+    return this.orphanLog().all();
+  }
+
+  async orphans(query: OrphanQuery): Promise<Map<OrphanReason, number>> {
+    return this.orphanLog().tally(query);
   }
 
   async close(): Promise<void> {

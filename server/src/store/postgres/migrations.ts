@@ -122,10 +122,44 @@ END $$`).execute(db);
       await sql.raw(`ALTER TABLE "qrcodes" DROP COLUMN "route_key", DROP COLUMN "domain"`).execute(db);
     },
   },
+  // logos of branded codes: one record per code, found by the code's id
+  '0005_logos': {
+    async up(db) {
+      await sql.raw(`CREATE TABLE "logos" (id text COLLATE "C" PRIMARY KEY, workspace_id text COLLATE "C", created_at text COLLATE "C", data jsonb NOT NULL)`).execute(db);
+    },
+    async down(db) {
+      await sql.raw(`DROP TABLE "logos"`).execute(db);
+    },
+  },
+  // scans gain their A/B variant, region and city (GeoIP); orphan scans (of unknown, paused, expired, limit-reached
+  // and deleted codes) are counted per scope (a workspace, or '' for the server), UTC day and reason
+  '0006_scan_dimensions': {
+    async up(db) {
+      // on the partitioned parent: every month partition gains the columns (nullable, so no row is rewritten)
+      await sql.raw(`ALTER TABLE scans ADD COLUMN variant smallint, ADD COLUMN region text, ADD COLUMN city text`).execute(db);
+      // scans from before have no region or city: their days count them as "unknown", as the embedded log does
+      for (const dimension of ['region', 'city']) {
+        await sql
+          .raw(`INSERT INTO scan_day_values (qr_id, day, bot, dimension, value, scans) SELECT qr_id, day, bot, '${dimension}', 'unknown', sum(scans) FROM scan_day_values WHERE dimension = 'country' GROUP BY qr_id, day, bot ON CONFLICT DO NOTHING`)
+          .execute(db);
+      }
+      await sql
+        .raw(`CREATE TABLE scan_orphans (scope text COLLATE "C" NOT NULL, day integer NOT NULL, reason text COLLATE "C" NOT NULL, humans bigint NOT NULL, bots bigint NOT NULL, PRIMARY KEY (scope, day, reason))`)
+        .execute(db);
+    },
+    async down(db) {
+      await sql.raw(`DROP TABLE scan_orphans`).execute(db);
+      await sql.raw(`DELETE FROM scan_day_values WHERE dimension IN ('variant', 'region', 'city')`).execute(db);
+      await sql.raw(`ALTER TABLE scans DROP COLUMN variant, DROP COLUMN region, DROP COLUMN city`).execute(db);
+    },
+  },
 };
 
 /** The session-level advisory lock that makes processes starting together migrate one at a time (any 64-bit key). */
 const MIGRATION_LOCK_KEY = String(0x7172666c6f77); // "qrflow" in ASCII
+
+/** How often a process waiting for another one's migrations asks for the lock again. */
+const MIGRATION_LOCK_POLL_MS = 200;
 
 export class MigrationError extends Error {}
 
@@ -137,7 +171,11 @@ export async function migrateToLatest(pool: pg.Pool): Promise<string[]> {
   const lockHolder = await pool.connect();
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
   try {
-    await lockHolder.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
+    // polled rather than waited for in one statement: another process's migrations may take longer than the
+    // pool's statement and query timeouts (a busy machine, a large table), and waiting is not a failure
+    while (!(await lockHolder.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [MIGRATION_LOCK_KEY])).rows[0]?.locked) {
+      await new Promise((resolve) => setTimeout(resolve, MIGRATION_LOCK_POLL_MS));
+    }
     const migrator = new Migrator({
       db,
       provider: { getMigrations: async () => MIGRATIONS },

@@ -79,6 +79,34 @@ await describePostgres('PostgreSQL outages', (serverUrl) => {
     expect(created.status).toBe(201);
   });
 
+  it('keeps scans made while the database is down in memory and writes them when it returns', async () => {
+    const server = await start();
+    const { secret } = await server.createKey();
+    const code = await createQr(server, secret, { name: 'Buffered', destination_url: 'https://example.com/buffered' });
+    const { recorder } = server.running.app.services;
+    expect((await scan(server, code.short_code as string)).status).toBe(302);
+    await recorder.drain();
+
+    proxy.cut();
+    for (let n = 0; n < 5; n++) expect((await scan(server, code.short_code as string)).status).toBe(302);
+    await recorder.drain();
+    expect(recorder.bufferedScans).toBe(5);
+    expect(server.logs()).toContain('scan storage unavailable: scans kept in memory, retrying');
+
+    proxy.restore();
+    // the recorder's own timer retries after its backoff (0.5 s, then 1 s...): no call needed
+    const deadline = Date.now() + 10_000;
+    while (recorder.bufferedScans > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(recorder.bufferedScans).toBe(0);
+    expect(recorder.droppedScans).toBe(0);
+    const day = 24 * 3600_000;
+    const range = `from=${new Date(Date.now() - day).toISOString()}&to=${new Date(Date.now() + day).toISOString()}`;
+    const analytics = await server.request('GET', `/api/v1/qr/${code.id}/analytics?${range}`, { token: secret });
+    expect(analytics.status).toBe(200);
+    expect(((await analytics.json()) as { data: { total_scans: number } }).data.total_scans).toBe(6);
+    expect(server.logs()).toContain('scan storage available again');
+  }, 30_000);
+
   it('a hung database (connections accepted, never answered) answers 503 within the pool timeout, not a hang', async () => {
     const server = await start();
     const { secret } = await server.createKey();

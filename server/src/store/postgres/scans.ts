@@ -1,6 +1,7 @@
 import type pg from 'pg';
-import { bump, DAY_MS, emptyBreakdowns, QUARTER_HOUR_MS, SCAN_DIMENSIONS, type Scan, type ScanDimension, type ScanGroupSink, type ScanStorage, type ScanTallyQuery, type StoredScan } from '../scans.js';
+import { bump, DAY_MS, dimensionValue, storedVariant, emptyBreakdowns, UNKNOWN, QUARTER_HOUR_MS, SCAN_DIMENSIONS, type Scan, type ScanDimension, type ScanGroupSink, type ScanStorage, type ScanTallyQuery, type StoredScan, ORPHAN_REASONS, type OrphanCount, type OrphanQuery, type OrphanReason } from '../scans.js';
 import { storableText } from './schema.js';
+import { translate } from './postgres-store.js';
 
 export interface PostgresScansOptions {
   /** How long appended scans may wait before their batch is written (ms). */
@@ -15,7 +16,10 @@ interface Waiting {
   reject: (error: Error) => void;
 }
 
-const SCAN_COLUMNS = 'id, scanned_at, qr_id, workspace_id, visitor, country, device, os, browser, referrer, bot';
+const SCAN_COLUMNS = 'id, scanned_at, qr_id, workspace_id, visitor, country, device, os, browser, referrer, bot, variant, region, city';
+
+/** A scan's breakdown values, as `dimensionValue` gives them (a null one is left out), for the day roll-ups. */
+const DIMENSION_VALUES = `(VALUES ('country', country), ('device', device), ('os', os), ('browser', browser), ('referrer', referrer), ('variant', variant::text), ('region', coalesce(region, '${UNKNOWN}')), ('city', coalesce(city, '${UNKNOWN}'))) AS x(dimension, value)`;
 
 /**
  * One batch of scans and its roll-ups in one statement, so the roll-ups always match the scans. Rows already
@@ -24,8 +28,8 @@ const SCAN_COLUMNS = 'id, scanned_at, qr_id, workspace_id, visitor, country, dev
  */
 const INSERT_BATCH = `
 WITH input AS (
-  SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::boolean[], $12::bigint[], $13::integer[])
-    AS t(id, scanned_at, qr_id, workspace_id, visitor, country, device, os, browser, referrer, bot, quarter, day)
+  SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::boolean[], $12::bigint[], $13::integer[], $14::smallint[], $15::text[], $16::text[])
+    AS t(id, scanned_at, qr_id, workspace_id, visitor, country, device, os, browser, referrer, bot, quarter, day, variant, region, city)
 ), inserted AS (
   INSERT INTO scans (${SCAN_COLUMNS}) SELECT ${SCAN_COLUMNS} FROM input ORDER BY id ON CONFLICT DO NOTHING RETURNING id, scanned_at
 ), fresh AS (
@@ -38,7 +42,7 @@ WITH input AS (
 ), day_values AS (
   INSERT INTO scan_day_values AS d (qr_id, day, bot, dimension, value, scans)
   SELECT qr_id, day, bot, x.dimension, x.value, count(*) FROM fresh
-    CROSS JOIN LATERAL (VALUES ('country', country), ('device', device), ('os', os), ('browser', browser), ('referrer', referrer)) AS x(dimension, value)
+    CROSS JOIN LATERAL ${DIMENSION_VALUES} WHERE x.value IS NOT NULL
   GROUP BY qr_id, day, bot, x.dimension, x.value ORDER BY qr_id, day, bot, x.dimension, x.value
   ON CONFLICT (qr_id, day, bot, dimension, value) DO UPDATE SET scans = d.scans + excluded.scans
   RETURNING 1
@@ -87,6 +91,9 @@ interface ScanRow {
   browser: string;
   referrer: string;
   bot: boolean;
+  variant: number | null;
+  region: string | null;
+  city: string | null;
 }
 
 function fromRow(row: ScanRow): StoredScan {
@@ -102,6 +109,9 @@ function fromRow(row: ScanRow): StoredScan {
     browser: row.browser,
     referrer: row.referrer,
     bot: row.bot,
+    variant: row.variant,
+    region: row.region,
+    city: row.city,
   };
 }
 
@@ -165,8 +175,10 @@ export class PostgresScans implements ScanStorage {
           n += w.scans.length;
         }
       } catch (error) {
-        for (const w of batch) w.reject(error as Error);
-        throw error;
+        // a lost connection becomes StoreUnavailableError: the recorder keeps such a batch and writes it again later
+        const translated = translate(error) as Error;
+        for (const w of batch) w.reject(translated);
+        throw translated;
       }
     })().finally(() => (this.writing = undefined));
     return this.writing;
@@ -220,6 +232,9 @@ export class PostgresScans implements ScanStorage {
       scans.map((s) => s.bot),
       scans.map((s) => Math.floor(s.time / QUARTER_HOUR_MS)),
       scans.map((s) => Math.floor(s.time / DAY_MS)),
+      scans.map((s) => storedVariant(s.variant)),
+      scans.map((s) => (s.region ? text(s.region) : null)),
+      scans.map((s) => (s.city ? text(s.city) : null)),
     ];
     for (let attempt = 1; ; attempt++) {
       try {
@@ -247,7 +262,7 @@ export class PostgresScans implements ScanStorage {
       await client.query(
         `INSERT INTO scan_day_values (qr_id, day, bot, dimension, value, scans)
          SELECT qr_id, ${day}, bot, x.dimension, x.value, count(*) FROM scans
-           CROSS JOIN LATERAL (VALUES ('country', country), ('device', device), ('os', os), ('browser', browser), ('referrer', referrer)) AS x(dimension, value)
+           CROSS JOIN LATERAL ${DIMENSION_VALUES} WHERE x.value IS NOT NULL
          GROUP BY 1, 2, 3, 4, 5`,
       );
       await client.query(`INSERT INTO scan_totals (qr_id, humans, bots) SELECT qr_id, count(*) FILTER (WHERE NOT bot), count(*) FILTER (WHERE bot) FROM scans GROUP BY qr_id`);
@@ -282,7 +297,7 @@ export class PostgresScans implements ScanStorage {
     const bots = query.includeBots ? '' : ' AND NOT bot';
     const rawQueries = edges.map(([from, to]) =>
       this.pool.query<Omit<ScanRow, 'id' | 'qr_id' | 'workspace_id' | 'bot'>>(
-        `SELECT scanned_at, visitor, country, device, os, browser, referrer FROM scans WHERE qr_id = $1 AND scanned_at >= $2 AND scanned_at < $3${bots}`,
+        `SELECT scanned_at, visitor, country, device, os, browser, referrer, variant, region, city FROM scans WHERE qr_id = $1 AND scanned_at >= $2 AND scanned_at < $3${bots}`,
         [qrId, new Date(from).toISOString(), new Date(to).toISOString()],
       ),
     );
@@ -307,7 +322,10 @@ export class PostgresScans implements ScanStorage {
         total++;
         one[0] = row.visitor >>> 0;
         sink(row.scanned_at.getTime(), 1, one);
-        for (const dimension of SCAN_DIMENSIONS) bump(breakdowns[dimension], row[dimension]);
+        for (const dimension of SCAN_DIMENSIONS) {
+          const value = dimensionValue(row, dimension);
+          if (value !== null) bump(breakdowns[dimension], value);
+        }
       }
     }
     for (const row of quarters?.rows ?? []) {
@@ -361,6 +379,68 @@ export class PostgresScans implements ScanStorage {
   async count(): Promise<number> {
     const { rows } = await this.pool.query<{ count: string }>(`SELECT count(*) AS count FROM scans`);
     return Number(rows[0]?.count ?? 0);
+  }
+
+  async addOrphans(counts: OrphanCount[]): Promise<void> {
+    const valid = counts.filter((c) => Number.isSafeInteger(c.day) && (ORPHAN_REASONS as readonly string[]).includes(c.reason) && c.humans + c.bots > 0);
+    if (valid.length === 0) return;
+    // summed per key first: one row may appear once in an INSERT ... ON CONFLICT DO UPDATE
+    const merged = new Map<string, OrphanCount>();
+    for (const c of valid) {
+      const key = JSON.stringify([c.workspaceId ?? '', c.day, c.reason]);
+      const seen = merged.get(key);
+      if (seen) {
+        seen.humans += c.humans;
+        seen.bots += c.bots;
+      } else merged.set(key, { ...c });
+    }
+    const rows = [...merged.values()].sort((a, b) => ((a.workspaceId ?? '') < (b.workspaceId ?? '') ? -1 : (a.workspaceId ?? '') > (b.workspaceId ?? '') ? 1 : a.day - b.day || (a.reason < b.reason ? -1 : 1)));
+    try {
+      await this.pool.query(
+        `INSERT INTO scan_orphans AS o (scope, day, reason, humans, bots)
+         SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::bigint[], $5::bigint[])
+         ON CONFLICT (scope, day, reason) DO UPDATE SET humans = o.humans + excluded.humans, bots = o.bots + excluded.bots`,
+        [rows.map((c) => storableText(c.workspaceId ?? '')), rows.map((c) => c.day), rows.map((c) => c.reason), rows.map((c) => c.humans), rows.map((c) => c.bots)],
+      );
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  /**
+   * Sets orphan counts copied from another storage (`qrflow migrate-store`): each (scope, day, reason) takes the
+   * given numbers, so a rerun changes nothing. Returns how many rows were new or different.
+   */
+  async importOrphans(counts: OrphanCount[]): Promise<number> {
+    if (counts.length === 0) return 0;
+    const { rows } = await this.pool.query<{ changed: number }>(
+      `WITH changed AS (
+         INSERT INTO scan_orphans AS o (scope, day, reason, humans, bots)
+         SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::bigint[], $5::bigint[])
+         ON CONFLICT (scope, day, reason) DO UPDATE SET humans = excluded.humans, bots = excluded.bots
+           WHERE o.humans <> excluded.humans OR o.bots <> excluded.bots
+         RETURNING 1)
+       SELECT count(*)::integer AS changed FROM changed`,
+      [counts.map((c) => storableText(c.workspaceId ?? '')), counts.map((c) => c.day), counts.map((c) => c.reason), counts.map((c) => c.humans), counts.map((c) => c.bots)],
+    );
+    return rows[0]?.changed ?? 0;
+  }
+
+  /** Every orphan count (to check a copy). */
+  async exportOrphans(): Promise<OrphanCount[]> {
+    const { rows } = await this.pool.query<{ scope: string; day: number; reason: OrphanReason; humans: string; bots: string }>(`SELECT scope, day, reason, humans, bots FROM scan_orphans`);
+    return rows.map((row) => ({ workspaceId: row.scope === '' ? null : row.scope, day: row.day, reason: row.reason, humans: Number(row.humans), bots: Number(row.bots) }));
+  }
+
+  async orphans(query: OrphanQuery): Promise<Map<OrphanReason, number>> {
+    const counted = query.includeBots ? 'humans + bots' : 'humans';
+    const { rows } = await this.pool.query<{ reason: OrphanReason; scans: string }>(
+      `SELECT reason, sum(${counted}) AS scans FROM scan_orphans WHERE scope = $1 AND day >= $2 AND day < $3 GROUP BY reason`,
+      [storableText(query.workspaceId ?? ''), query.fromDay, query.toDay],
+    );
+    const out = new Map<OrphanReason, number>();
+    for (const row of rows) if (Number(row.scans) > 0) out.set(row.reason, Number(row.scans));
+    return out;
   }
 
   async close(): Promise<void> {

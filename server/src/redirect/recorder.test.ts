@@ -1,0 +1,114 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { afterEach, expect, it } from 'vitest';
+import type { Context } from '../context.js';
+import type { EventService } from '../events/service.js';
+import { EmbeddedScans } from '../store/embedded/scans.js';
+import type { OrphanCount, Scan, ScanStorage } from '../store/scans.js';
+import { StoreUnavailableError } from '../store/unavailable.js';
+import { ScanRecorder, type Hit } from './recorder.js';
+
+const directories: string[] = [];
+afterEach(() => {
+  for (const directory of directories.splice(0)) fs.rmSync(directory, { recursive: true, force: true });
+});
+
+/** An embedded scan storage that can be switched "down": appends and orphan counts then fail as PostgreSQL's do. */
+function flakyStorage(): { storage: ScanStorage; down: (value: boolean) => void; appends: () => number } {
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'qrflow-recorder-'));
+  directories.push(directory);
+  const inner = new EmbeddedScans(path.join(directory, 'qrflow.json'));
+  let isDown = false;
+  let appends = 0;
+  const storage: ScanStorage = Object.assign(Object.create(inner) as ScanStorage, {
+    append: (scans: Scan[]) => {
+      appends++;
+      return isDown ? Promise.reject(new StoreUnavailableError('ECONNREFUSED')) : inner.append(scans);
+    },
+    addOrphans: (counts: OrphanCount[]) => (isDown ? Promise.reject(new StoreUnavailableError('ECONNREFUSED')) : inner.addOrphans(counts)),
+  });
+  return { storage, down: (value) => (isDown = value), appends: () => appends };
+}
+
+function recorderOn(storage: ScanStorage, options: ConstructorParameters<typeof ScanRecorder>[3]) {
+  const lines: string[] = [];
+  const logger = pino({ level: 'info' }, new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) }));
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'qrflow-recorder-salt-'));
+  directories.push(directory);
+  const ctx = {
+    config: { dataFile: path.join(directory, 'qrflow.json') },
+    logger,
+    clock: { now: () => Date.parse('2026-05-04T10:00:00Z') },
+    store: { findMany: async () => [], get: async () => undefined, commit: async () => undefined },
+  } as unknown as Context;
+  const recorder = new ScanRecorder(ctx, storage, {} as EventService, options);
+  return { recorder, lines };
+}
+
+const hit = (n: number): Hit => ({ time: Date.parse('2026-05-04T10:00:00Z') + n, qrId: 'qr_a', workspaceId: 'ws_1', ip: '10.0.0.1', userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)', country: 'unknown', referer: '' });
+
+it('keeps scans while the storage is unavailable and writes them, in order, once it returns', async () => {
+  const { storage, down } = flakyStorage();
+  const { recorder, lines } = recorderOn(storage, { intervalMs: 60_000, retryDelayMs: 50, maxRetryDelayMs: 200 });
+  down(true);
+  for (let n = 0; n < 30; n++) recorder.hit(hit(n));
+  recorder.orphan({ time: hit(0).time, reason: 'paused', workspaceId: 'ws_1', qrId: 'qr_p', userAgent: hit(0).userAgent });
+  await recorder.drain();
+  expect(recorder.bufferedScans).toBe(30);
+  expect(lines.join('')).toContain('scan storage unavailable: scans kept in memory, retrying');
+  // within the backoff nothing is tried; after it, the next pass writes everything
+  down(false);
+  await new Promise((resolve) => setTimeout(resolve, 80));
+  await recorder.drain();
+  expect(recorder.bufferedScans).toBe(0);
+  expect(await storage.humanCount('qr_a')).toBe(30);
+  const times: number[] = [];
+  for await (const scan of storage.newestOfWorkspace('ws_1', Infinity, -Infinity)) times.push(scan.time);
+  expect(times).toEqual(Array.from({ length: 30 }, (_, n) => hit(29 - n).time));
+  expect((await storage.orphans({ workspaceId: 'ws_1', fromDay: 0, toDay: 100_000, includeBots: false })).get('paused')).toBe(1);
+  expect(recorder.droppedScans).toBe(0);
+  await recorder.stop();
+});
+
+it('backs off between attempts, doubling up to its limit', async () => {
+  const { storage, down, appends } = flakyStorage();
+  const { recorder, lines } = recorderOn(storage, { intervalMs: 60_000, retryDelayMs: 100, maxRetryDelayMs: 400 });
+  down(true);
+  recorder.hit(hit(0));
+  await recorder.drain();
+  expect(appends()).toBe(1);
+  // still within the first 100 ms: not tried again
+  await recorder.drain();
+  expect(appends()).toBe(1);
+  await new Promise((resolve) => setTimeout(resolve, 120));
+  await recorder.drain();
+  expect(appends()).toBe(2);
+  const waits = lines.filter((line) => line.includes('retrying')).map((line) => (JSON.parse(line) as { retry_in_ms: number }).retry_in_ms);
+  expect(waits).toEqual([100, 200]);
+  down(false);
+  await recorder.stop();
+  expect(await storage.humanCount('qr_a')).toBe(1);
+});
+
+it('drops the oldest scans past its bound, says so and counts them', async () => {
+  const { storage, down } = flakyStorage();
+  const { recorder, lines } = recorderOn(storage, { intervalMs: 60_000, maxBufferedScans: 10, retryDelayMs: 1 });
+  down(true);
+  for (let n = 0; n < 25; n++) recorder.hit(hit(n));
+  await recorder.drain();
+  expect(recorder.bufferedScans).toBe(10);
+  expect(recorder.droppedScans).toBe(15);
+  const warn = lines.map((line) => JSON.parse(line) as { level: number; msg: string; dropped?: number }).find((line) => line.msg.includes('scan buffer full'));
+  expect(warn).toMatchObject({ level: 40, dropped: 15 });
+  down(false);
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  await recorder.drain();
+  const kept: number[] = [];
+  for await (const scan of storage.newestOfWorkspace('ws_1', Infinity, -Infinity)) kept.push(scan.time);
+  // the newest ten survived
+  expect(kept.sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, n) => hit(15 + n).time));
+  await recorder.stop();
+});
