@@ -385,6 +385,79 @@ describe.skipIf(!helperExists)('Zapier app against a real qrflow server', () => 
     expect(page.data.length + ((await next.json()) as { data: unknown[] }).data.length).toBe(149);
   });
 
+  it('smart codes: rules from the simple form, UTM, a scan limit and a password on create and update, and the variants breakdown', async () => {
+    const smart = await run(app.creates.create_qr_code.operation.perform, {
+      authData,
+      inputData: {
+        name: 'E2E smart',
+        type: 'url',
+        destination_url: 'https://example.com/desk',
+        rules: [{ rule_condition: 'device', rule_values: 'mobile', rule_url: 'https://example.com/mobile' }],
+        utm_source: 'flyer',
+        max_scans: 100,
+        valid_until: '2099-01-01T00:00:00Z',
+      },
+    });
+    expect(smart).toMatchObject({
+      redirect_rules: [{ url: 'https://example.com/mobile', conditions: [{ type: 'device', in: ['mobile'] }] }],
+      utm: { source: 'flyer' },
+      max_scans: 100,
+      valid_until: '2099-01-01T00:00:00.000Z',
+      state: 'live',
+      password_protected: false,
+    });
+    const iphone = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1';
+    const scan = await fetch(`${srv.baseUrl}/r/${smart.short_code}`, { redirect: 'manual', headers: { 'user-agent': iphone } });
+    expect(scan.headers.get('location')).toBe('https://example.com/mobile?utm_source=flyer');
+
+    const locked = await run(app.creates.update_qr_code.operation.perform, { authData, inputData: { qr_id: smart.id, password: 'open-sesame-42' } });
+    expect(locked.password_protected).toBe(true);
+    expect(JSON.stringify(locked)).not.toContain('open-sesame-42');
+    const unlocked = await run(app.creates.update_qr_code.operation.perform, { authData, inputData: { qr_id: smart.id, remove_settings: ['password', 'utm', 'max_scans'] } });
+    expect(unlocked).toMatchObject({ password_protected: false, utm: null, max_scans: null });
+
+    const analytics = await run(app.creates.get_qr_code_analytics.operation.perform, { authData, inputData: { qr_id: smart.id } });
+    expect(analytics.variants).toEqual([]);
+    expect(Array.isArray(analytics.regions) && Array.isArray(analytics.cities)).toBe(true);
+  });
+
+  it('puts a logo file on a code (the image still decodes) and gets the code as a PDF file', async () => {
+    const logo = new PNG({ width: 32, height: 32 });
+    logo.data.fill(0xcc);
+    const logoBytes = PNG.sync.write(logo);
+    const files = http.createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/octet-stream' }).end(logoBytes));
+    await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
+    try {
+      const branded = await run(app.creates.create_qr_code.operation.perform, {
+        authData,
+        inputData: { name: 'E2E branded', type: 'url', destination_url: 'https://example.com/brand', logo: `http://127.0.0.1:${(files.address() as AddressInfo).port}/logo.png` },
+      });
+      expect(branded.logo).toMatchObject({ content_type: 'image/png' });
+
+      const uploadsBefore = fakeZapier.received.filter((entry) => entry.url === '/upload/').length;
+      const image = await run(app.creates.get_qr_code_image.operation.perform, { authData, inputData: { qr_id: branded.id, format: 'png', size: 512 } });
+      const pointer = JSON.parse(/^hydrate\|\|\|(.*)\|\|\|hydrate$/.exec(image.file)?.[1] ?? '{}') as { bundle: Record<string, unknown> };
+      await run(app.hydrators.downloadQrImage, { authData, inputData: pointer.bundle });
+      const png = PNG.sync.read(uploadedFile(fakeZapier.received.filter((entry) => entry.url === '/upload/').at(-1)!).bytes);
+      expect(jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data).toBe(branded.short_url);
+
+      const pdf = await run(app.creates.get_qr_code_image.operation.perform, { authData, inputData: { qr_id: branded.id, format: 'pdf', size_mm: 40 } });
+      expect(pdf).toMatchObject({ format: 'pdf', size_mm: 40, content_type: 'application/pdf', filename: 'e2e-branded.pdf' });
+      const pdfPointer = JSON.parse(/^hydrate\|\|\|(.*)\|\|\|hydrate$/.exec(pdf.file)?.[1] ?? '{}') as { bundle: Record<string, unknown> };
+      await run(app.hydrators.downloadQrImage, { authData, inputData: pdfPointer.bundle });
+      const uploads = fakeZapier.received.filter((entry) => entry.url === '/upload/');
+      expect(uploads).toHaveLength(uploadsBefore + 2);
+      const file = uploadedFile(uploads.at(-1)!);
+      expect(file).toMatchObject({ filename: 'e2e-branded.pdf', contentType: 'application/pdf' });
+      expect(file.bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+
+      const plain = await run(app.creates.update_qr_code.operation.perform, { authData, inputData: { qr_id: branded.id, remove_logo: true } });
+      expect(plain.logo).toBeNull();
+    } finally {
+      files.close();
+    }
+  });
+
   it('deletes the code', async () => {
     const result = await run(app.creates.delete_qr_code.operation.perform, { authData, inputData: { qr_id: code.id } });
     expect(result).toEqual({ id: code.id, deleted: true });
