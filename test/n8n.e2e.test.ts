@@ -210,6 +210,54 @@ describe.skipIf(!serverHelperExists)('n8n nodes against a real qrflow server', (
 		expect((error as NodeApiError).httpCode).toBe('400');
 	});
 
+	it('smart options, a logo from a binary field and a PDF on the real server', async () => {
+		const code = (
+			await run([
+				{
+					resource: 'qrCode',
+					operation: 'create',
+					name: 'Smart n8n',
+					destinationUrl: 'https://example.com/desk',
+					additionalFields: {
+						redirectRules: { rule: [{ condition: 'country', values: 'de', url: 'https://example.com/de' }] },
+						variants: { variant: [{ url: 'https://example.com/a', weight: 1 }, { url: 'https://example.com/b', weight: 1 }] },
+						utmCampaign: 'spring',
+						password: 'open-sesame-42',
+						validFrom: '2000-01-01T00:00:00Z',
+					},
+				},
+			])
+		).output[0]?.[0]?.json as IDataObject;
+		expect(code).toMatchObject({
+			redirect_rules: [{ url: 'https://example.com/de', conditions: [{ type: 'country', in: ['DE'] }] }],
+			variants: [{ url: 'https://example.com/a', weight: 1 }, { url: 'https://example.com/b', weight: 1 }],
+			utm: { campaign: 'spring' },
+			password_protected: true,
+			state: 'live',
+		});
+		const cleared = (
+			await run([{ resource: 'qrCode', operation: 'update', qrCodeId: code.id, updateFields: { removeSettings: ['password', 'variants', 'redirect_rules'] } }])
+		).output[0]?.[0]?.json;
+		expect(cleared).toMatchObject({ password_protected: false, variants: null, redirect_rules: [] });
+
+		const logo = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><circle cx="5" cy="5" r="4" fill="#c00"/></svg>');
+		const branded = (
+			await runNode(node, {
+				items: [{ resource: 'qrCode', operation: 'update', qrCodeId: code.id, updateFields: { logoBinaryProperty: 'logo' } }],
+				binary: [{ logo: { data: logo.toString('base64'), mimeType: 'image/svg+xml', fileName: 'logo.svg' } }],
+				credentials,
+			})
+		).output[0]?.[0]?.json;
+		expect(branded?.logo).toMatchObject({ content_type: 'image/svg+xml' });
+
+		const pdf = (await run([{ resource: 'qrCode', operation: 'getImage', qrCodeId: code.id, format: 'pdf', sizeMm: 40 }])).output[0]?.[0];
+		expect(pdf?.binary?.data?.mimeType).toBe('application/pdf');
+		expect(Buffer.from(pdf?.binary?.data?.data ?? '', 'base64').subarray(0, 5).toString('latin1')).toBe('%PDF-');
+
+		const removed = (await run([{ resource: 'qrCode', operation: 'update', qrCodeId: code.id, updateFields: { removeLogo: true } }])).output[0]?.[0]?.json;
+		expect(removed?.logo).toBeNull();
+	});
+
 	it('a bad API key fails with the server message', async () => {
 		const error = await runNode(node, {
 			items: [{ resource: 'usage', operation: 'get' }],
