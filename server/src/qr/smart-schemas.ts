@@ -9,7 +9,7 @@ export const MAX_CONDITIONS = 10;
 
 const Name = z.string().trim().min(1).max(40).regex(/^[^\u0000-\u001f]*$/, 'no control characters');
 const Names = z.array(Name).min(1).max(20);
-const Clock = z.string().max(5).regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'must be a time of day HH:MM (00:00 to 23:59)');
+const Clock = z.string().max(5, { error: 'must be a time of day HH:MM (00:00 to 23:59)', abort: true }).regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'must be a time of day HH:MM (00:00 to 23:59)');
 
 /** Whether the runtime knows the IANA time zone (Intl's own list; "Europe/Berlin", "UTC"). */
 export function isTimeZone(zone: string): boolean {
@@ -32,11 +32,11 @@ export const RedirectCondition = z
       z.object({ type: z.literal('os'), in: Names.meta({ example: ['iOS', 'Android'] }) }).strict().meta({ id: 'OsCondition', description: 'The operating system, by the names analytics reports (iOS, Android, Windows, macOS, Linux …), any case' }),
       z.object({ type: z.literal('browser'), in: Names.meta({ example: ['Chrome', 'Safari'] }) }).strict().meta({ id: 'BrowserCondition', description: 'The browser, by the names analytics reports, any case; "Safari" also matches "Mobile Safari"' }),
       z
-        .object({ type: z.literal('country'), in: z.array(z.string().max(2).regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166 alpha-2 country code such as DE')).min(1).max(250).meta({ example: ['DE', 'AT'] }) })
+        .object({ type: z.literal('country'), in: z.array(z.string().max(2, { error: 'must be an ISO 3166 alpha-2 country code such as DE', abort: true }).regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166 alpha-2 country code such as DE')).min(1).max(250).meta({ example: ['DE', 'AT'] }) })
         .strict()
         .meta({ id: 'CountryCondition', description: 'The visitor\'s country (ISO 3166 alpha-2), from the configured proxy header or the GeoIP lookup' }),
       z
-        .object({ type: z.literal('language'), in: z.array(z.string().max(3).regex(/^[A-Za-z]{2,3}$/, 'must be a primary language tag such as de')).min(1).max(50).meta({ example: ['de', 'fr'] }) })
+        .object({ type: z.literal('language'), in: z.array(z.string().max(3, { error: 'must be a primary language tag such as de', abort: true }).regex(/^[A-Za-z]{2,3}$/, 'must be a primary language tag such as de')).min(1).max(50).meta({ example: ['de', 'fr'] }) })
         .strict()
         .meta({ id: 'LanguageCondition', description: 'The visitor\'s preferred language: the primary tag of the first language of Accept-Language by its q order' }),
       z
