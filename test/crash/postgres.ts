@@ -213,7 +213,7 @@ export async function runPostgresCrashCampaign(options: PostgresCampaignOptions)
     result.uncertainWrites = uncertainNames.size + [...codes.values()].filter((code) => code.maybe !== undefined).length;
 
     // the checks, in the database itself
-    const { rows } = await database.pool.query<{ id: string; short_code: string; data: { name: string; destination_url: string } }>('SELECT id, short_code, data FROM qrcodes');
+    const { rows } = await database.pool.query<{ id: string; data: { name: string; destination_url: string } }>('SELECT id, data FROM qrcodes');
     const stored = new Map(rows.map((row) => [row.id, row]));
     for (const code of codes.values()) {
       const row = stored.get(code.id);
@@ -224,8 +224,9 @@ export async function runPostgresCrashCampaign(options: PostgresCampaignOptions)
       if (rejectedNames.has(row.data.name)) fail(`${row.id} exists, but its create was rejected`);
       else if (!codes.has(row.id) && !uncertainNames.has(row.data.name)) fail(`${row.id} (${row.data.name}) exists but no create of it was sent`);
     }
-    const duplicated = await database.pool.query('SELECT short_code FROM qrcodes GROUP BY short_code HAVING count(*) > 1');
-    for (const row of duplicated.rows) fail(`short code ${row.short_code} is held twice`);
+    // a short link is its route key (the domain, or none, and the short code): the same code twice is a duplicate
+    const duplicated = await database.pool.query<{ link: string }>("SELECT coalesce(data->>'domain', '') || '/' || (data->>'short_code') AS link FROM qrcodes WHERE data->>'short_code' IS NOT NULL GROUP BY 1 HAVING count(*) > 1");
+    for (const row of duplicated.rows) fail(`short link ${row.link} is held twice`);
 
     // every acknowledged create's event arrives, after the last kill, from either process
     const expected = [...codes.values()];

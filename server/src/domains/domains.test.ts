@@ -227,6 +227,21 @@ describe('codes on custom domains', () => {
     expect((await fetch(`${srv.baseUrl}/r/${qr.short_code}`, { redirect: 'manual' })).headers.get('location')).toBe('https://example.com/default');
   });
 
+  it('answers a 404 page on a named host that is neither the public URL\'s nor a custom domain; addresses are the default host', async () => {
+    const qr = await createQr(srv, token, { name: 'Hosts', destination_url: 'https://example.com/hosts' });
+    const own = await getWithHost('qr.example.com', `/r/${qr.short_code}`);
+    expect(own).toMatchObject({ status: 302, location: 'https://example.com/hosts' });
+    for (const address of ['127.0.0.1:8080', 'localhost', '[::1]:8080', '10.0.0.7']) {
+      expect((await getWithHost(address, `/r/${qr.short_code}`)).status, address).toBe(302);
+    }
+    for (const stranger of ['unknown.example.org', 'qr.example.com.evil.test']) {
+      const answer = await getWithHost(stranger, `/r/${qr.short_code}`);
+      expect(answer.status, stranger).toBe(404);
+      expect(answer.type).toMatch(/text\/html/);
+      expect(answer.location).toBeUndefined();
+    }
+  });
+
   it('answers a 404 page on a domain that is not verified, and refuses codes on it', async () => {
     await addDomain('go.still-pending.com');
     const page = await getWithHost('go.still-pending.com', '/abcdefg');

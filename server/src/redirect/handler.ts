@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
+import { hostOfHeader } from '../domains/hostname.js';
 import type { Context } from '../context.js';
 import { DATABASE_RETRY_AFTER_SECONDS } from '../errors.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
@@ -165,6 +167,22 @@ export function redirectHandler(ctx: Context, recorder: ScanRecorder, codes: Cod
   } catch {
     // no usable public URL: the Host header alone names this server
   }
+  // with QRFLOW_PUBLIC_URL set, /r/ links are served on its host and on plain addresses (IP literals, localhost: a
+  // health check, a LAN client); any other named host is neither this server's nor a custom domain: unknown
+  let ownHost: string | undefined;
+  if (ctx.config.publicUrlFromEnv) {
+    try {
+      ownHost = new URL(ctx.config.publicUrl).hostname.toLowerCase().replace(/\.$/, '');
+    } catch {
+      // unusable: every host is this server's
+    }
+  }
+  const unknownHost = (header: string | undefined): boolean => {
+    if (ownHost === undefined) return false;
+    const host = hostOfHeader(header);
+    if (host === '' || host === ownHost || host === 'localhost') return false;
+    return isIP(host.charCodeAt(0) === 91 /* [ */ ? host.slice(1, -1) : host) === 0;
+  };
   const gate = new PasswordGate({ secureCookies: ctx.config.publicUrl.startsWith('https:'), allowedHosts: publicHost, redis: options.redis });
 
   /** The scan of a smart code: window, limit, password, then the decision. */
@@ -227,7 +245,7 @@ export function redirectHandler(ctx: Context, recorder: ScanRecorder, codes: Cod
     // a custom domain serves its codes at /{code} and nothing else (not the API, not /r/); a pending one, a 404 page
     const custom = hosts?.resolve(req.headers.host);
     if (!custom && (url.charCodeAt(1) !== 114 /* r */ || url.charCodeAt(2) !== 47 /* / */ || url.charCodeAt(0) !== 47)) return false;
-    const match = custom ? (custom.verified ? BARE_CODE.exec(url) : null) : CODE.exec(url);
+    const match = custom ? (custom.verified ? BARE_CODE.exec(url) : null) : unknownHost(req.headers.host) ? null : CODE.exec(url);
     if (!match) {
       page(res, 404, 'QR code not found', 'This QR code does not exist.');
       return true;

@@ -138,6 +138,15 @@ export class PostgresScans implements ScanStorage {
     this.timer.unref();
   }
 
+  /** A query on the pool; a lost connection or a database that does not answer rejects as StoreUnavailableError (a 503, not a 500). */
+  private async query<R extends pg.QueryResultRow>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(text, params);
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
   append(scans: Scan[]): Promise<number[]> {
     if (this.closed) return Promise.reject(new Error('The scan storage is closed.'));
     if (scans.length === 0) return Promise.resolve([]);
@@ -153,7 +162,7 @@ export class PostgresScans implements ScanStorage {
     if (scans.length === 0) return 0;
     const inserted = await this.write(scans);
     // new scans must get ids after the imported ones
-    await this.pool.query(`SELECT setval('scans_id_seq', greatest((SELECT max(id) FROM scans), (SELECT last_value FROM scans_id_seq)))`);
+    await this.query(`SELECT setval('scans_id_seq', greatest((SELECT max(id) FROM scans), (SELECT last_value FROM scans_id_seq)))`);
     return inserted;
   }
 
@@ -166,7 +175,7 @@ export class PostgresScans implements ScanStorage {
     this.writing = (async () => {
       const scans = batch.flatMap((w) => w.scans);
       try {
-        const { rows } = await this.pool.query<{ id: string }>(`SELECT nextval('scans_id_seq') AS id FROM generate_series(1, $1)`, [scans.length]);
+        const { rows } = await this.query<{ id: string }>(`SELECT nextval('scans_id_seq') AS id FROM generate_series(1, $1)`, [scans.length]);
         const ids = rows.map((row) => Number(row.id));
         await this.write(scans.map((scan, n) => ({ ...scan, id: ids[n] as number })));
         let n = 0;
@@ -238,7 +247,7 @@ export class PostgresScans implements ScanStorage {
     ];
     for (let attempt = 1; ; attempt++) {
       try {
-        const { rows } = await this.pool.query<{ inserted: number }>(INSERT_BATCH, params);
+        const { rows } = await this.query<{ inserted: number }>(INSERT_BATCH, params);
         return rows[0]?.inserted ?? 0;
       } catch (error) {
         // two processes' batches touching the same roll-up rows: PostgreSQL aborts one; it is rerun whole
@@ -277,7 +286,7 @@ export class PostgresScans implements ScanStorage {
   }
 
   async humanCount(qrId: string): Promise<number> {
-    const { rows } = await this.pool.query<{ humans: string }>(`SELECT humans FROM scan_totals WHERE qr_id = $1`, [storableText(qrId)]);
+    const { rows } = await this.query<{ humans: string }>(`SELECT humans FROM scan_totals WHERE qr_id = $1`, [storableText(qrId)]);
     return Number(rows[0]?.humans ?? 0);
   }
 
@@ -296,20 +305,20 @@ export class PostgresScans implements ScanStorage {
       : [[query.from, query.to]];
     const bots = query.includeBots ? '' : ' AND NOT bot';
     const rawQueries = edges.map(([from, to]) =>
-      this.pool.query<Omit<ScanRow, 'id' | 'qr_id' | 'workspace_id' | 'bot'>>(
+      this.query<Omit<ScanRow, 'id' | 'qr_id' | 'workspace_id' | 'bot'>>(
         `SELECT scanned_at, visitor, country, device, os, browser, referrer, variant, region, city FROM scans WHERE qr_id = $1 AND scanned_at >= $2 AND scanned_at < $3${bots}`,
         [qrId, new Date(from).toISOString(), new Date(to).toISOString()],
       ),
     );
     const quarterQuery = rolled
-      ? this.pool.query<{ quarter: string; scans: number; visitors: string }>(
+      ? this.query<{ quarter: string; scans: number; visitors: string }>(
           // base64 of the binary array: a third of the bytes of bytea's hex text, decoded natively
           `SELECT quarter, scans, encode(array_send(visitors), 'base64') AS visitors FROM scan_quarters WHERE qr_id = $1 AND quarter >= $2 AND quarter < $3${bots}`,
           [qrId, (firstDay * DAY_MS) / QUARTER_HOUR_MS, (endDay * DAY_MS) / QUARTER_HOUR_MS],
         )
       : undefined;
     const dayQuery = rolled
-      ? this.pool.query<{ dimension: ScanDimension; value: string; scans: string }>(
+      ? this.query<{ dimension: ScanDimension; value: string; scans: string }>(
           `SELECT dimension, value, sum(scans) AS scans FROM scan_day_values WHERE qr_id = $1 AND day >= $2 AND day < $3${bots} GROUP BY dimension, value`,
           [qrId, firstDay, endDay],
         )
@@ -345,7 +354,7 @@ export class PostgresScans implements ScanStorage {
       if (Number.isFinite(maxTime)) where.push(`scanned_at <= $${params.push(new Date(maxTime).toISOString())}`);
       if (Number.isFinite(minTime)) where.push(`scanned_at >= $${params.push(new Date(minTime).toISOString())}`);
       if (cursor) where.push(`(scanned_at, id) < ($${params.push(cursor.time)}, $${params.push(cursor.id)})`);
-      const { rows } = await this.pool.query<ScanRow>(`SELECT ${SCAN_COLUMNS} FROM scans WHERE ${where.join(' AND ')} ORDER BY scanned_at DESC, id DESC LIMIT ${page}`, params);
+      const { rows } = await this.query<ScanRow>(`SELECT ${SCAN_COLUMNS} FROM scans WHERE ${where.join(' AND ')} ORDER BY scanned_at DESC, id DESC LIMIT ${page}`, params);
       for (const row of rows) yield fromRow(row);
       if (rows.length < page) return;
       const last = rows[rows.length - 1] as ScanRow;
@@ -355,14 +364,14 @@ export class PostgresScans implements ScanStorage {
 
   async get(id: number): Promise<StoredScan | undefined> {
     if (!Number.isSafeInteger(id)) return undefined;
-    const { rows } = await this.pool.query<ScanRow>(`SELECT ${SCAN_COLUMNS} FROM scans WHERE id = $1`, [id]);
+    const { rows } = await this.query<ScanRow>(`SELECT ${SCAN_COLUMNS} FROM scans WHERE id = $1`, [id]);
     return rows[0] && fromRow(rows[0]);
   }
 
   async *export(fromId: number, batchSize: number): AsyncIterable<StoredScan[]> {
     let next = fromId;
     for (;;) {
-      const { rows } = await this.pool.query<ScanRow>(`SELECT ${SCAN_COLUMNS} FROM scans WHERE id >= $1 ORDER BY id LIMIT $2`, [next, batchSize]);
+      const { rows } = await this.query<ScanRow>(`SELECT ${SCAN_COLUMNS} FROM scans WHERE id >= $1 ORDER BY id LIMIT $2`, [next, batchSize]);
       if (rows.length === 0) return;
       const batch = rows.map(fromRow);
       yield batch;
@@ -372,12 +381,12 @@ export class PostgresScans implements ScanStorage {
 
   /** The highest scan id, if any scan is kept. */
   async maxId(): Promise<number | undefined> {
-    const { rows } = await this.pool.query<{ id: string | null }>(`SELECT max(id) AS id FROM scans`);
+    const { rows } = await this.query<{ id: string | null }>(`SELECT max(id) AS id FROM scans`);
     return rows[0]?.id == null ? undefined : Number(rows[0].id);
   }
 
   async count(): Promise<number> {
-    const { rows } = await this.pool.query<{ count: string }>(`SELECT count(*) AS count FROM scans`);
+    const { rows } = await this.query<{ count: string }>(`SELECT count(*) AS count FROM scans`);
     return Number(rows[0]?.count ?? 0);
   }
 
@@ -396,7 +405,7 @@ export class PostgresScans implements ScanStorage {
     }
     const rows = [...merged.values()].sort((a, b) => ((a.workspaceId ?? '') < (b.workspaceId ?? '') ? -1 : (a.workspaceId ?? '') > (b.workspaceId ?? '') ? 1 : a.day - b.day || (a.reason < b.reason ? -1 : 1)));
     try {
-      await this.pool.query(
+      await this.query(
         `INSERT INTO scan_orphans AS o (scope, day, reason, humans, bots)
          SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::bigint[], $5::bigint[])
          ON CONFLICT (scope, day, reason) DO UPDATE SET humans = o.humans + excluded.humans, bots = o.bots + excluded.bots`,
@@ -413,7 +422,7 @@ export class PostgresScans implements ScanStorage {
    */
   async importOrphans(counts: OrphanCount[]): Promise<number> {
     if (counts.length === 0) return 0;
-    const { rows } = await this.pool.query<{ changed: number }>(
+    const { rows } = await this.query<{ changed: number }>(
       `WITH changed AS (
          INSERT INTO scan_orphans AS o (scope, day, reason, humans, bots)
          SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::bigint[], $5::bigint[])
@@ -428,13 +437,13 @@ export class PostgresScans implements ScanStorage {
 
   /** Every orphan count (to check a copy). */
   async exportOrphans(): Promise<OrphanCount[]> {
-    const { rows } = await this.pool.query<{ scope: string; day: number; reason: OrphanReason; humans: string; bots: string }>(`SELECT scope, day, reason, humans, bots FROM scan_orphans`);
+    const { rows } = await this.query<{ scope: string; day: number; reason: OrphanReason; humans: string; bots: string }>(`SELECT scope, day, reason, humans, bots FROM scan_orphans`);
     return rows.map((row) => ({ workspaceId: row.scope === '' ? null : row.scope, day: row.day, reason: row.reason, humans: Number(row.humans), bots: Number(row.bots) }));
   }
 
   async orphans(query: OrphanQuery): Promise<Map<OrphanReason, number>> {
     const counted = query.includeBots ? 'humans + bots' : 'humans';
-    const { rows } = await this.pool.query<{ reason: OrphanReason; scans: string }>(
+    const { rows } = await this.query<{ reason: OrphanReason; scans: string }>(
       `SELECT reason, sum(${counted}) AS scans FROM scan_orphans WHERE scope = $1 AND day >= $2 AND day < $3 GROUP BY reason`,
       [storableText(query.workspaceId ?? ''), query.fromDay, query.toDay],
     );
