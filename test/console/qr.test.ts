@@ -139,7 +139,7 @@ describe('QR codes and analytics in the console', () => {
     await page.getByRole('img', { name: 'QR code of Styled flyer' }).waitFor();
     const afterSave = await usage();
     const id = new URL(page.url()).pathname.split('/').pop()!;
-    expect((await h.running.app.services.qr.find(workspace, id)).style).toEqual({ foreground: '#7c2d12', background: '#fef3c7', margin: 1, error_correction: 'H' });
+    expect((await h.running.app.services.qr.find(workspace, id)).style).toEqual({ foreground: '#7c2d12', background: '#fef3c7', margin: 1, error_correction: 'H', module_shape: 'square', finder_shape: 'square', frame: null });
 
     // the edit form previews the code's own short link in the new style
     await page.getByRole('button', { name: 'Edit' }).click();
