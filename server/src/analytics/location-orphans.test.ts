@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.js';
+import { loadGeoDatabases } from '../geo/lookup.js';
 import type { Analytics } from './service.js';
 import type { OrphanAnalytics } from './orphans.js';
 import { startTestServer, type TestServer } from '../../../test/helpers/server.js';
@@ -12,6 +13,8 @@ let token: string;
 const RANGE = 'from=2026-05-01&to=2026-05-10';
 
 beforeAll(async () => {
+  // loaded before the server starts (the server reads it in the background and does not hold scans back for long)
+  await loadGeoDatabases();
   // X-Forwarded-For from the test client is trusted, so scans can come "from" public addresses
   srv = await startTestServer({ clock, env: { QRFLOW_TRUST_PROXY: 'loopback' } });
   token = (await srv.createKey()).secret;

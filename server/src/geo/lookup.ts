@@ -68,6 +68,11 @@ export async function loadGeoDatabases(): Promise<void> {
   }
 }
 
+/** Whether both databases are loaded (or known to be absent): a lookup now does no file I/O. */
+export function geoDatabasesLoaded(): boolean {
+  return readers.ipv4 !== undefined && readers.ipv6 !== undefined;
+}
+
 /** Why lookups answer nulls (the database package is absent or unreadable), or undefined when they do not. */
 export function geoUnavailableReason(): string | undefined {
   return missing;

@@ -5,7 +5,7 @@ import { UAParser } from 'ua-parser-js';
 import type { Context } from '../context.js';
 import { DAY_MS, type OrphanCount, type OrphanReason, type Scan, type ScanStorage } from '../store/scans.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
-import { geoLookup, geoUnavailableReason, loadGeoDatabases } from '../geo/lookup.js';
+import { geoDatabasesLoaded, geoLookup, geoUnavailableReason, loadGeoDatabases } from '../geo/lookup.js';
 import type { EventService } from '../events/service.js';
 import type { Op } from '../store/store.js';
 import { scanEvent } from '../events/feed.js';
@@ -72,6 +72,10 @@ export function visitorHash(salt: Buffer, ip: string, userAgent: string): number
   return createHash('sha256').update(salt).update(ip).update('\0').update(userAgent).digest().readUInt32LE(0);
 }
 
+/** How long after start the first scans wait for the GeoIP database to load (it takes ~0.3 s on an idle machine). */
+const GEO_START_WAIT_MS = 500;
+const NO_PLACE = Object.freeze({ country: null, region: null, city: null });
+
 /**
  * Turns redirect hits into scans in bulk, off the request path: parses user agents (cached), flags bots, places
  * visitors with the GeoIP database, hashes visitors with a salt that changes every UTC day, writes the scans and
@@ -91,6 +95,7 @@ export class ScanRecorder {
   private readonly timer: NodeJS.Timeout;
   private running: Promise<void> | undefined;
   private geoReady: Promise<void> | undefined;
+  private readonly geoWaitUntil: number;
   private retryAt = 0;
   private retryDelayMs = 0;
   private readonly options: Required<ScanRecorderOptions>;
@@ -107,6 +112,9 @@ export class ScanRecorder {
     this.options = { intervalMs: 200, maxBufferedScans: MAX_BUFFERED_SCANS, retryDelayMs: 500, maxRetryDelayMs: 30_000, ...given };
     this.timer = setInterval(() => void this.drain(), this.options.intervalMs);
     this.timer.unref();
+    // the GeoIP database (~130 MB) is read in the background from the start, so that the first scans find it loaded
+    this.geoWaitUntil = performance.now() + GEO_START_WAIT_MS;
+    void this.loadGeo();
   }
 
   hit(hit: Hit): void {
@@ -190,7 +198,7 @@ export class ScanRecorder {
       }
     }
     // the proxy's country header wins; the database's region and city are kept only where it agrees on the country
-    const place = geoLookup(hit.ip);
+    const place = geoDatabasesLoaded() ? geoLookup(hit.ip) : NO_PLACE;
     const headerCountry = hit.country && hit.country !== 'unknown' ? hit.country : null;
     const country = headerCountry ?? place.country ?? 'unknown';
     const placeAgrees = place.country !== null && place.country === country;
@@ -254,7 +262,10 @@ export class ScanRecorder {
     this.orphanQueue = [];
     this.running = (async () => {
       if (hits.length) {
-        await this.loadGeo();
+        // scans wait for the GeoIP database only shortly after start: a slow read (a busy machine) must not hold
+        // back their durability; scans recorded before it is loaded get the proxy header's country only
+        const wait = this.geoWaitUntil - performance.now();
+        if (!geoDatabasesLoaded() && wait > 0) await Promise.race([this.loadGeo(), new Promise((resolve) => setTimeout(resolve, wait).unref())]);
         this.keep(hits.map((hit) => this.toScan(hit)));
       }
       if (orphans.length) await this.countOrphans(orphans);
