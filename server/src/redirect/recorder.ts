@@ -5,7 +5,7 @@ import { UAParser } from 'ua-parser-js';
 import type { Context } from '../context.js';
 import { DAY_MS, type OrphanCount, type OrphanReason, type Scan, type ScanStorage } from '../store/scans.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
-import { geoDatabasesLoaded, geoLookup, geoUnavailableReason, loadGeoDatabases } from '../geo/lookup.js';
+import { geoDatabasesLoaded, geoLookup, NOWHERE, geoUnavailableReason, loadGeoDatabases } from '../geo/lookup.js';
 import type { EventService } from '../events/service.js';
 import type { Op } from '../store/store.js';
 import { scanEvent } from '../events/feed.js';
@@ -74,7 +74,6 @@ export function visitorHash(salt: Buffer, ip: string, userAgent: string): number
 
 /** How long after start the first scans wait for the GeoIP database to load (it takes ~0.3 s on an idle machine). */
 const GEO_START_WAIT_MS = 500;
-const NO_PLACE = Object.freeze({ country: null, region: null, city: null });
 
 /**
  * Turns redirect hits into scans in bulk, off the request path: parses user agents (cached), flags bots, places
@@ -198,7 +197,7 @@ export class ScanRecorder {
       }
     }
     // the proxy's country header wins; the database's region and city are kept only where it agrees on the country
-    const place = geoDatabasesLoaded() ? geoLookup(hit.ip) : NO_PLACE;
+    const place = geoDatabasesLoaded() ? geoLookup(hit.ip) : NOWHERE;
     const headerCountry = hit.country && hit.country !== 'unknown' ? hit.country : null;
     const country = headerCountry ?? place.country ?? 'unknown';
     const placeAgrees = place.country !== null && place.country === country;

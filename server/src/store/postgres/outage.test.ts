@@ -10,6 +10,10 @@ import { startTcpProxy, type TcpProxy } from '../../../../test/helpers/tcp-proxy
 import { loadConfig } from '../../config.js';
 import { startServer } from '../../server.js';
 import { createTestDatabase, describePostgres, type TestDatabase } from './test-database.js';
+import pg from 'pg';
+import { StoreUnavailableError } from '../unavailable.js';
+import { POOL_TIMEOUTS } from './postgres-store.js';
+import { PostgresScans } from './scans.js';
 
 /**
  * PostgreSQL outages, simulated with a TCP proxy in front of the shared server (stopping it would stop everyone's
@@ -77,6 +81,23 @@ await describePostgres('PostgreSQL outages', (serverUrl) => {
     expect((await scan(server, code.short_code as string)).status).toBe(302);
     const created = await server.request('POST', '/api/v1/qr', { token: secret, body: { name: 'After', destination_url: 'https://example.com/after' } });
     expect(created.status).toBe(201);
+  });
+
+  it('scan reads on a cut connection reject as database unavailable (a 503), not as a raw network error', async () => {
+    await start(); // migrates the database
+    const pool = new pg.Pool({ connectionString: proxy.via(database.url), max: 1, ...POOL_TIMEOUTS });
+    pool.on('error', () => undefined);
+    const scans = new PostgresScans(pool);
+    try {
+      expect(await scans.humanCount('qr_none')).toBe(0);
+      proxy.cut();
+      await expect(scans.humanCount('qr_none')).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(scans.count()).rejects.toBeInstanceOf(StoreUnavailableError);
+    } finally {
+      proxy.restore();
+      await scans.close().catch(() => undefined);
+      await pool.end().catch(() => undefined);
+    }
   });
 
   it('keeps scans made while the database is down in memory and writes them when it returns', async () => {
