@@ -54,6 +54,7 @@ import { codeLookupFor } from './redirect/code-cache.js';
 import { UsageMeter } from './usage/meter.js';
 import { perMinuteLimiter } from './usage/rate-limit.js';
 import { SharedRedis } from './redis/client.js';
+import { CoherentReads } from './store/coherent-reads.js';
 import { usageRoutes } from './usage/routes.js';
 import { DeliveryWorker } from './webhooks/delivery.js';
 import { openJobQueue } from './store/open-store.js';
@@ -107,8 +108,15 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   const logger = options.logger ?? pino({ level: options.config.logLevel });
   // every commit that queues a webhook delivery also hands it to the delivery worker
   const queuedDeliveries = new QueuedDeliveries(options.store);
+  // one Redis connection for what processes share: limits, monthly allowances, the generations of coherent reads
+  // (none: each process counts alone)
+  const redis = options.config.redisUrl ? new SharedRedis(options.config.redisUrl, options.config.redisPrefix, logger) : undefined;
+  await redis?.started;
+  // on a store shared by several processes, keys, workspaces and codes are read from memory when Redis says that
+  // nothing changed them since (see CoherentReads); a single process's embedded store is in memory already
+  const coherent = redis && options.store.follow ? new CoherentReads(queuedDeliveries.store, redis) : undefined;
   const ctx: Context = {
-    store: queuedDeliveries.store,
+    store: coherent?.store ?? queuedDeliveries.store,
     config: options.config,
     clock: options.clock ?? systemClock,
     plans: loadPlans(options.config.plansFile),
@@ -131,9 +139,6 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   const deliveries = new DeliveryWorker(ctx, queuedDeliveries, {}, deliveryJobs);
   const renderer = new ImageRenderer();
   const logos = new LogoService(ctx, qr, events, renderer);
-  // one Redis connection for what processes share: limits and monthly allowances (none: each process counts alone)
-  const redis = ctx.config.redisUrl ? new SharedRedis(ctx.config.redisUrl, ctx.config.redisPrefix, logger) : undefined;
-  await redis?.started;
   const meter = new UsageMeter(ctx, redis);
   const limiter = perMinuteLimiter(redis);
   const redisHealth = ctx.config.rateLimitRedisUrl ? redisPinger(ctx.config.rateLimitRedisUrl) : undefined;

@@ -8,6 +8,7 @@ import type { Auth } from './auth.js';
 import { requestedMode } from '../test-mode/mode.js';
 import { sessionCookie } from './cookies.js';
 import { describeMiddleware, type Answer } from '../http/answers.js';
+import { inReadScope } from '../store/coherent-reads.js';
 
 export type AuthMode = 'key_or_session' | 'session';
 
@@ -90,10 +91,12 @@ function authenticationAnswers(mode: AuthMode): Answer[] {
 }
 
 export function authenticate(services: Authenticator, mode: AuthMode): RequestHandler {
-  const handler = async (req: Request, _res: Response, next: NextFunction) => {
-    req.auth = await resolveAuth(services, req, mode);
-    next();
-  };
+  // the request's reads after authentication may come from memory when the store keeps them coherent (CoherentReads)
+  const handler = (req: Request, _res: Response, next: NextFunction) =>
+    inReadScope(async () => {
+      req.auth = await resolveAuth(services, req, mode);
+      next();
+    });
   return describeMiddleware(handler, { answers: authenticationAnswers(mode) });
 }
 

@@ -1,0 +1,289 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomInt } from 'node:crypto';
+import type { SharedRedis } from '../redis/client.js';
+import type { ApiKeyRecord, CollectionName, Collections } from './records.js';
+import type { Store, WriteOp } from './store.js';
+
+/**
+ * What one request has seen of its workspace's write generation in Redis. Reads made after the generation was
+ * seen may be answered from memory when the record was read (from the database) at that same generation.
+ */
+interface ReadScope {
+  workspaceId?: string;
+  generation?: string | undefined;
+}
+
+const scopes = new AsyncLocalStorage<ReadScope>();
+
+/**
+ * Runs an API request's work in a read scope: inside it the first key looked up by hash fixes the workspace, and
+ * later reads of that workspace's records may come from this process's memory (see CoherentReads). Outside a
+ * scope (the redirect, background work, the CLI) every read goes to the store.
+ */
+export function inReadScope<T>(work: () => T): T {
+  return scopes.run({}, work);
+}
+
+/** The collections whose records are kept in memory: what every authenticated request reads. */
+const CACHED: ReadonlySet<CollectionName> = new Set<CollectionName>(['workspaces', 'qrcodes', 'keys']);
+
+interface Entry<T> {
+  record: T;
+  workspaceId: string;
+  /** The generation seen before the record was read; undefined: not to be trusted (read before any was seen). */
+  generation: string | undefined;
+  readAt: number;
+}
+
+export interface CoherentReadsOptions {
+  /** How long a record is trusted at most, whatever Redis says (ms): bounds a lost generation bump. */
+  maxAgeMs?: number;
+  /** Records held at most (the oldest are forgotten first). */
+  maxEntries?: number;
+  now?: () => number;
+}
+
+/** Reads each generation, giving a missing one (first use, or a Redis that restarted empty) a random start. */
+const GENERATIONS_SCRIPT = `
+local out = {}
+for i, key in ipairs(KEYS) do
+  local value = redis.call('GET', key)
+  if not value then
+    redis.call('SET', key, ARGV[i], 'NX')
+    value = redis.call('GET', key)
+  end
+  out[i] = value
+end
+return out`;
+
+/** Adds one to each generation (a missing one starts from a random value, as above). */
+const BUMP_SCRIPT = `
+for i, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 0 then redis.call('SET', key, ARGV[i]) end
+  redis.call('INCR', key)
+end
+return #KEYS`;
+
+const randomStart = () => String(randomInt(1, 2 ** 47));
+
+/**
+ * Keys, workspaces and codes in memory for API requests on a store shared by several processes, exact across
+ * them: every commit that changes such a record adds one to its workspace's generation in Redis before it
+ * resolves, and a request reads the generation once (one Redis round trip) before trusting what this process
+ * read at that same generation. A change made through any process is therefore seen by the next request to any
+ * other — a paused key is refused at once — while a read-heavy workspace costs no database round trip for its key,
+ * workspace and codes. When Redis cannot answer, reads go to the database. A change made where no generation is
+ * bumped (the CLI without QRFLOW_REDIS_URL, a bump lost to a Redis failure) is seen within `maxAgeMs`.
+ */
+export class CoherentReads {
+  readonly store: Store;
+  private readonly byHash = new Map<string, Entry<ApiKeyRecord>>();
+  private readonly hashOfKey = new Map<string, string>();
+  private readonly records = new Map<string, Entry<unknown>>();
+  /** The workspace of records this process has seen, for updates and deletes that name only an id. */
+  private readonly workspaceOf = new Map<string, string>();
+  private readonly options: Required<CoherentReadsOptions>;
+  private bumpSha: string | undefined;
+  private generationsSha: string | undefined;
+
+  constructor(private readonly inner: Store, private readonly redis: SharedRedis, options: CoherentReadsOptions = {}) {
+    this.options = { maxAgeMs: options.maxAgeMs ?? 5000, maxEntries: options.maxEntries ?? 50_000, now: options.now ?? Date.now };
+    this.store = {
+      scans: inner.scans,
+      get: (collection, id) => this.get(collection, id),
+      findUnique: (collection, index, value) =>
+        collection === 'keys' && index === 'hash' ? (this.keyByHash(value) as never) : inner.findUnique(collection, index, value),
+      findMany: (collection, index, value) => inner.findMany(collection, index, value),
+      countMany: (collection, index, value) => inner.countMany(collection, index, value),
+      all: (collection) => inner.all(collection),
+      countByWorkspace: (collection, workspaceId) => inner.countByWorkspace(collection, workspaceId),
+      listPage: (collection, workspaceId, page) => inner.listPage(collection, workspaceId, page),
+      commit: (ops) => this.commit(ops),
+      commitSoon: (ops) => this.commitSoon(ops),
+      ...(inner.follow ? { follow: inner.follow.bind(inner) } : {}),
+      ping: () => inner.ping(),
+      close: () => inner.close(),
+    };
+  }
+
+  /** How many records are held (for tests). */
+  get size(): number {
+    return this.byHash.size + this.records.size;
+  }
+
+  private generationKey(workspaceId: string): string {
+    return `${this.redis.prefix}gen:ws:${workspaceId}`;
+  }
+
+  private async script(which: 'bump' | 'generations', keys: string[]): Promise<unknown> {
+    const text = which === 'bump' ? BUMP_SCRIPT : GENERATIONS_SCRIPT;
+    const args = keys.map(randomStart);
+    const sha = which === 'bump' ? this.bumpSha : this.generationsSha;
+    if (sha) {
+      try {
+        return await this.redis.sendCommand(['EVALSHA', sha, String(keys.length), ...keys, ...args]);
+      } catch (error) {
+        if (!String((error as Error).message).includes('NOSCRIPT')) throw error;
+      }
+    }
+    const loaded = String(await this.redis.sendCommand(['SCRIPT', 'LOAD', text]));
+    if (which === 'bump') this.bumpSha = loaded;
+    else this.generationsSha = loaded;
+    return this.redis.sendCommand(['EVALSHA', loaded, String(keys.length), ...keys, ...args]);
+  }
+
+  /** The workspace's generation now, or undefined when Redis cannot say (then nothing is trusted). */
+  private async generationOf(workspaceId: string): Promise<string | undefined> {
+    if (!this.redis.ready) return undefined;
+    try {
+      const [value] = (await this.script('generations', [this.generationKey(workspaceId)])) as string[];
+      return value ?? undefined;
+    } catch (error) {
+      this.redis.warn('coherent reads', error);
+      return undefined;
+    }
+  }
+
+  private fresh(entry: Entry<unknown>, scope: ReadScope): boolean {
+    return (
+      entry.generation !== undefined &&
+      entry.generation === scope.generation &&
+      entry.workspaceId === scope.workspaceId &&
+      this.options.now() - entry.readAt < this.options.maxAgeMs
+    );
+  }
+
+  private remember<T>(map: Map<string, Entry<T>>, id: string, entry: Entry<T>): void {
+    map.delete(id);
+    if (map.size >= this.options.maxEntries) {
+      const oldest = map.keys().next().value;
+      if (oldest !== undefined) map.delete(oldest);
+    }
+    map.set(id, entry);
+  }
+
+  private async keyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    const scope = scopes.getStore();
+    if (!scope) return this.inner.findUnique('keys', 'hash', hash);
+    const held = this.byHash.get(hash);
+    if (held) {
+      scope.workspaceId = held.workspaceId;
+      scope.generation = await this.generationOf(held.workspaceId);
+      if (this.fresh(held, scope)) return structuredClone(held.record);
+    }
+    const record = await this.inner.findUnique('keys', 'hash', hash);
+    if (!record) {
+      this.byHash.delete(hash);
+      return undefined;
+    }
+    if (scope.workspaceId !== record.workspace_id) {
+      // first sight of this key: the generation is read after the key, so the key is not trusted next time (the
+      // records read later in this request are: they are read after the generation)
+      scope.workspaceId = record.workspace_id;
+      scope.generation = await this.generationOf(record.workspace_id);
+      this.hold(hash, record, undefined);
+    } else {
+      this.hold(hash, record, scope.generation);
+    }
+    return record;
+  }
+
+  private hold(hash: string, record: ApiKeyRecord, generation: string | undefined): void {
+    this.remember(this.byHash, hash, { record: structuredClone(record), workspaceId: record.workspace_id, generation, readAt: this.options.now() });
+    this.hashOfKey.set(record.id, hash);
+    this.place(`keys:${record.id}`, record.workspace_id);
+  }
+
+  private async get<C extends CollectionName>(collection: C, id: string): Promise<Collections[C] | undefined> {
+    if (!CACHED.has(collection)) return this.inner.get(collection, id);
+    const scope = scopes.getStore();
+    const generation = collection === 'keys' ? undefined : scope?.generation;
+    const cacheKey = `${collection}:${id}`;
+    const held = generation !== undefined ? this.records.get(cacheKey) : undefined;
+    if (held && scope && this.fresh(held, scope)) return structuredClone(held.record) as Collections[C];
+    const record = await this.inner.get(collection, id);
+    if (!record) {
+      this.records.delete(cacheKey);
+      return record;
+    }
+    const workspaceId = collection === 'workspaces' ? record.id : (record as { workspace_id: string }).workspace_id;
+    this.place(cacheKey, workspaceId);
+    if (generation !== undefined && workspaceId === scope?.workspaceId) {
+      this.remember(this.records, cacheKey, { record: structuredClone(record), workspaceId, generation, readAt: this.options.now() });
+    }
+    return record;
+  }
+
+  private place(cacheKey: string, workspaceId: string): void {
+    if (this.workspaceOf.size >= this.options.maxEntries * 4) this.workspaceOf.clear();
+    this.workspaceOf.set(cacheKey, workspaceId);
+  }
+
+  /** The workspace of a record an op names only by id, from this process's memory or else the store. */
+  private async placeOf(collection: CollectionName, id: string): Promise<string | undefined> {
+    if (collection === 'workspaces') return id;
+    const known = this.workspaceOf.get(`${collection}:${id}`);
+    if (known !== undefined) return known;
+    const record = (await this.inner.get(collection, id)) as { workspace_id?: string } | undefined;
+    return record?.workspace_id;
+  }
+
+  /** The workspaces whose cached records the ops change (read before the commit: a delete leaves nothing to read). */
+  private async placesOf(ops: readonly WriteOp[]): Promise<Set<string>> {
+    const workspaces = new Set<string>();
+    for (const op of ops) {
+      if (!CACHED.has(op.collection)) continue;
+      const record = ('put' in op ? op.put : 'insert' in op ? op.insert : undefined) as { id: string; workspace_id?: string } | undefined;
+      const id = record ? record.id : 'update' in op ? op.update : (op as { delete: string }).delete;
+      const workspaceId = op.collection === 'workspaces' ? id : (record?.workspace_id ?? (await this.placeOf(op.collection, id)));
+      if (workspaceId !== undefined) workspaces.add(workspaceId);
+    }
+    return workspaces;
+  }
+
+  /** Forgets this process's copies of the records the ops change. */
+  private forget(ops: ReadonlyArray<WriteOp>): void {
+    for (const op of ops) {
+      if (!CACHED.has(op.collection)) continue;
+      const record = ('put' in op ? op.put : 'insert' in op ? op.insert : undefined) as { id: string } | undefined;
+      const id = record ? record.id : 'update' in op ? op.update : (op as { delete: string }).delete;
+      this.records.delete(`${op.collection}:${id}`);
+      if (op.collection === 'keys') {
+        const hash = this.hashOfKey.get(id);
+        if (hash !== undefined) this.byHash.delete(hash);
+      }
+    }
+  }
+
+  private async commit(ops: WriteOp[]): Promise<void> {
+    const workspaces = await this.placesOf(ops);
+    try {
+      await this.inner.commit(ops);
+    } finally {
+      // even a failed commit may have been applied (an answer cut off): nothing of it is trusted here
+      this.forget(ops);
+    }
+    if (workspaces.size === 0) return;
+    try {
+      await this.script('bump', [...workspaces].map((id) => this.generationKey(id)));
+    } catch (error) {
+      // the other processes see the change within maxAgeMs instead
+      this.redis.warn('coherent reads', error);
+    }
+  }
+
+  private commitSoon(ops: Parameters<Store['commitSoon']>[0]): void {
+    this.inner.commitSoon(ops);
+    for (const op of ops) {
+      if (!CACHED.has(op.collection)) continue;
+      // a key's last-used time is kept current here so that it is not written again on every request
+      if (op.collection === 'keys' && 'update' in op && op.set && Object.keys(op).every((k) => k === 'collection' || k === 'update' || k === 'set')) {
+        const hash = this.hashOfKey.get(op.update);
+        const held = hash !== undefined ? this.byHash.get(hash) : undefined;
+        if (held) Object.assign(held.record, structuredClone(op.set));
+        continue;
+      }
+      this.forget([op]);
+    }
+  }
+}
