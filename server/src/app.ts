@@ -130,7 +130,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   const events = new EventService(ctx);
   const domains = new DomainService(ctx, options.resolveTxt);
   await domains.start();
-  const qr = new QrService(ctx, events, (id) => scans.humanCount(id), domains);
+  const qr = new QrService(ctx, events, coherent ? coherent.scanCounter((id) => scans.humanCount(id)) : (id) => scans.humanCount(id), domains);
   const analytics = new AnalyticsService(scans, ctx.clock);
   const recorder = new ScanRecorder(ctx, scans, events);
   const webhooks = new WebhookService(ctx);

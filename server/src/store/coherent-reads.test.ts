@@ -150,4 +150,20 @@ await describePostgres('coherent reads (keys, workspaces and codes in memory, ch
     await request(a.store, key.hash, code.id);
     expect(a.reads() - before).toBe(3);
   });
+
+  it("reuses a code's scan count for a second, then reads it again", async () => {
+    let now = Date.now();
+    const a = await startProcess(`test:cr:${now}:scans:`, { now: () => now, scanCountMaxAgeMs: 1000 });
+    let stored = 7;
+    let reads = 0;
+    const count = a.coherent.scanCounter(async () => ((reads++), stored));
+    expect(await count('qr_x')).toBe(7);
+    stored = 9;
+    now += 999;
+    expect(await count('qr_x')).toBe(7);
+    expect(await count('qr_y')).toBe(9);
+    now += 2;
+    expect(await count('qr_x')).toBe(9);
+    expect(reads).toBe(3);
+  });
 });

@@ -38,6 +38,8 @@ interface Entry<T> {
 export interface CoherentReadsOptions {
   /** How long a record is trusted at most, whatever Redis says (ms): bounds a lost generation bump. */
   maxAgeMs?: number;
+  /** How long a code's scan count is reused (ms). */
+  scanCountMaxAgeMs?: number;
   /** Records held at most (the oldest are forgotten first). */
   maxEntries?: number;
   now?: () => number;
@@ -87,7 +89,7 @@ export class CoherentReads {
   private generationsSha: string | undefined;
 
   constructor(private readonly inner: Store, private readonly redis: SharedRedis, options: CoherentReadsOptions = {}) {
-    this.options = { maxAgeMs: options.maxAgeMs ?? 5000, maxEntries: options.maxEntries ?? 50_000, now: options.now ?? Date.now };
+    this.options = { maxAgeMs: options.maxAgeMs ?? 5000, scanCountMaxAgeMs: options.scanCountMaxAgeMs ?? 1000, maxEntries: options.maxEntries ?? 50_000, now: options.now ?? Date.now };
     this.store = {
       scans: inner.scans,
       get: (collection, id) => this.get(collection, id),
@@ -103,6 +105,23 @@ export class CoherentReads {
       ...(inner.follow ? { follow: inner.follow.bind(inner) } : {}),
       ping: () => inner.ping(),
       close: () => inner.close(),
+    };
+  }
+
+  /**
+   * A code's stored non-bot scans for API answers, remembered for `scanCountMaxAgeMs` (1 s): scans reach the
+   * database in batches about a second apart, so the count was already that far behind.
+   */
+  scanCounter(count: (qrId: string) => Promise<number>): (qrId: string) => Promise<number> {
+    const held = new Map<string, { count: number; readAt: number }>();
+    return async (qrId) => {
+      const now = this.options.now();
+      const known = held.get(qrId);
+      if (known && now - known.readAt < this.options.scanCountMaxAgeMs) return known.count;
+      const value = await count(qrId);
+      if (held.size >= this.options.maxEntries) held.clear();
+      held.set(qrId, { count: value, readAt: now });
+      return value;
     };
   }
 
