@@ -196,9 +196,14 @@ await describePostgres('several qrflow processes on one database and one Redis',
     const session = await seed.login();
     // keep the key busy on the other processes while it is paused
     let busy = true;
+    let answered = 0;
     const traffic = Promise.all(
       procs.slice(1).map(async (proc) => {
-        while (busy) await (await request(proc, 'GET', '/api/v1/me', { token: key })).arrayBuffer();
+        while (busy) {
+          const response = await request(proc, 'GET', '/api/v1/me', { token: key });
+          if (response.status === 200) answered++;
+          await response.arrayBuffer();
+        }
       }),
     );
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -213,6 +218,9 @@ await describePostgres('several qrflow processes on one database and one Redis',
     await traffic;
     await new Promise((resolve) => setTimeout(resolve, 1200));
     expect((await seed.running.store.get('keys', id))?.status).toBe('paused');
+    // a refused call costs nothing: the processes that held the key give back the call they took before refusing it
+    const usage = await seed.running.store.get('usage', `${seed.workspace.id}:${new Date().toISOString().slice(0, 7)}`);
+    expect(usage?.by_key[id]).toBe(answered);
   }, 30_000);
 
   it('renewal (5 in 24 h) and login limits hold across processes', async () => {

@@ -16,6 +16,7 @@ import { KeyActivity } from './keys/activity.js';
 import { SessionService } from './auth/sessions.js';
 import { authRoutes } from './auth/routes.js';
 import { CsrfGuard } from './auth/csrf.js';
+import { confirmAuth } from './auth/middleware.js';
 import { SetupService } from './setup/service.js';
 import { setupRoutes } from './setup/routes.js';
 import { MemberService } from './members/service.js';
@@ -139,7 +140,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   const deliveries = new DeliveryWorker(ctx, queuedDeliveries, {}, deliveryJobs);
   const renderer = new ImageRenderer();
   const logos = new LogoService(ctx, qr, events, renderer);
-  const meter = new UsageMeter(ctx, redis);
+  const meter = new UsageMeter(ctx, redis, coherent);
   const limiter = perMinuteLimiter(redis);
   const redisHealth = ctx.config.rateLimitRedisUrl ? redisPinger(ctx.config.rateLimitRedisUrl) : undefined;
 
@@ -164,7 +165,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   const setup = new SetupService(ctx, workspaces, sessions);
   const members = new MemberService(ctx, workspaces);
   // after authentication on every authenticated route: per-minute limit, monthly allowance, key last-used
-  const afterAuth = [limiter, meter.middleware(), recordKeyUse];
+  const afterAuth = [limiter, meter.middleware(), ...(coherent ? [confirmAuth(authenticator, coherent, meter)] : []), recordKeyUse];
   const routes: AnyRoute[] = [
     ...authRoutes({ config: ctx.config, sessions, csrf, redis }),
     ...setupRoutes({ config: ctx.config, setup, csrf }),

@@ -8,7 +8,7 @@ import type { Auth } from './auth.js';
 import { requestedMode } from '../test-mode/mode.js';
 import { sessionCookie } from './cookies.js';
 import { describeMiddleware, type Answer } from '../http/answers.js';
-import { inReadScope } from '../store/coherent-reads.js';
+import { inReadScope, type CoherentReads } from '../store/coherent-reads.js';
 
 export type AuthMode = 'key_or_session' | 'session';
 
@@ -91,13 +91,38 @@ function authenticationAnswers(mode: AuthMode): Answer[] {
 }
 
 export function authenticate(services: Authenticator, mode: AuthMode): RequestHandler {
-  // the request's reads after authentication may come from memory when the store keeps them coherent (CoherentReads)
+  // the request's reads may come from memory when the store keeps them coherent (CoherentReads); confirmAuth, in
+  // the middleware that follows authentication on every route (mountRoutes), checks what authentication took
   const handler = (req: Request, _res: Response, next: NextFunction) =>
     inReadScope(async () => {
       req.auth = await resolveAuth(services, req, mode);
       next();
     });
   return describeMiddleware(handler, { answers: authenticationAnswers(mode) });
+}
+
+/**
+ * Follows the limits on every authenticated route when keys are read from memory (CoherentReads): settles the
+ * request on its workspace's write generation, brought along by the allowance's Redis call (or read now), and when
+ * anything changed since the key was held, authenticates again from the database. A key that is no longer good
+ * (paused, revoked, expired through another process a moment ago) is refused here, before the route runs, and the
+ * API call it took is given back.
+ */
+export function confirmAuth(services: Authenticator, reads: CoherentReads, meter: { giveBack(auth: Auth, res: Response): Promise<void> }): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    if (await reads.confirm()) {
+      next();
+      return;
+    }
+    const held = req.auth;
+    try {
+      req.auth = await resolveAuth(services, req, 'key_or_session');
+    } catch (error) {
+      if (held) await meter.giveBack(held, res);
+      throw error;
+    }
+    next();
+  };
 }
 
 export function requireScope(scope: Scope): RequestHandler {

@@ -10,15 +10,24 @@ import type { Store, WriteOp } from './store.js';
  */
 interface ReadScope {
   workspaceId?: string;
+  /** Until `confirmed`, the generation the key was held at (tentative); then the generation seen in Redis. */
   generation?: string | undefined;
+  confirmed?: boolean;
+  /** Whether authentication took anything from memory (else it read it all from the database). */
+  fromMemory?: boolean;
+  /** Whether authentication read its key from the database without a generation to hold it at (first sight). */
+  keyUntrusted?: boolean;
+  /** The generation another Redis call of this request brought along (the monthly allowance's). */
+  observed?: { value: string | undefined };
 }
 
 const scopes = new AsyncLocalStorage<ReadScope>();
 
 /**
  * Runs an API request's work in a read scope: inside it the first key looked up by hash fixes the workspace, and
- * later reads of that workspace's records may come from this process's memory (see CoherentReads). Outside a
- * scope (the redirect, background work, the CLI) every read goes to the store.
+ * reads of that workspace's records may come from this process's memory (see CoherentReads). Authentication may
+ * use what is held at once; `CoherentReads.confirm` must then follow before anything else runs (the middleware
+ * after authentication does it). Outside a scope (the redirect, background work, the CLI) every read goes to the store.
  */
 export function inReadScope<T>(work: () => T): T {
   return scopes.run({}, work);
@@ -185,26 +194,58 @@ export class CoherentReads {
     const scope = scopes.getStore();
     if (!scope) return this.inner.findUnique('keys', 'hash', hash);
     const held = this.byHash.get(hash);
-    if (held) {
+    if (held && !scope.confirmed && scope.workspaceId === undefined) {
+      // tentative: authentication goes on with what was held at that generation, and confirm() checks it
       scope.workspaceId = held.workspaceId;
-      scope.generation = await this.generationOf(held.workspaceId);
-      if (this.fresh(held, scope)) return structuredClone(held.record);
+      scope.generation = held.generation;
+    }
+    if (held && this.fresh(held, scope)) {
+      scope.fromMemory = true;
+      return structuredClone(held.record);
     }
     const record = await this.inner.findUnique('keys', 'hash', hash);
     if (!record) {
       this.byHash.delete(hash);
       return undefined;
     }
-    if (scope.workspaceId !== record.workspace_id) {
-      // first sight of this key: the generation is read after the key, so the key is not trusted next time (the
-      // records read later in this request are: they are read after the generation)
-      scope.workspaceId = record.workspace_id;
-      scope.generation = await this.generationOf(record.workspace_id);
-      this.hold(hash, record, undefined);
-    } else {
-      this.hold(hash, record, scope.generation);
-    }
+    // first sight: no generation is known before this read, so the key is held untrusted until confirm() has one
+    if (!scope.confirmed && scope.workspaceId === undefined) scope.workspaceId = record.workspace_id;
+    const generation = record.workspace_id === scope.workspaceId ? scope.generation : undefined;
+    this.hold(hash, record, generation);
+    if (generation === undefined && !scope.confirmed) scope.keyUntrusted = true;
     return record;
+  }
+
+  /** The Redis key of the current request's generation while it is to be confirmed, for a call that can bring it along. */
+  pendingGenerationKey(): string | undefined {
+    const scope = scopes.getStore();
+    return scope?.workspaceId !== undefined && !scope.confirmed ? this.generationKey(scope.workspaceId) : undefined;
+  }
+
+  /** Hands over the generation another Redis call brought along (undefined: that call failed). */
+  observe(value: string | undefined): void {
+    const scope = scopes.getStore();
+    if (scope && !scope.confirmed) scope.observed = { value };
+  }
+
+  /**
+   * Settles the current request on its workspace's generation now (brought along by `observe`, or read here):
+   * true when what authentication took from memory still holds; false when it must authenticate again (then every
+   * read goes to the database and is held at the generation seen).
+   */
+  async confirm(): Promise<boolean> {
+    const scope = scopes.getStore();
+    if (!scope || scope.confirmed || scope.workspaceId === undefined) return true;
+    const seen = scope.observed ? scope.observed.value : await this.generationOf(scope.workspaceId);
+    scope.confirmed = true;
+    if (scope.fromMemory) {
+      if (seen !== undefined && seen === scope.generation) return true;
+      scope.generation = seen;
+      return false;
+    }
+    // everything came from the database: good as it is; read once more only to hold a first-seen key at `seen`
+    scope.generation = seen;
+    return seen === undefined || !scope.keyUntrusted;
   }
 
   private hold(hash: string, record: ApiKeyRecord, generation: string | undefined): void {
@@ -219,7 +260,10 @@ export class CoherentReads {
     const generation = collection === 'keys' ? undefined : scope?.generation;
     const cacheKey = `${collection}:${id}`;
     const held = generation !== undefined ? this.records.get(cacheKey) : undefined;
-    if (held && scope && this.fresh(held, scope)) return structuredClone(held.record) as Collections[C];
+    if (held && scope && this.fresh(held, scope)) {
+      if (!scope.confirmed) scope.fromMemory = true;
+      return structuredClone(held.record) as Collections[C];
+    }
     const record = await this.inner.get(collection, id);
     if (!record) {
       this.records.delete(cacheKey);

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Auth } from '../auth/auth.js';
 import type { Context } from '../context.js';
@@ -7,6 +8,12 @@ import type { SharedRedis } from '../redis/client.js';
 import type { UsageRecord } from '../store/records.js';
 import { describeMiddleware, tooManyRequests } from '../http/answers.js';
 import type { UpdateOp } from '../store/store.js';
+
+/** What rides along on the allowance's Redis call: the request's write generation (CoherentReads). */
+export interface GenerationRider {
+  pendingGenerationKey(): string | undefined;
+  observe(value: string | undefined): void;
+}
 
 /** `YYYY-MM` of an instant, in UTC. */
 export function monthOf(time: number): string {
@@ -33,13 +40,23 @@ interface Delta {
 /**
  * Takes one of a month's allowance in Redis, atomically: answers [1, used after] when taken, [0, used] when the
  * allowance is used up, and [-2, 0] when the month's hash is not there (first use, or Redis lost it): the caller
- * then seeds it from the store and asks again.
+ * then seeds it from the store and asks again. With a second key it also reads the workspace's write generation
+ * (see CoherentReads: a missing one starts at ARGV[3]) and answers it third, so that the request needs no other
+ * Redis call to trust what it read from memory.
  */
 const TAKE_SCRIPT = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return {-2, 0} end
+local generation = false
+if #KEYS > 1 then
+  generation = redis.call('GET', KEYS[2])
+  if not generation then
+    redis.call('SET', KEYS[2], ARGV[3], 'NX')
+    generation = redis.call('GET', KEYS[2])
+  end
+end
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-2, 0, generation} end
 local used = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
-if used >= tonumber(ARGV[2]) then return {0, used} end
-return {1, redis.call('HINCRBY', KEYS[1], ARGV[1], 1)}`;
+if used >= tonumber(ARGV[2]) then return {0, used, generation} end
+return {1, redis.call('HINCRBY', KEYS[1], ARGV[1], 1), generation}`;
 
 /** Creates the month's hash from the stored counts, unless another process did first; it expires after the month. */
 const SEED_SCRIPT = `
@@ -70,7 +87,9 @@ export class UsageMeter implements ImageCredits {
   private writing: Promise<void> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly ctx: Context, private readonly redis?: SharedRedis) {
+  private takeSha: string | undefined;
+
+  constructor(private readonly ctx: Context, private readonly redis?: SharedRedis, private readonly reads?: GenerationRider) {
     this.timer = setInterval(() => void this.flush(), 1000);
     this.timer.unref();
   }
@@ -150,7 +169,7 @@ export class UsageMeter implements ImageCredits {
       return;
     }
     const limit = auth.plan.monthly_api_calls;
-    const used = await this.takeShared(auth, record, 'api_calls', limit);
+    const used = await this.takeShared(auth, record, 'api_calls', limit, this.reads?.pendingGenerationKey());
     if (used === undefined) {
       this.countLocally(auth, record, res, true);
       return;
@@ -160,6 +179,7 @@ export class UsageMeter implements ImageCredits {
       this.throwQuota(auth);
     }
     this.add(record, auth, 'api_calls');
+    res.locals.apiCallTaken = 'shared';
     this.setHeaders(res, auth, used);
   }
 
@@ -167,13 +187,16 @@ export class UsageMeter implements ImageCredits {
    * Takes one unit in Redis: the count after taking it, -1 when the allowance is used up, or undefined when Redis
    * cannot answer (the caller counts locally).
    */
-  private async takeShared(auth: Auth, record: UsageRecord, field: Counter, limit: number): Promise<number | undefined> {
+  private async takeShared(auth: Auth, record: UsageRecord, field: Counter, limit: number, generationKey?: string): Promise<number | undefined> {
     const redis = this.redis;
     if (!redis) return undefined;
     const key = `${redis.prefix}usage:${record.id}`;
+    const keys = generationKey ? [key, generationKey] : [key];
+    const args = [field, String(limit), String(randomInt(1, 2 ** 47))];
     try {
       for (let attempt = 0; attempt < 3; attempt++) {
-        const [status, used] = (await redis.sendCommand(['EVAL', TAKE_SCRIPT, '1', key, field, String(limit)])) as [number, number];
+        const [status, used, generation] = (await this.evalTake(keys, args)) as [number, number, string | null];
+        if (generationKey) this.reads?.observe(generation ?? undefined);
         if (status === 1) return used;
         if (status === 0) return -1;
         // the month is not in Redis yet: seed it from the store (what every process has written, plus this one's)
@@ -183,9 +206,47 @@ export class UsageMeter implements ImageCredits {
       }
       throw new Error('the month counters could not be created in Redis');
     } catch (error) {
+      if (generationKey) this.reads?.observe(undefined);
       redis.warn('monthly allowances', error);
       return undefined;
     }
+  }
+
+  /** The take script by its SHA (loaded once, and again after Redis lost it). */
+  private async evalTake(keys: string[], args: string[]): Promise<unknown> {
+    const redis = this.redis as SharedRedis;
+    if (this.takeSha) {
+      try {
+        return await redis.sendCommand(['EVALSHA', this.takeSha, String(keys.length), ...keys, ...args]);
+      } catch (error) {
+        if (!String((error as Error).message).includes('NOSCRIPT')) throw error;
+      }
+    }
+    this.takeSha = String(await redis.sendCommand(['SCRIPT', 'LOAD', TAKE_SCRIPT]));
+    return redis.sendCommand(['EVALSHA', this.takeSha, String(keys.length), ...keys, ...args]);
+  }
+
+  /**
+   * Gives back the API call a request took when it turned out not to be allowed after all (its key was paused or
+   * revoked meanwhile through another process: see confirmAuth).
+   */
+  async giveBack(auth: Auth, res: Parameters<RequestHandler>[1]): Promise<void> {
+    const taken = res.locals.apiCallTaken as 'shared' | 'local' | undefined;
+    if (!taken || !auth.key) return;
+    res.locals.apiCallTaken = undefined;
+    const id = this.idOf(auth.workspace.id);
+    const record = this.counters.get(id);
+    if (record) {
+      record.api_calls--;
+      const byKey = record.by_key[auth.key.id];
+      if (byKey) record.by_key[auth.key.id] = byKey - 1;
+    }
+    let delta = this.deltas.get(id);
+    if (!delta) this.deltas.set(id, (delta = { workspaceId: auth.workspace.id, month: id.slice(-7), api_calls: 0, image_credits: 0, by_key: {} }));
+    delta.api_calls--;
+    delta.by_key[auth.key.id] = (delta.by_key[auth.key.id] ?? 0) - 1;
+    if (taken !== 'shared' || !this.redis) return;
+    await this.redis.sendCommand(['HINCRBY', `${this.redis.prefix}usage:${id}`, 'api_calls', '-1']).catch((error: unknown) => this.redis?.warn('monthly allowances', error));
   }
 
   private countLocally(auth: Auth, record: UsageRecord, res: Parameters<RequestHandler>[1], metered: boolean): void {
@@ -195,6 +256,7 @@ export class UsageMeter implements ImageCredits {
         this.throwQuota(auth);
       }
       this.add(record, auth, 'api_calls');
+      res.locals.apiCallTaken = 'local';
     }
     this.setHeaders(res, auth, record.api_calls);
   }
