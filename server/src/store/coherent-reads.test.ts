@@ -110,6 +110,21 @@ await describePostgres('coherent reads (keys, workspaces and codes in memory, ch
     expect((await request(b, key.hash, code.id)).code).toBeUndefined();
   });
 
+  it('creating codes in a workspace does not make its requests authenticate again', async () => {
+    const prefix = `test:cr:${Date.now()}:parts:`;
+    const a = await startProcess(prefix);
+    const b = await startProcess(prefix);
+    const { ws, key, code } = await seed(a.store);
+    for (let i = 0; i < 3; i++) await request(b, key.hash, code.id);
+    await a.store.commit([{ collection: 'qrcodes', put: qr(`${code.id}_new`, ws.id, new Date().toISOString(), `${code.short_code}n`) }]);
+    const before = b.reads();
+    await request(b, key.hash, code.id);
+    // the key and workspace from memory; the code read again (the workspace's codes changed)
+    expect(b.reads() - before).toBe(1);
+    await request(b, key.hash, code.id);
+    expect(b.reads() - before).toBe(1);
+  });
+
   it('returns copies: changing an answer changes nothing held', async () => {
     const a = await startProcess(`test:cr:${Date.now()}:copy:`);
     const { key, code } = await seed(a.store);

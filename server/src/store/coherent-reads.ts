@@ -39,9 +39,21 @@ const CACHED: ReadonlySet<CollectionName> = new Set<CollectionName>(['workspaces
 interface Entry<T> {
   record: T;
   workspaceId: string;
-  /** The generation seen before the record was read; undefined: not to be trusted (read before any was seen). */
+  /** The generations seen before the record was read; undefined: not to be trusted (read before any was seen). */
   generation: string | undefined;
   readAt: number;
+}
+
+/**
+ * Each workspace has two generations, read together as `auth/codes`: one for its keys and its own record (what
+ * authentication reads), one for its codes, so that creating codes does not make every request authenticate again.
+ */
+type Part = 0 | 1;
+const partOf = (collection: CollectionName): Part => (collection === 'qrcodes' ? 1 : 0);
+const GENERATION_PARTS = ['auth', 'codes'] as const;
+
+function partAt(generation: string | undefined, part: Part): string | undefined {
+  return generation?.split('/')[part];
 }
 
 export interface CoherentReadsOptions {
@@ -98,7 +110,7 @@ export class CoherentReads {
   private generationsSha: string | undefined;
 
   constructor(private readonly inner: Store, private readonly redis: SharedRedis, options: CoherentReadsOptions = {}) {
-    this.options = { maxAgeMs: options.maxAgeMs ?? 5000, scanCountMaxAgeMs: options.scanCountMaxAgeMs ?? 1000, maxEntries: options.maxEntries ?? 50_000, now: options.now ?? Date.now };
+    this.options = { maxAgeMs: options.maxAgeMs ?? 5000, scanCountMaxAgeMs: options.scanCountMaxAgeMs ?? 1000, maxEntries: options.maxEntries ?? 20_000, now: options.now ?? Date.now };
     this.store = {
       scans: inner.scans,
       get: (collection, id) => this.get(collection, id),
@@ -139,8 +151,9 @@ export class CoherentReads {
     return this.byHash.size + this.records.size;
   }
 
-  private generationKey(workspaceId: string): string {
-    return `${this.redis.prefix}gen:ws:${workspaceId}`;
+  /** The Redis keys of a workspace's generations (auth, codes). */
+  generationKeys(workspaceId: string): string[] {
+    return GENERATION_PARTS.map((part) => `${this.redis.prefix}gen:ws:${workspaceId}:${part}`);
   }
 
   private async script(which: 'bump' | 'generations', keys: string[]): Promise<unknown> {
@@ -164,18 +177,20 @@ export class CoherentReads {
   private async generationOf(workspaceId: string): Promise<string | undefined> {
     if (!this.redis.ready) return undefined;
     try {
-      const [value] = (await this.script('generations', [this.generationKey(workspaceId)])) as string[];
-      return value ?? undefined;
+      const values = (await this.script('generations', this.generationKeys(workspaceId))) as string[];
+      return values.length === GENERATION_PARTS.length ? values.join('/') : undefined;
     } catch (error) {
       this.redis.warn('coherent reads', error);
       return undefined;
     }
   }
 
-  private fresh(entry: Entry<unknown>, scope: ReadScope): boolean {
+  /** Whether a held record may answer: held at the same generation (of its part) as the request's. */
+  private fresh(entry: Entry<unknown>, scope: ReadScope, part: Part): boolean {
+    const generation = partAt(entry.generation, part);
     return (
-      entry.generation !== undefined &&
-      entry.generation === scope.generation &&
+      generation !== undefined &&
+      generation === partAt(scope.generation, part) &&
       entry.workspaceId === scope.workspaceId &&
       this.options.now() - entry.readAt < this.options.maxAgeMs
     );
@@ -199,7 +214,7 @@ export class CoherentReads {
       scope.workspaceId = held.workspaceId;
       scope.generation = held.generation;
     }
-    if (held && this.fresh(held, scope)) {
+    if (held && this.fresh(held, scope, 0)) {
       scope.fromMemory = true;
       return structuredClone(held.record);
     }
@@ -216,13 +231,16 @@ export class CoherentReads {
     return record;
   }
 
-  /** The Redis key of the current request's generation while it is to be confirmed, for a call that can bring it along. */
-  pendingGenerationKey(): string | undefined {
+  /**
+   * The Redis keys of the current request's generations while they are to be confirmed, for a call that can bring
+   * them along (read in this order and joined by `/`).
+   */
+  pendingGenerationKeys(): string[] | undefined {
     const scope = scopes.getStore();
-    return scope?.workspaceId !== undefined && !scope.confirmed ? this.generationKey(scope.workspaceId) : undefined;
+    return scope?.workspaceId !== undefined && !scope.confirmed ? this.generationKeys(scope.workspaceId) : undefined;
   }
 
-  /** Hands over the generation another Redis call brought along (undefined: that call failed). */
+  /** Hands over the generations another Redis call brought along (undefined: that call failed). */
   observe(value: string | undefined): void {
     const scope = scopes.getStore();
     if (scope && !scope.confirmed) scope.observed = { value };
@@ -239,9 +257,10 @@ export class CoherentReads {
     const seen = scope.observed ? scope.observed.value : await this.generationOf(scope.workspaceId);
     scope.confirmed = true;
     if (scope.fromMemory) {
-      if (seen !== undefined && seen === scope.generation) return true;
+      // authentication read only keys and workspaces: their part must hold; codes are read after this, at `seen`
+      const holds = seen !== undefined && partAt(seen, 0) === partAt(scope.generation, 0);
       scope.generation = seen;
-      return false;
+      return holds;
     }
     // everything came from the database: good as it is; read once more only to hold a first-seen key at `seen`
     scope.generation = seen;
@@ -260,7 +279,7 @@ export class CoherentReads {
     const generation = collection === 'keys' ? undefined : scope?.generation;
     const cacheKey = `${collection}:${id}`;
     const held = generation !== undefined ? this.records.get(cacheKey) : undefined;
-    if (held && scope && this.fresh(held, scope)) {
+    if (held && scope && this.fresh(held, scope, partOf(collection))) {
       if (!scope.confirmed) scope.fromMemory = true;
       return structuredClone(held.record) as Collections[C];
     }
@@ -293,13 +312,14 @@ export class CoherentReads {
 
   /** The workspaces whose cached records the ops change (read before the commit: a delete leaves nothing to read). */
   private async placesOf(ops: readonly WriteOp[]): Promise<Set<string>> {
+    /** `workspace id` + `:auth` or `:codes`: the generations to bump. */
     const workspaces = new Set<string>();
     for (const op of ops) {
       if (!CACHED.has(op.collection)) continue;
       const record = ('put' in op ? op.put : 'insert' in op ? op.insert : undefined) as { id: string; workspace_id?: string } | undefined;
       const id = record ? record.id : 'update' in op ? op.update : (op as { delete: string }).delete;
       const workspaceId = op.collection === 'workspaces' ? id : (record?.workspace_id ?? (await this.placeOf(op.collection, id)));
-      if (workspaceId !== undefined) workspaces.add(workspaceId);
+      if (workspaceId !== undefined) workspaces.add(`${workspaceId}:${GENERATION_PARTS[partOf(op.collection)]}`);
     }
     return workspaces;
   }
@@ -328,7 +348,7 @@ export class CoherentReads {
     }
     if (workspaces.size === 0) return;
     try {
-      await this.script('bump', [...workspaces].map((id) => this.generationKey(id)));
+      await this.script('bump', [...workspaces].map((id) => `${this.redis.prefix}gen:ws:${id}`));
     } catch (error) {
       // the other processes see the change within maxAgeMs instead
       this.redis.warn('coherent reads', error);

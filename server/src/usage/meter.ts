@@ -9,9 +9,9 @@ import type { UsageRecord } from '../store/records.js';
 import { describeMiddleware, tooManyRequests } from '../http/answers.js';
 import type { UpdateOp } from '../store/store.js';
 
-/** What rides along on the allowance's Redis call: the request's write generation (CoherentReads). */
+/** What rides along on the allowance's Redis call: the request's write generations (CoherentReads). */
 export interface GenerationRider {
-  pendingGenerationKey(): string | undefined;
+  pendingGenerationKeys(): string[] | undefined;
   observe(value: string | undefined): void;
 }
 
@@ -40,18 +40,23 @@ interface Delta {
 /**
  * Takes one of a month's allowance in Redis, atomically: answers [1, used after] when taken, [0, used] when the
  * allowance is used up, and [-2, 0] when the month's hash is not there (first use, or Redis lost it): the caller
- * then seeds it from the store and asks again. With a second key it also reads the workspace's write generation
- * (see CoherentReads: a missing one starts at ARGV[3]) and answers it third, so that the request needs no other
- * Redis call to trust what it read from memory.
+ * then seeds it from the store and asks again. With more keys it also reads the workspace's write generations
+ * (see CoherentReads: a missing one starts at ARGV[3]) and answers them third, joined by '/', so that the request
+ * needs no other Redis call to trust what it read from memory.
  */
 const TAKE_SCRIPT = `
 local generation = false
 if #KEYS > 1 then
-  generation = redis.call('GET', KEYS[2])
-  if not generation then
-    redis.call('SET', KEYS[2], ARGV[3], 'NX')
-    generation = redis.call('GET', KEYS[2])
+  local parts = {}
+  for i = 2, #KEYS do
+    local value = redis.call('GET', KEYS[i])
+    if not value then
+      redis.call('SET', KEYS[i], ARGV[3], 'NX')
+      value = redis.call('GET', KEYS[i])
+    end
+    parts[i - 1] = value
   end
+  generation = table.concat(parts, '/')
 end
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-2, 0, generation} end
 local used = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
@@ -169,7 +174,7 @@ export class UsageMeter implements ImageCredits {
       return;
     }
     const limit = auth.plan.monthly_api_calls;
-    const used = await this.takeShared(auth, record, 'api_calls', limit, this.reads?.pendingGenerationKey());
+    const used = await this.takeShared(auth, record, 'api_calls', limit, this.reads?.pendingGenerationKeys());
     if (used === undefined) {
       this.countLocally(auth, record, res, true);
       return;
@@ -187,16 +192,16 @@ export class UsageMeter implements ImageCredits {
    * Takes one unit in Redis: the count after taking it, -1 when the allowance is used up, or undefined when Redis
    * cannot answer (the caller counts locally).
    */
-  private async takeShared(auth: Auth, record: UsageRecord, field: Counter, limit: number, generationKey?: string): Promise<number | undefined> {
+  private async takeShared(auth: Auth, record: UsageRecord, field: Counter, limit: number, generationKeys?: string[]): Promise<number | undefined> {
     const redis = this.redis;
     if (!redis) return undefined;
     const key = `${redis.prefix}usage:${record.id}`;
-    const keys = generationKey ? [key, generationKey] : [key];
+    const keys = [key, ...(generationKeys ?? [])];
     const args = [field, String(limit), String(randomInt(1, 2 ** 47))];
     try {
       for (let attempt = 0; attempt < 3; attempt++) {
         const [status, used, generation] = (await this.evalTake(keys, args)) as [number, number, string | null];
-        if (generationKey) this.reads?.observe(generation ?? undefined);
+        if (generationKeys) this.reads?.observe(generation ?? undefined);
         if (status === 1) return used;
         if (status === 0) return -1;
         // the month is not in Redis yet: seed it from the store (what every process has written, plus this one's)
@@ -206,7 +211,7 @@ export class UsageMeter implements ImageCredits {
       }
       throw new Error('the month counters could not be created in Redis');
     } catch (error) {
-      if (generationKey) this.reads?.observe(undefined);
+      if (generationKeys) this.reads?.observe(undefined);
       redis.warn('monthly allowances', error);
       return undefined;
     }
