@@ -36,6 +36,7 @@ const redisProblem = await redisAnswers();
 
 const PLANS = {
   quota: { name: 'Quota', api_access: true, requests_per_minute: 100_000, monthly_api_calls: 100, monthly_image_credits: 10, max_qr_codes: 1000, max_api_keys: 50 },
+  minute: { name: 'Minute', api_access: true, requests_per_minute: 40, monthly_api_calls: 1_000_000, monthly_image_credits: 10, max_qr_codes: 1000, max_api_keys: 50 },
 };
 
 await describePostgres('several qrflow processes on one database and one Redis', (serverUrl) => {
@@ -130,6 +131,31 @@ await describePostgres('several qrflow processes on one database and one Redis',
         }
       }),
     );
+  }, 60_000);
+
+  it('a per-minute limit of 40 gives exactly 40 successes of 120 concurrent calls over 3 processes, and the refused calls cost no allowance', async () => {
+    const { workspace } = await seed.createWorkspace('Minute', 'minute');
+    const { secret: minuteKey, id: keyId } = await seed.createKey({ workspace });
+    const answers = await Promise.all(
+      Array.from({ length: 120 }, async (_, i) => {
+        const response = await request(procs[i % 3]!, 'GET', '/api/v1/me', { token: minuteKey });
+        const body = await json<{ error?: { code: string } }>(response);
+        return { status: response.status, code: body.error?.code, retryAfter: response.headers.get('retry-after'), state: response.headers.get('ratelimit') };
+      }),
+    );
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(40);
+    const refused = answers.filter((a) => a.status === 429);
+    expect(refused).toHaveLength(80);
+    for (const a of refused) {
+      expect(a.code).toBe('rate_limited');
+      expect(Number(a.retryAfter)).toBeGreaterThan(0);
+      expect(a.state).toMatch(/^"minute"; r=0; t=\d+/);
+    }
+    for (const a of answers.filter((x) => x.status === 200)) expect(a.state).toMatch(/^"minute"; r=\d+; t=\d+(, "month"; r=\d+; t=\d+)?$/);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const usage = await seed.running.store.get('usage', `${workspace.id}:${new Date().toISOString().slice(0, 7)}`);
+    expect(usage?.api_calls).toBe(40);
+    expect(usage?.by_key[keyId]).toBe(40);
   }, 60_000);
 
   it('a monthly allowance of 100 gives exactly 100 successes of 300 concurrent calls over 3 processes; image credits too', async () => {

@@ -141,7 +141,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   const renderer = new ImageRenderer();
   const logos = new LogoService(ctx, qr, events, renderer);
   const meter = new UsageMeter(ctx, redis, coherent);
-  const limiter = perMinuteLimiter(redis);
+  const limiter = perMinuteLimiter(redis, meter);
   const redisHealth = ctx.config.rateLimitRedisUrl ? redisPinger(ctx.config.rateLimitRedisUrl) : undefined;
 
   const recordKeyUse: RequestHandler = (req, _res, next) => {

@@ -8,7 +8,8 @@ import type { Auth } from './auth.js';
 import { requestedMode } from '../test-mode/mode.js';
 import { sessionCookie } from './cookies.js';
 import { describeMiddleware, type Answer } from '../http/answers.js';
-import { inReadScope, type CoherentReads } from '../store/coherent-reads.js';
+import type { CoherentReads } from '../store/coherent-reads.js';
+import { inRequestScope, requestScope } from '../request-scope.js';
 
 export type AuthMode = 'key_or_session' | 'session';
 
@@ -94,8 +95,10 @@ export function authenticate(services: Authenticator, mode: AuthMode): RequestHa
   // the request's reads may come from memory when the store keeps them coherent (CoherentReads); confirmAuth, in
   // the middleware that follows authentication on every route (mountRoutes), checks what authentication took
   const handler = (req: Request, _res: Response, next: NextFunction) =>
-    inReadScope(async () => {
+    inRequestScope(async () => {
       req.auth = await resolveAuth(services, req, mode);
+      const scope = requestScope();
+      if (scope) scope.auth = req.auth;
       next();
     });
   return describeMiddleware(handler, { answers: authenticationAnswers(mode) });
@@ -117,6 +120,8 @@ export function confirmAuth(services: Authenticator, reads: CoherentReads, meter
     const held = req.auth;
     try {
       req.auth = await resolveAuth(services, req, 'key_or_session');
+      const scope = requestScope();
+      if (scope) scope.auth = req.auth;
     } catch (error) {
       if (held) await meter.giveBack(held, res);
       throw error;

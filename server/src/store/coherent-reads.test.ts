@@ -1,7 +1,8 @@
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { SharedRedis } from '../redis/client.js';
-import { CoherentReads, inReadScope } from './coherent-reads.js';
+import { inRequestScope } from '../request-scope.js';
+import { CoherentReads } from './coherent-reads.js';
 import { PostgresStore } from './postgres/postgres-store.js';
 import { createTestDatabase, describePostgres, type TestDatabase } from './postgres/test-database.js';
 import { apiKey, qr, workspace } from './store.contract.js';
@@ -38,7 +39,7 @@ function counted(inner: Store): { store: Store; reads: () => number } {
  */
 async function request(process: { store: Store; coherent: CoherentReads }, hash: string, codeId: string) {
   const { store, coherent } = process;
-  return inReadScope(async () => {
+  return inRequestScope(async () => {
     const authenticate = async () => {
       const key = await store.findUnique('keys', 'hash', hash);
       return { key, space: key ? await store.get('workspaces', key.workspace_id) : undefined };

@@ -1,37 +1,8 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomInt } from 'node:crypto';
 import type { SharedRedis } from '../redis/client.js';
+import { requestScope, type ReadScope } from '../request-scope.js';
 import type { ApiKeyRecord, CollectionName, Collections } from './records.js';
 import type { Store, WriteOp } from './store.js';
-
-/**
- * What one request has seen of its workspace's write generation in Redis. Reads made after the generation was
- * seen may be answered from memory when the record was read (from the database) at that same generation.
- */
-interface ReadScope {
-  workspaceId?: string;
-  /** Until `confirmed`, the generation the key was held at (tentative); then the generation seen in Redis. */
-  generation?: string | undefined;
-  confirmed?: boolean;
-  /** Whether authentication took anything from memory (else it read it all from the database). */
-  fromMemory?: boolean;
-  /** Whether authentication read its key from the database without a generation to hold it at (first sight). */
-  keyUntrusted?: boolean;
-  /** The generation another Redis call of this request brought along (the monthly allowance's). */
-  observed?: { value: string | undefined };
-}
-
-const scopes = new AsyncLocalStorage<ReadScope>();
-
-/**
- * Runs an API request's work in a read scope: inside it the first key looked up by hash fixes the workspace, and
- * reads of that workspace's records may come from this process's memory (see CoherentReads). Authentication may
- * use what is held at once; `CoherentReads.confirm` must then follow before anything else runs (the middleware
- * after authentication does it). Outside a scope (the redirect, background work, the CLI) every read goes to the store.
- */
-export function inReadScope<T>(work: () => T): T {
-  return scopes.run({}, work);
-}
 
 /** The collections whose records are kept in memory: what every authenticated request reads. */
 const CACHED: ReadonlySet<CollectionName> = new Set<CollectionName>(['workspaces', 'qrcodes', 'keys']);
@@ -206,7 +177,7 @@ export class CoherentReads {
   }
 
   private async keyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
-    const scope = scopes.getStore();
+    const scope = requestScope()?.reads;
     if (!scope) return this.inner.findUnique('keys', 'hash', hash);
     const held = this.byHash.get(hash);
     if (held && !scope.confirmed && scope.workspaceId === undefined) {
@@ -236,13 +207,13 @@ export class CoherentReads {
    * them along (read in this order and joined by `/`).
    */
   pendingGenerationKeys(): string[] | undefined {
-    const scope = scopes.getStore();
-    return scope?.workspaceId !== undefined && !scope.confirmed ? this.generationKeys(scope.workspaceId) : undefined;
+    const scope = requestScope()?.reads;
+    return scope?.workspaceId !== undefined && !scope.confirmed && !scope.observed ? this.generationKeys(scope.workspaceId) : undefined;
   }
 
   /** Hands over the generations another Redis call brought along (undefined: that call failed). */
   observe(value: string | undefined): void {
-    const scope = scopes.getStore();
+    const scope = requestScope()?.reads;
     if (scope && !scope.confirmed) scope.observed = { value };
   }
 
@@ -252,7 +223,7 @@ export class CoherentReads {
    * read goes to the database and is held at the generation seen).
    */
   async confirm(): Promise<boolean> {
-    const scope = scopes.getStore();
+    const scope = requestScope()?.reads;
     if (!scope || scope.confirmed || scope.workspaceId === undefined) return true;
     const seen = scope.observed ? scope.observed.value : await this.generationOf(scope.workspaceId);
     scope.confirmed = true;
@@ -275,7 +246,7 @@ export class CoherentReads {
 
   private async get<C extends CollectionName>(collection: C, id: string): Promise<Collections[C] | undefined> {
     if (!CACHED.has(collection)) return this.inner.get(collection, id);
-    const scope = scopes.getStore();
+    const scope = requestScope()?.reads;
     const generation = collection === 'keys' ? undefined : scope?.generation;
     const cacheKey = `${collection}:${id}`;
     const held = generation !== undefined ? this.records.get(cacheKey) : undefined;

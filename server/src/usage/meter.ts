@@ -8,6 +8,7 @@ import type { SharedRedis } from '../redis/client.js';
 import type { UsageRecord } from '../store/records.js';
 import { describeMiddleware, tooManyRequests } from '../http/answers.js';
 import type { UpdateOp } from '../store/store.js';
+import { requestScope } from '../request-scope.js';
 
 /** What rides along on the allowance's Redis call: the request's write generations (CoherentReads). */
 export interface GenerationRider {
@@ -63,6 +64,50 @@ local used = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
 if used >= tonumber(ARGV[2]) then return {0, used, generation} end
 return {1, redis.call('HINCRBY', KEYS[1], ARGV[1], 1), generation}`;
 
+/**
+ * The per-minute limit's count, as rate-limit-redis keeps it (a counter set with the window as its expiry, then
+ * incremented: answers {hits, ms to reset}), with the request's monthly API call taken along when KEYS[2] is the
+ * month's hash (ARGV[3] = '1') and the minute's limit is not passed — status 1 taken (used after), 0 used up, -2
+ * month not in Redis, 2 nothing taken — and the workspace's write generations read from the remaining keys, joined
+ * by '/' (a missing one starts at ARGV[6]). One Redis call for all three.
+ */
+const MINUTE_TURN_SCRIPT = `
+local window = tonumber(ARGV[1])
+local hits, ttl
+local left = redis.call('PTTL', KEYS[1])
+if left <= 0 then
+  redis.call('SET', KEYS[1], 1, 'PX', window)
+  hits, ttl = 1, window
+else
+  hits, ttl = redis.call('INCR', KEYS[1]), left
+end
+local first, status, used = 2, 2, 0
+if ARGV[3] == '1' then
+  first = 3
+  if hits <= tonumber(ARGV[2]) then
+    if redis.call('EXISTS', KEYS[2]) == 0 then
+      status = -2
+    else
+      used = tonumber(redis.call('HGET', KEYS[2], ARGV[4]) or '0')
+      if used >= tonumber(ARGV[5]) then status = 0 else status, used = 1, redis.call('HINCRBY', KEYS[2], ARGV[4], 1) end
+    end
+  end
+end
+local generation = false
+if #KEYS >= first then
+  local parts = {}
+  for i = first, #KEYS do
+    local value = redis.call('GET', KEYS[i])
+    if not value then
+      redis.call('SET', KEYS[i], ARGV[6], 'NX')
+      value = redis.call('GET', KEYS[i])
+    end
+    parts[#parts + 1] = value
+  end
+  generation = table.concat(parts, '/')
+end
+return {hits, ttl, status, used, generation}`;
+
 /** Creates the month's hash from the stored counts, unless another process did first; it expires after the month. */
 const SEED_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -92,7 +137,7 @@ export class UsageMeter implements ImageCredits {
   private writing: Promise<void> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
 
-  private takeSha: string | undefined;
+  private readonly shas: { take?: string; turn?: string } = {};
 
   constructor(private readonly ctx: Context, private readonly redis?: SharedRedis, private readonly reads?: GenerationRider) {
     this.timer = setInterval(() => void this.flush(), 1000);
@@ -174,7 +219,10 @@ export class UsageMeter implements ImageCredits {
       return;
     }
     const limit = auth.plan.monthly_api_calls;
-    const used = await this.takeShared(auth, record, 'api_calls', limit, this.reads?.pendingGenerationKeys());
+    const scope = requestScope();
+    const carried = scope?.allowance;
+    if (scope) scope.allowance = undefined;
+    const used = carried ? carried.used : await this.takeShared(auth, record, 'api_calls', limit, this.reads?.pendingGenerationKeys());
     if (used === undefined) {
       this.countLocally(auth, record, res, true);
       return;
@@ -200,7 +248,7 @@ export class UsageMeter implements ImageCredits {
     const args = [field, String(limit), String(randomInt(1, 2 ** 47))];
     try {
       for (let attempt = 0; attempt < 3; attempt++) {
-        const [status, used, generation] = (await this.evalTake(keys, args)) as [number, number, string | null];
+        const [status, used, generation] = (await this.evalScript('take', keys, args)) as [number, number, string | null];
         if (generationKeys) this.reads?.observe(generation ?? undefined);
         if (status === 1) return used;
         if (status === 0) return -1;
@@ -217,18 +265,41 @@ export class UsageMeter implements ImageCredits {
     }
   }
 
-  /** The take script by its SHA (loaded once, and again after Redis lost it). */
-  private async evalTake(keys: string[], args: string[]): Promise<unknown> {
+  /** Runs a script by its SHA (loaded once, and again after Redis lost it). */
+  private async evalScript(which: 'take' | 'turn', keys: string[], args: string[]): Promise<unknown> {
     const redis = this.redis as SharedRedis;
-    if (this.takeSha) {
+    const known = this.shas[which];
+    if (known) {
       try {
-        return await redis.sendCommand(['EVALSHA', this.takeSha, String(keys.length), ...keys, ...args]);
+        return await redis.sendCommand(['EVALSHA', known, String(keys.length), ...keys, ...args]);
       } catch (error) {
         if (!String((error as Error).message).includes('NOSCRIPT')) throw error;
       }
     }
-    this.takeSha = String(await redis.sendCommand(['SCRIPT', 'LOAD', TAKE_SCRIPT]));
-    return redis.sendCommand(['EVALSHA', this.takeSha, String(keys.length), ...keys, ...args]);
+    const sha = String(await redis.sendCommand(['SCRIPT', 'LOAD', which === 'take' ? TAKE_SCRIPT : MINUTE_TURN_SCRIPT]));
+    this.shas[which] = sha;
+    return redis.sendCommand(['EVALSHA', sha, String(keys.length), ...keys, ...args]);
+  }
+
+  /**
+   * The per-minute limiter's Redis call (perMinuteLimiter's store, inside a request's scope), carrying the
+   * request's monthly API call and its write generations along, so that a request makes one Redis round trip for
+   * all three. Answers the minute's count and its reset like rate-limit-redis; the API call's outcome waits in the
+   * request's scope for the middleware, which takes it itself when the month is not in Redis yet. Throws when
+   * Redis fails (the limiter then lets the request pass, and the middleware counts as it would without this).
+   */
+  async minuteTurn(auth: Auth, minuteKey: string, windowMs: number): Promise<{ totalHits: number; resetTime: Date }> {
+    const redis = this.redis as SharedRedis;
+    const scope = requestScope();
+    const metered = Boolean(auth.key) && auth.mode !== 'test';
+    const record = metered ? await this.load(auth.workspace.id) : undefined;
+    const generationKeys = this.reads?.pendingGenerationKeys() ?? [];
+    const keys = [minuteKey, ...(record ? [`${redis.prefix}usage:${record.id}`] : []), ...generationKeys];
+    const args = [String(windowMs), String(auth.plan.requests_per_minute), record ? '1' : '0', 'api_calls', String(auth.plan.monthly_api_calls), String(randomInt(1, 2 ** 47))];
+    const [hits, ttl, status, used, generation] = (await this.evalScript('turn', keys, args)) as [number, number, number, number, string | null];
+    if (generationKeys.length) this.reads?.observe(generation ?? undefined);
+    if (scope && (status === 1 || status === 0)) scope.allowance = { used: status === 1 ? used : -1 };
+    return { totalHits: hits, resetTime: new Date(Date.now() + ttl) };
   }
 
   /**

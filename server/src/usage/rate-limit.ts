@@ -5,13 +5,14 @@ import type { SharedRedis } from '../redis/client.js';
 import type { Auth } from '../auth/auth.js';
 import { RateLimitError } from '../errors.js';
 import { describeMiddleware, tooManyRequests } from '../http/answers.js';
+import { requestScope } from '../request-scope.js';
 
 /**
  * Limit counters in Redis (rate-limit-redis), shared by every process, for one limiter: each limiter needs a store
  * of its own (`name` keeps their keys apart). When Redis fails the request passes (the limiter is built with
  * passOnStoreError) with a warn log, and once Redis answers again the scripts are loaded anew.
  */
-export function redisLimitStore(redis: SharedRedis, name: string): RateLimitStore {
+export function redisLimitStore(redis: SharedRedis, name: string, turn?: MinuteTurn): RateLimitStore {
   let options: Options | undefined;
   const make = () => new RedisStore({ prefix: `${redis.prefix}rl:${name}:`, sendCommand: (...args: string[]) => redis.sendCommand(args) as never });
   let inner = make();
@@ -35,7 +36,12 @@ export function redisLimitStore(redis: SharedRedis, name: string): RateLimitStor
       void Promise.resolve(inner.init(given)).catch((error: unknown) => redis.warn(name === 'minute' ? 'per-minute limits' : `${name} limits`, error));
     },
     get: (key: string) => guard(() => inner.get(key)),
-    increment: (key: string) => guard(() => inner.increment(key)),
+    increment: (key: string) =>
+      guard(() => {
+        // inside an authenticated request the meter's script counts the minute, the month and the generations at once
+        const auth = requestScope()?.auth;
+        return turn && auth && options ? turn.minuteTurn(auth, `${redis.prefix}rl:${name}:${key}`, options.windowMs) : inner.increment(key);
+      }),
     decrement: (key: string) => guard(() => inner.decrement(key)),
     resetKey: (key: string) => guard(() => inner.resetKey(key)),
   } as RateLimitStore;
@@ -49,9 +55,14 @@ export function limiterLogger(redis: SharedRedis | undefined, what: string): { w
   };
 }
 
+/** Counts a request's minute in the same Redis call as its monthly allowance (UsageMeter.minuteTurn). */
+export interface MinuteTurn {
+  minuteTurn(auth: Auth, minuteKey: string, windowMs: number): Promise<{ totalHits: number; resetTime: Date }>;
+}
+
 /** The per-minute limit of the workspace's plan, shared by all its keys, with IETF draft-8 RateLimit headers. */
-export function perMinuteLimiter(redis?: SharedRedis): RequestHandler {
-  const store = redis ? redisLimitStore(redis, 'minute') : undefined;
+export function perMinuteLimiter(redis?: SharedRedis, turn?: MinuteTurn): RequestHandler {
+  const store = redis ? redisLimitStore(redis, 'minute', turn) : undefined;
   return describeMiddleware(rateLimit({
     windowMs: 60_000,
     limit: (req) => (req.auth as Auth).plan.requests_per_minute,
