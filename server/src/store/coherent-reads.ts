@@ -58,6 +58,15 @@ for i, key in ipairs(KEYS) do
 end
 return #KEYS`;
 
+/** The record an op writes, by id, and the record itself when the op carries it; undefined for an op that writes none. */
+function written(op: WriteOp): { id: string; record?: { workspace_id?: string } } | undefined {
+  if ('put' in op) return { id: op.put.id, record: op.put as { workspace_id?: string } };
+  if ('insert' in op) return { id: op.insert.id, record: op.insert as { workspace_id?: string } };
+  if ('update' in op) return { id: op.update };
+  if ('delete' in op) return { id: op.delete };
+  return undefined;
+}
+
 const randomStart = () => String(randomInt(1, 2 ** 47));
 
 /**
@@ -286,10 +295,9 @@ export class CoherentReads {
     /** `workspace id` + `:auth` or `:codes`: the generations to bump. */
     const workspaces = new Set<string>();
     for (const op of ops) {
-      if (!CACHED.has(op.collection)) continue;
-      const record = ('put' in op ? op.put : 'insert' in op ? op.insert : undefined) as { id: string; workspace_id?: string } | undefined;
-      const id = record ? record.id : 'update' in op ? op.update : (op as { delete: string }).delete;
-      const workspaceId = op.collection === 'workspaces' ? id : (record?.workspace_id ?? (await this.placeOf(op.collection, id)));
+      const target = CACHED.has(op.collection) ? written(op) : undefined;
+      if (!target) continue;
+      const workspaceId = op.collection === 'workspaces' ? target.id : (target.record?.workspace_id ?? (await this.placeOf(op.collection, target.id)));
       if (workspaceId !== undefined) workspaces.add(`${workspaceId}:${GENERATION_PARTS[partOf(op.collection)]}`);
     }
     return workspaces;
@@ -298,12 +306,11 @@ export class CoherentReads {
   /** Forgets this process's copies of the records the ops change. */
   private forget(ops: ReadonlyArray<WriteOp>): void {
     for (const op of ops) {
-      if (!CACHED.has(op.collection)) continue;
-      const record = ('put' in op ? op.put : 'insert' in op ? op.insert : undefined) as { id: string } | undefined;
-      const id = record ? record.id : 'update' in op ? op.update : (op as { delete: string }).delete;
-      this.records.delete(`${op.collection}:${id}`);
+      const target = CACHED.has(op.collection) ? written(op) : undefined;
+      if (!target) continue;
+      this.records.delete(`${op.collection}:${target.id}`);
       if (op.collection === 'keys') {
-        const hash = this.hashOfKey.get(id);
+        const hash = this.hashOfKey.get(target.id);
         if (hash !== undefined) this.byHash.delete(hash);
       }
     }
