@@ -309,6 +309,24 @@ export function describeScanContract(name: string, harness: () => StoreHarness):
       }
     });
 
+    it('keeps one visitor salt per UTC day, the first offered (insert-if-absent), durably, and destroys the day before yesterday\'s', async () => {
+      const store = await openStore();
+      const day = Math.floor(Date.parse('2026-03-10T00:00:00Z') / DAY);
+      const [a, b, c] = [Buffer.alloc(32, 1), Buffer.alloc(32, 2), Buffer.alloc(32, 3)];
+      // asked at once (two processes at midnight): both get the same one
+      const [first, second] = await Promise.all([store.scans.daySalt(day, a), store.scans.daySalt(day, b)]);
+      expect(first.equals(second)).toBe(true);
+      expect(first.equals(a) || first.equals(b)).toBe(true);
+      expect((await store.scans.daySalt(day + 1, c)).equals(c)).toBe(true);
+      await closeAll();
+      const reopened = await openStore();
+      expect((await reopened.scans.daySalt(day, c)).equals(first)).toBe(true);
+      // tomorrow's (day + 2) destroys the day before yesterday's (day): asked again, it is a new one
+      await reopened.scans.daySalt(day + 2, c);
+      expect((await reopened.scans.daySalt(day + 1, a)).equals(c)).toBe(true);
+      expect((await reopened.scans.daySalt(day, c)).equals(c)).toBe(true);
+    });
+
     it('counts orphan scans per scope, day and reason, durably, and answers ranges of days', async () => {
       const store = await openStore();
       const day = Math.floor(Date.parse('2026-03-10T00:00:00Z') / DAY);

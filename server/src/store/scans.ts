@@ -132,6 +132,12 @@ export interface ScanStorage {
   export(fromId: number, batchSize: number): AsyncIterable<StoredScan[]>;
   /** How many scans are kept. */
   count(): Promise<number>;
+  /**
+   * The visitor-hash salt of a UTC day (days since the epoch): the stored one, or else `candidate`, stored now
+   * (insert-if-absent, so every process on the storage hashes a day's visitors alike). Deletes the salts of days
+   * before `day - 1`: asking for tomorrow's destroys yesterday's, so its hashes can no longer be linked to anyone.
+   */
+  daySalt(day: number, candidate: Buffer): Promise<Buffer>;
   /** Adds orphan scan counts, durably. */
   addOrphans(counts: OrphanCount[]): Promise<void>;
   /** Orphan scans of a scope in a range of days, by reason (reasons without any are absent). */

@@ -1,5 +1,6 @@
 import { bump, emptyBreakdowns, periodIndex, UNKNOWN, VisitorDays, type Scan, type ScanStorage, type ScanTally, type ScanTallyQuery, type StoredScan, type OrphanCount, type OrphanQuery, type OrphanReason } from '../scans.js';
 import { OrphanLog } from './orphans.js';
+import { DaySaltFile } from './salts.js';
 import { ScanStore, splitLocation } from './scan-log.js';
 
 /**
@@ -10,8 +11,11 @@ export class EmbeddedScans implements ScanStorage {
   private opening: Promise<ScanStore> | undefined;
   private closed = false;
   private orphanCounts: OrphanLog | undefined;
+  private readonly salts: DaySaltFile;
 
-  constructor(private readonly dataFile: string) {}
+  constructor(private readonly dataFile: string) {
+    this.salts = new DaySaltFile(`${dataFile}.salt`);
+  }
 
   /** The open log (loaded on first call). */
   log(): Promise<ScanStore> {
@@ -120,6 +124,11 @@ export class EmbeddedScans implements ScanStorage {
     if (this.closed) throw new Error('The scan storage is closed.');
     this.orphanCounts ??= OrphanLog.open(this.dataFile);
     return this.orphanCounts;
+  }
+
+  async daySalt(day: number, candidate: Buffer): Promise<Buffer> {
+    if (this.closed) throw new Error('The scan storage is closed.');
+    return this.salts.salt(day, candidate);
   }
 
   async addOrphans(counts: OrphanCount[]): Promise<void> {

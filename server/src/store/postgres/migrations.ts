@@ -155,7 +155,8 @@ END $$`).execute(db);
   },
   // unique visitors from per-day roll-ups: each visitor-day's first and last quarter hour (`scan_visitor_days`), and
   // per code and quarter hour how many visitor-days start and end there (`scan_visitor_quarters`, humans alone and
-  // with bots), instead of every quarter hour's distinct visitor hashes (`scan_quarters.visitors`, dropped)
+  // with bots), instead of every quarter hour's distinct visitor hashes (`scan_quarters.visitors`, dropped); and the
+  // daily visitor salts, in the database rather than beside each host's data file
   '0008_visitor_days': {
     async up(db) {
       await sql
@@ -192,8 +193,11 @@ END $$`).execute(db);
         )
         .execute(db);
       await sql.raw(`ALTER TABLE scan_quarters DROP COLUMN visitors`).execute(db);
+      // the daily visitor-hash salts (days since the epoch), shared by every process: yesterday's at most, today's and tomorrow's
+      await sql.raw(`CREATE TABLE scan_salts (day integer PRIMARY KEY, salt bytea NOT NULL)`).execute(db);
     },
     async down(db) {
+      await sql.raw(`DROP TABLE scan_salts`).execute(db);
       await sql.raw(`ALTER TABLE scan_quarters ADD COLUMN visitors integer[] NOT NULL DEFAULT '{}'`).execute(db);
       await sql
         .raw(

@@ -515,6 +515,20 @@ export class PostgresScans implements ScanStorage {
     return Number(rows[0]?.count ?? 0);
   }
 
+  async daySalt(day: number, candidate: Buffer): Promise<Buffer> {
+    // a row another process is inserting at the same moment is not in this statement's snapshot: asked again then
+    for (let attempt = 1; ; attempt++) {
+      const { rows } = await this.query<{ salt: Buffer }>(
+        `WITH fresh AS (INSERT INTO scan_salts (day, salt) VALUES ($1, $2) ON CONFLICT (day) DO NOTHING RETURNING salt),
+              gone AS (DELETE FROM scan_salts WHERE day < $1 - 1)
+         SELECT salt FROM fresh UNION ALL SELECT salt FROM scan_salts WHERE day = $1`,
+        [day, candidate],
+      );
+      if (rows[0]) return rows[0].salt;
+      if (attempt === 3) throw new Error(`The visitor salt of day ${day} could not be read.`);
+    }
+  }
+
   async addOrphans(counts: OrphanCount[]): Promise<void> {
     const valid = counts.filter((c) => Number.isSafeInteger(c.day) && (ORPHAN_REASONS as readonly string[]).includes(c.reason) && c.humans + c.bots > 0);
     if (valid.length === 0) return;
