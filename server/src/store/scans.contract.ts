@@ -233,6 +233,24 @@ export function describeScanContract(name: string, harness: () => StoreHarness):
         const [got, want] = await Promise.all([actual.compute(qrId, query), oracle.compute(qrId, query)]);
         expect({ qrId, query, answer: got }).toEqual({ qrId, query, answer: want });
       }
+      // each scan in the period of its own local date (Intl, scan by scan): the period starts the service finds are right
+      for (const { qrId, query } of queries()) {
+        const want = await oracle.compute(qrId, query);
+        const format = new Intl.DateTimeFormat('en-CA', { timeZone: query.tz, year: 'numeric', month: '2-digit', day: '2-digit' });
+        const periodOf = (time: number) => {
+          const date = format.format(time);
+          if (query.interval === 'day') return date;
+          if (query.interval === 'month') return date.slice(0, 7);
+          const utc = Date.parse(`${date}T00:00:00Z`);
+          return new Date(utc - ((new Date(utc).getUTCDay() + 6) % 7) * DAY).toISOString().slice(0, 10);
+        };
+        const counted = new Map<string, number>();
+        for (const s of scans) {
+          if (s.qrId !== qrId || s.time < Date.parse(want.from) || s.time >= Date.parse(want.to) || (s.bot && !query.include_bots)) continue;
+          counted.set(periodOf(s.time), (counted.get(periodOf(s.time)) ?? 0) + 1);
+        }
+        expect({ query, series: want.timeseries.filter((p) => p.scans > 0).map((p) => [p.period, p.scans]) }).toEqual({ query, series: [...counted].sort(([a], [b]) => (a < b ? -1 : 1)) });
+      }
       // and the reference itself counts what the scans say (total, humans) for the whole span
       const whole = await actual.compute('qr_a', { from: '2026-02-01', to: '2026-05-01', interval: 'month', tz: 'UTC', include_bots: false });
       const humans = scans.filter((s) => s.qrId === 'qr_a' && !s.bot);

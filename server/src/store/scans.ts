@@ -167,6 +167,9 @@ export function periodIndex(periodStarts: readonly number[], time: number): numb
   return low;
 }
 
+/** More periods than any tally has (a range is at most 732 days); day * PERIOD_KEYS + period stays a safe integer. */
+const PERIOD_KEYS = 2 ** 21;
+
 /**
  * Counts visitor-days (distinct UTC day and visitor hash) of single scans, for the whole and per period. A period's
  * count is the sum over the days it touches of the distinct hashes of that day seen in it.
@@ -212,6 +215,3 @@ export class VisitorDays {
     }
   }
 }
-
-/** More than the periods of any range (MAX_RANGE_DAYS + 1 days). */
-const PERIOD_KEYS = 1024;
