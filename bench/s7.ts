@@ -92,7 +92,7 @@ export async function runS7(options: S7Options): Promise<S7Outcome> {
   try {
     // ---- seeding: the embedded seed's records (no scans) by migrate-store, then 1M scans on one code in SQL ----
     fs.mkdirSync(path.join(dir, 'records'), { recursive: true });
-    // the workers keep the visitor-hash salt beside QRFLOW_DATA_FILE: without its directory no scan is recorded
+    // QRFLOW_DATA_FILE's directory (on PostgreSQL nothing of the scans is kept there: the visitor salt is in the database)
     fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
     fs.copyFileSync(path.join(options.seedDir, 'qrflow.json'), path.join(dir, 'records', 'qrflow.json'));
     const emptyAuth = { Authorization: `Bearer ${addEmptyWorkspace(path.join(dir, 'records', 'qrflow.json'))}` };

@@ -12,7 +12,8 @@ export const NINETY_DAY_QUERY: AnalyticsQuery = { from: '2026-06-05', to: '2026-
 
 /**
  * Seeds `count` scans on one code straight into PostgreSQL with one `generate_series` INSERT (one distinct visitor
- * hash per scan, the worst case for unique counts; a fiftieth bots), then rebuilds the roll-ups in SQL and VACUUMs.
+ * hash per scan, the worst case for unique counts; a fiftieth bots), then rebuilds the roll-ups in SQL (the visitor-day
+ * ones too) and VACUUMs.
  * The database must be migrated (a PostgresStore opened on it once) and hold no other scans (ids start at 0;
  * rebuildRollups moves the id sequence past them). Its own pool, without the store's 10 s statement bound: on a busy
  * machine the roll-up rebuild over 1M scans takes longer.

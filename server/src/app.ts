@@ -134,6 +134,8 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   const qr = new QrService(ctx, events, coherent ? coherent.scanCounter((id) => scans.humanCount(id)) : (id) => scans.humanCount(id), domains);
   const analytics = new AnalyticsService(scans, ctx.clock);
   const recorder = new ScanRecorder(ctx, scans, events);
+  // the redirect hashes visitors with the day's salt synchronously: loaded from the scan storage before serving
+  await recorder.ready();
   const webhooks = new WebhookService(ctx);
   // on PostgreSQL a job queue shared by every process; on the embedded store the worker's own memory
   const deliveryJobs = openJobQueue(ctx.config, 'webhook-deliveries', (error) => logger.warn({ reason: error.message }, 'webhook job queue: database error (retried)'));

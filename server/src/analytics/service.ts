@@ -1,7 +1,6 @@
 import { ValidationError } from '../errors.js';
 import type { Clock } from '../clock.js';
 import { QUARTER_HOUR_MS, SCAN_DIMENSIONS, type ScanStorage } from '../store/scans.js';
-import { VisitorSet } from './visitor-set.js';
 
 export type Interval = 'day' | 'week' | 'month';
 const DAY_MS = 24 * 3600_000;
@@ -101,6 +100,31 @@ function periodsBetween(first: string, last: string, interval: Interval): string
   return out;
 }
 
+/** The longest period of each interval, in quarter hours, with a day to spare (DST, a skipped date). */
+const LONGEST_QUARTERS: Record<Interval, number> = { day: 3 * 96, week: 9 * 96, month: 33 * 96 };
+
+/**
+ * Where each period (`labels`, consecutive) starts within [from, to): `from` for the first, then the first quarter
+ * hour whose local period is the next label or later, found by binary search from the previous start (local dates
+ * never go backwards in time, and change only on quarter hours).
+ */
+function startsOf(labels: string[], from: number, to: number, periodAt: (time: number) => string, interval: Interval): number[] {
+  const starts = [from];
+  const lastQuarter = Math.ceil(to / QUARTER_HOUR_MS);
+  let low = Math.floor(from / QUARTER_HOUR_MS) + 1;
+  for (let k = 1; k < labels.length; k++) {
+    const label = labels[k] as string;
+    let high = Math.min(lastQuarter, low + LONGEST_QUARTERS[interval]);
+    while (low < high) {
+      const mid = Math.floor((low + high) / 2);
+      if (periodAt(mid * QUARTER_HOUR_MS) >= label) high = mid;
+      else low = mid + 1;
+    }
+    starts.push(Math.min(low * QUARTER_HOUR_MS, to));
+  }
+  return starts;
+}
+
 function top(counts: Map<string, number>): Breakdown[] {
   return [...counts]
     .map(([value, scans]) => ({ value, scans }))
@@ -123,19 +147,10 @@ export class AnalyticsService {
     if (to - from > MAX_RANGE_DAYS * DAY_MS) throw new ValidationError(`The range may span at most ${MAX_RANGE_DAYS} days.`, [{ field: 'from', message: `range over ${MAX_RANGE_DAYS} days` }]);
 
     const dateOf = localDates(query.tz);
-    const series = new Map<string, { scans: number; visitors: VisitorSet }>();
-    for (const period of periodsBetween(dateOf(from), dateOf(Math.max(from, to - 1)), query.interval)) series.set(period, { scans: 0, visitors: new VisitorSet() });
-    const visitors = new VisitorSet();
-    // the storage hands over scans grouped within quarter hours (single scans, or roll-up rows): each group falls in one period
-    const { total, breakdowns } = await this.scans.tally({ qrId, from, to, includeBots: query.include_bots }, (time, scans, groupVisitors) => {
-      const bucket = series.get(periodOf(dateOf(time), query.interval));
-      if (bucket) bucket.scans += scans;
-      for (let k = 0; k < groupVisitors.length; k++) {
-        const visitor = groupVisitors[k] as number;
-        visitors.add(visitor);
-        bucket?.visitors.add(visitor);
-      }
-    });
+    const labels = periodsBetween(dateOf(from), dateOf(Math.max(from, to - 1)), query.interval);
+    const periodStarts = startsOf(labels, from, to, (time) => periodOf(dateOf(time), query.interval), query.interval);
+    const tally = await this.scans.tally({ qrId, from, to, includeBots: query.include_bots, periodStarts });
+    const breakdowns = tally.breakdowns;
     const [countries, devices, os, browsers, referrers, variants, regions, cities] = SCAN_DIMENSIONS.map((dimension) => top(breakdowns[dimension]));
     return {
       qr_id: qrId,
@@ -144,9 +159,9 @@ export class AnalyticsService {
       interval: query.interval,
       tz: query.tz,
       include_bots: query.include_bots,
-      total_scans: total,
-      unique_scans: visitors.size,
-      timeseries: [...series].map(([period, bucket]) => ({ period, scans: bucket.scans, unique_scans: bucket.visitors.size })),
+      total_scans: tally.total,
+      unique_scans: tally.unique,
+      timeseries: labels.map((period, k) => ({ period, scans: tally.periods[k]?.scans ?? 0, unique_scans: tally.periods[k]?.unique ?? 0 })),
       countries: countries as Breakdown[],
       devices: devices as Breakdown[],
       os: os as Breakdown[],

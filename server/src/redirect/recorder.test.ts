@@ -3,13 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Context } from '../context.js';
 import type { EventService } from '../events/service.js';
 import { EmbeddedScans } from '../store/embedded/scans.js';
 import type { OrphanCount, Scan, ScanStorage } from '../store/scans.js';
 import { StoreUnavailableError } from '../store/unavailable.js';
-import { ScanRecorder, type Hit } from './recorder.js';
+import { ScanRecorder, visitorHash, type Hit } from './recorder.js';
 
 const directories: string[] = [];
 afterEach(() => {
@@ -111,4 +111,63 @@ it('drops the oldest scans past its bound, says so and counts them', async () =>
   // the newest ten survived
   expect(kept.sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, n) => hit(15 + n).time));
   await recorder.stop();
+});
+
+describe('visitor salts', () => {
+  const day = Date.parse('2026-05-04T10:00:00Z');
+  const embedded = () => {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'qrflow-recorder-salts-'));
+    directories.push(directory);
+    return path.join(directory, 'qrflow.json');
+  };
+
+  it('are the scan storage\'s: two recorders on one storage (two hosts on one database) hash a visitor alike, today and tomorrow', async () => {
+    const storage = new EmbeddedScans(embedded());
+    const [one, two] = [recorderOn(storage, { intervalMs: 60_000 }).recorder, recorderOn(storage, { intervalMs: 60_000 }).recorder];
+    await Promise.all([one.ready(), two.ready()]);
+    for (const time of [day, day + 86_400_000]) expect(one.visitorOf(time, '10.0.0.1', 'UA')).toBe(two.visitorOf(time, '10.0.0.1', 'UA'));
+    expect(one.visitorOf(day, '10.0.0.1', 'UA')).not.toBe(one.visitorOf(day + 86_400_000, '10.0.0.1', 'UA'));
+    await Promise.all([one.stop(), two.stop()]);
+    // a restart the same day keeps counting the same visitors once
+    const again = recorderOn(storage, { intervalMs: 60_000 }).recorder;
+    await again.ready();
+    expect(again.visitorOf(day, '10.0.0.1', 'UA')).toBe(one.visitorOf(day, '10.0.0.1', 'UA'));
+    await again.stop();
+    await storage.close();
+  });
+
+  it('keep the salt file of an older release working the same day', async () => {
+    const dataFile = embedded();
+    const salt = Buffer.alloc(32, 7);
+    fs.writeFileSync(`${dataFile}.salt`, JSON.stringify({ day: '2026-05-04', salt: salt.toString('base64') }), { mode: 0o600 });
+    const storage = new EmbeddedScans(dataFile);
+    const { recorder } = recorderOn(storage, { intervalMs: 60_000 });
+    await recorder.ready();
+    expect(recorder.visitorOf(day, '10.0.0.1', 'UA')).toBe(visitorHash(salt, '10.0.0.1', 'UA'));
+    expect(JSON.parse(fs.readFileSync(`${dataFile}.salt`, 'utf8')).salts['2026-05-04']).toBe(salt.toString('base64'));
+    expect(fs.statSync(`${dataFile}.salt`).mode & 0o777).toBe(0o600);
+    await recorder.stop();
+    await storage.close();
+  });
+
+  it('hash a day not loaded ahead (the storage unavailable) with a salt of their own, stored once the storage answers', async () => {
+    const { storage, down } = flakyStorage();
+    let failing = true;
+    const salts = Object.assign(Object.create(storage) as ScanStorage, {
+      daySalt: (d: number, candidate: Buffer) => (failing ? Promise.reject(new StoreUnavailableError('ECONNREFUSED')) : storage.daySalt(d, candidate)),
+    });
+    down(false);
+    const { recorder, lines } = recorderOn(salts, { intervalMs: 60_000 });
+    await recorder.ready();
+    expect(lines.join('')).toContain('visitor salt: could not be read from the scan storage, retrying');
+    // the storage answers again; a hit of today comes before the next attempt to load the salts
+    failing = false;
+    const before = recorder.visitorOf(day, '10.0.0.1', 'UA');
+    await new Promise((resolve) => setImmediate(resolve));
+    await recorder.ready();
+    // the salt made here was offered and kept (the storage had none): the hash stays, and it is the storage's
+    expect(recorder.visitorOf(day, '10.0.0.1', 'UA')).toBe(before);
+    expect(visitorHash(await storage.daySalt(Math.floor(day / 86_400_000), Buffer.alloc(32)), '10.0.0.1', 'UA')).toBe(before);
+    await recorder.stop();
+  });
 });

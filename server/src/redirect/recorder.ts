@@ -1,5 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
-import fs from 'node:fs';
+import { createHash } from 'node:crypto';
 import { isbot } from 'isbot';
 import { UAParser } from 'ua-parser-js';
 import type { Context } from '../context.js';
@@ -9,6 +8,7 @@ import { geoDatabasesLoaded, geoLookup, NOWHERE, geoUnavailableReason, loadGeoDa
 import type { EventService } from '../events/service.js';
 import type { Op } from '../store/store.js';
 import { scanEvent } from '../events/feed.js';
+import { DaySalts } from './salts.js';
 
 /** What the redirect keeps of a request until the next bulk pass; nothing here is stored as is. */
 export interface Hit {
@@ -88,9 +88,8 @@ export class ScanRecorder {
   private unwritten: Scan[] = [];
   private unwrittenOrphans = new Map<string, OrphanCount>();
   private readonly agents = new Map<string, Agent>();
-  private salt: { day: string; value: Buffer } | undefined;
-  /** The day before's, in memory only, for the hits of that day still queued. */
-  private previousSalt: { day: string; value: Buffer } | undefined;
+  /** The daily visitor salts, kept by the scan storage (shared by every process on it), loaded ahead. */
+  private readonly salts: DaySalts;
   private readonly timer: NodeJS.Timeout;
   private running: Promise<void> | undefined;
   private geoReady: Promise<void> | undefined;
@@ -109,11 +108,18 @@ export class ScanRecorder {
   ) {
     const given = typeof options === 'number' ? { intervalMs: options } : options;
     this.options = { intervalMs: 200, maxBufferedScans: MAX_BUFFERED_SCANS, retryDelayMs: 500, maxRetryDelayMs: 30_000, ...given };
+    this.salts = new DaySalts(scans, ctx.clock, ctx.logger);
+    void this.salts.preload();
     this.timer = setInterval(() => void this.drain(), this.options.intervalMs);
     this.timer.unref();
     // the GeoIP database (~130 MB) is read in the background from the start, so that the first scans find it loaded
     this.geoWaitUntil = performance.now() + GEO_START_WAIT_MS;
     void this.loadGeo();
+  }
+
+  /** Once today's and tomorrow's visitor salts are loaded (or failed to be: then they are retried on each pass). */
+  ready(): Promise<void> {
+    return this.salts.preload();
   }
 
   hit(hit: Hit): void {
@@ -147,30 +153,6 @@ export class ScanRecorder {
     return agent;
   }
 
-  /** Today's salt (UTC), kept in `<dataFile>.salt` so a restart the same day counts the same visitors once. */
-  private saltFor(time: number): Buffer {
-    const day = new Date(time).toISOString().slice(0, 10);
-    if (this.salt?.day === day) return this.salt.value;
-    // the redirect asks for today's while hits queued before midnight are still recorded: never rotate backwards
-    if (this.previousSalt?.day === day) return this.previousSalt.value;
-    if (this.salt && day < this.salt.day) return this.salt.value;
-    this.previousSalt = this.salt;
-    const file = `${this.ctx.config.dataFile}.salt`;
-    try {
-      const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as { day: string; salt: string };
-      if (stored.day === day) {
-        this.salt = { day, value: Buffer.from(stored.salt, 'base64') };
-        return this.salt.value;
-      }
-    } catch {
-      // no salt yet, or unreadable: make a new one
-    }
-    // yesterday's salt is overwritten, so past visitor hashes can no longer be linked to anyone
-    this.salt = { day, value: randomBytes(32) };
-    fs.writeFileSync(file, JSON.stringify({ day, salt: this.salt.value.toString('base64') }), { mode: 0o600 });
-    return this.salt.value;
-  }
-
   /** Loads the GeoIP database once, off the event loop, before the first batch that needs it. */
   private loadGeo(): Promise<void> {
     this.geoReady ??= loadGeoDatabases().then(() => {
@@ -182,7 +164,7 @@ export class ScanRecorder {
 
   /** The visitor hash a hit at `time` from this IP and user agent will be recorded with. */
   visitorOf(time: number, ip: string, userAgent: string): number {
-    return visitorHash(this.saltFor(time), ip, userAgent);
+    return visitorHash(this.salts.saltFor(time), ip, userAgent);
   }
 
   private toScan(hit: Hit): Scan {
@@ -253,6 +235,7 @@ export class ScanRecorder {
 
   /** Processes everything queued: scans written, deliveries queued, orphans counted. */
   drain(): Promise<void> {
+    void this.salts.preload();
     if (this.running) return this.running.then(() => (this.queue.length || this.orphanQueue.length ? this.drain() : undefined));
     if (this.queue.length === 0 && this.orphanQueue.length === 0 && this.unwritten.length === 0 && this.unwrittenOrphans.size === 0) return this.scans.flush();
     const hits = this.queue;

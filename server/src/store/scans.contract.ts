@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AnalyticsService, type AnalyticsQuery, type Interval } from '../analytics/service.js';
 import { EmbeddedScans } from './embedded/scans.js';
-import type { Scan } from './scans.js';
+import { QUARTER_HOUR_MS, type Scan, type ScanTallyQuery } from './scans.js';
 import type { StoreHarness } from './store.contract.js';
 import type { Store } from './store.js';
 
@@ -81,6 +81,50 @@ function queries(): Array<{ qrId: string; query: AnalyticsQuery }> {
   // the whole span, and an unknown code
   out.push({ qrId: 'qr_a', query: { from: '2026-02-01', to: '2026-05-01', interval: 'day', tz: 'Europe/Paris', include_bots: false } });
   out.push({ qrId: 'qr_none', query: { from: '2026-02-01', to: '2026-05-01', interval: 'week', tz: 'UTC', include_bots: true } });
+  return out;
+}
+
+/** What `tally` must answer on `scans`, counted the plain way: visitor-days are distinct (UTC day, hash) pairs. */
+export function expectedTally(scans: Scan[], query: ScanTallyQuery): { total: number; unique: number; periods: Array<{ scans: number; unique: number }> } {
+  const starts = query.periodStarts;
+  const periods = starts.map(() => ({ scans: 0, seen: new Set<string>() }));
+  const seen = new Set<string>();
+  for (const s of scans) {
+    if (s.qrId !== query.qrId || s.time < query.from || s.time >= query.to || (s.bot && !query.includeBots)) continue;
+    let k = 0;
+    while (k + 1 < starts.length && (starts[k + 1] as number) <= s.time) k++;
+    const key = `${Math.floor(s.time / DAY)}:${s.visitor >>> 0}`;
+    seen.add(key);
+    const period = periods[k] as { scans: number; seen: Set<string> };
+    period.scans++;
+    period.seen.add(key);
+  }
+  return { total: periods.reduce((n, p) => n + p.scans, 0), unique: seen.size, periods: periods.map((p) => ({ scans: p.scans, unique: p.seen.size })) };
+}
+
+/**
+ * Tally queries with period starts anywhere on quarter hours: several within one UTC day (segments in the middle of
+ * a day, which first and last quarter hours alone cannot count), empty periods, ranges on and off day boundaries.
+ */
+export function oddPeriodQueries(seed: number, count: number): ScanTallyQuery[] {
+  const random = prng(seed);
+  const base = Date.parse('2026-02-25T00:00:00Z');
+  const out: ScanTallyQuery[] = [];
+  for (let n = 0; n < count; n++) {
+    let from = base + Math.floor(random() * 30) * DAY;
+    let to = from + (1 + Math.floor(random() * 12)) * DAY;
+    if (n % 3 === 1) from += Math.floor(random() * DAY);
+    if (n % 3 === 2) to -= Math.floor(random() * DAY);
+    const cuts: number[] = [];
+    for (let c = Math.floor(random() * 30); c > 0; c--) {
+      const quarter = Math.ceil(from / QUARTER_HOUR_MS) + Math.floor(random() * ((to - from) / QUARTER_HOUR_MS));
+      cuts.push(quarter * QUARTER_HOUR_MS);
+      // now and then a second cut a few quarter hours later (a middle segment) or at the same time (an empty period)
+      if (random() < 0.4) cuts.push((quarter + Math.floor(random() * 8)) * QUARTER_HOUR_MS);
+    }
+    const starts = [from, ...cuts.filter((t) => t > from && t < to).sort((a, b) => a - b)];
+    out.push({ qrId: n % 4 === 0 ? 'qr_b' : 'qr_a', from, to, includeBots: n % 2 === 0, periodStarts: starts });
+  }
   return out;
 }
 
@@ -189,14 +233,43 @@ export function describeScanContract(name: string, harness: () => StoreHarness):
         const [got, want] = await Promise.all([actual.compute(qrId, query), oracle.compute(qrId, query)]);
         expect({ qrId, query, answer: got }).toEqual({ qrId, query, answer: want });
       }
+      // each scan in the period of its own local date (Intl, scan by scan): the period starts the service finds are right
+      for (const { qrId, query } of queries()) {
+        const want = await oracle.compute(qrId, query);
+        const format = new Intl.DateTimeFormat('en-CA', { timeZone: query.tz, year: 'numeric', month: '2-digit', day: '2-digit' });
+        const periodOf = (time: number) => {
+          const date = format.format(time);
+          if (query.interval === 'day') return date;
+          if (query.interval === 'month') return date.slice(0, 7);
+          const utc = Date.parse(`${date}T00:00:00Z`);
+          return new Date(utc - ((new Date(utc).getUTCDay() + 6) % 7) * DAY).toISOString().slice(0, 10);
+        };
+        const counted = new Map<string, number>();
+        for (const s of scans) {
+          if (s.qrId !== qrId || s.time < Date.parse(want.from) || s.time >= Date.parse(want.to) || (s.bot && !query.include_bots)) continue;
+          counted.set(periodOf(s.time), (counted.get(periodOf(s.time)) ?? 0) + 1);
+        }
+        expect({ query, series: want.timeseries.filter((p) => p.scans > 0).map((p) => [p.period, p.scans]) }).toEqual({ query, series: [...counted].sort(([a], [b]) => (a < b ? -1 : 1)) });
+      }
       // and the reference itself counts what the scans say (total, humans) for the whole span
       const whole = await actual.compute('qr_a', { from: '2026-02-01', to: '2026-05-01', interval: 'month', tz: 'UTC', include_bots: false });
       const humans = scans.filter((s) => s.qrId === 'qr_a' && !s.bot);
       expect(whole.total_scans).toBe(humans.length);
-      expect(whole.unique_scans).toBe(new Set(humans.map((s) => s.visitor)).size);
+      // unique scans are visitor-days: a hash seen on two UTC days counts on each
+      expect(whole.unique_scans).toBe(new Set(humans.map((s) => `${Math.floor(s.time / DAY)}:${s.visitor}`)).size);
       expect(whole.timeseries.map((p) => p.period)).toEqual(['2026-02', '2026-03', '2026-04']);
       expect(await store.scans.humanCount('qr_a')).toBe(humans.length);
       await expected.close();
+    });
+
+    it('counts visitor-days per period as the scans say, whatever the periods: cuts inside a UTC day, empty periods', async () => {
+      const scans = generatedScans(3000, 21);
+      const store = await openStore();
+      for (let start = 0; start < scans.length; start += 700) await store.scans.append(scans.slice(start, start + 700));
+      for (const query of oddPeriodQueries(5, 40)) {
+        const got = await store.scans.tally(query);
+        expect({ query, got: { total: got.total, unique: got.unique, periods: got.periods } }).toEqual({ query, got: expectedTally(scans, query) });
+      }
     });
 
     it('counts a period in the time zone asked for: a scan late on a UTC day falls on the next local day', async () => {
@@ -206,7 +279,8 @@ export function describeScanContract(name: string, harness: () => StoreHarness):
       const analytics = new AnalyticsService(store.scans, { now: () => 0 });
       const answer = await analytics.compute('qr_a', { from: '2026-03-27', to: '2026-04-02', interval: 'day', tz: 'Europe/Paris', include_bots: false });
       expect(answer.total_scans).toBe(3);
-      expect(answer.unique_scans).toBe(2);
+      // visitor-days: hash 1 on two UTC days counts twice (with real salts they would be two hashes anyway)
+      expect(answer.unique_scans).toBe(3);
       expect(answer.timeseries.filter((p) => p.scans > 0)).toEqual([
         { period: '2026-03-29', scans: 1, unique_scans: 1 },
         { period: '2026-03-30', scans: 2, unique_scans: 2 },
@@ -251,6 +325,24 @@ export function describeScanContract(name: string, harness: () => StoreHarness):
           { value: '1', scans: 2 },
         ]);
       }
+    });
+
+    it('keeps one visitor salt per UTC day, the first offered (insert-if-absent), durably, and destroys the day before yesterday\'s', async () => {
+      const store = await openStore();
+      const day = Math.floor(Date.parse('2026-03-10T00:00:00Z') / DAY);
+      const [a, b, c] = [Buffer.alloc(32, 1), Buffer.alloc(32, 2), Buffer.alloc(32, 3)];
+      // asked at once (two processes at midnight): both get the same one
+      const [first, second] = await Promise.all([store.scans.daySalt(day, a), store.scans.daySalt(day, b)]);
+      expect(first.equals(second)).toBe(true);
+      expect(first.equals(a) || first.equals(b)).toBe(true);
+      expect((await store.scans.daySalt(day + 1, c)).equals(c)).toBe(true);
+      await closeAll();
+      const reopened = await openStore();
+      expect((await reopened.scans.daySalt(day, c)).equals(first)).toBe(true);
+      // tomorrow's (day + 2) destroys the day before yesterday's (day): asked again, it is a new one
+      await reopened.scans.daySalt(day + 2, c);
+      expect((await reopened.scans.daySalt(day + 1, a)).equals(c)).toBe(true);
+      expect((await reopened.scans.daySalt(day, c)).equals(c)).toBe(true);
     });
 
     it('counts orphan scans per scope, day and reason, durably, and answers ranges of days', async () => {

@@ -1,3 +1,5 @@
+import { VisitorSet } from './visitor-set.js';
+
 /** One scan, as recorded. Raw IPs are never kept. */
 export interface Scan {
   time: number;
@@ -55,18 +57,30 @@ export interface ScanTallyQuery {
   /** Exclusive, epoch ms. */
   to: number;
   includeBots: boolean;
+  /**
+   * Where each period of the series starts, ascending, epoch ms: period k holds the scans with
+   * periodStarts[k] <= time < periodStarts[k + 1] (the last one up to `to`). The first is `from`; the others lie on
+   * quarter hours (UTC), as every local midnight does, since every time zone's offset is a whole number of
+   * quarter hours. Two equal starts make an empty period.
+   */
+  periodStarts: number[];
 }
-
-/**
- * Receives a code's scans in a range as groups: `scans` scans at `time` whose distinct visitor hashes are
- * `visitors`. Every scan of a group lies in the same quarter hour (UTC) as `time`, which is all the analytics need,
- * since every time zone's offset is a whole number of quarter hours: a group is one scan, or one roll-up row.
- * `visitors` is only valid during the call.
- */
-export type ScanGroupSink = (time: number, scans: number, visitors: ArrayLike<number>) => void;
 
 /** Scans per value of each dimension (e.g. country "FR" → 12). */
 export type ScanBreakdowns = Record<ScanDimension, Map<string, number>>;
+
+/**
+ * A code's scans in a range. "Unique" counts visitor-days: distinct (UTC day, visitor hash) pairs. A visitor's hash
+ * is salted per UTC day, so the same person on two days is two hashes anyway; counting pairs also keeps two
+ * people whose hashes collide on different days apart, and lets PostgreSQL answer from per-day roll-ups.
+ */
+export interface ScanTally {
+  total: number;
+  unique: number;
+  /** Per period of `periodStarts`, in order. */
+  periods: Array<{ scans: number; unique: number }>;
+  breakdowns: ScanBreakdowns;
+}
 
 /** Why a scan reached no destination: the code is unknown, paused, outside its window, past its limit, or deleted. */
 export const ORPHAN_REASONS = ['unknown', 'paused', 'expired', 'limit_reached', 'deleted'] as const;
@@ -108,8 +122,8 @@ export interface ScanStorage {
   flush(): Promise<void>;
   /** Non-bot scans of a code, ever. */
   humanCount(qrId: string): Promise<number>;
-  /** Feeds a code's scans with from <= time < to to `sink` as groups and returns its breakdowns and total. */
-  tally(query: ScanTallyQuery, sink: ScanGroupSink): Promise<{ total: number; breakdowns: ScanBreakdowns }>;
+  /** A code's scans with from <= time < to: totals, visitor-days, per period and broken down. */
+  tally(query: ScanTallyQuery): Promise<ScanTally>;
   /** A workspace's non-bot scans with minTime <= time <= maxTime, newest first (time, then id, descending). */
   newestOfWorkspace(workspaceId: string, maxTime: number, minTime: number): AsyncIterable<StoredScan>;
   /** One scan by id. */
@@ -118,6 +132,12 @@ export interface ScanStorage {
   export(fromId: number, batchSize: number): AsyncIterable<StoredScan[]>;
   /** How many scans are kept. */
   count(): Promise<number>;
+  /**
+   * The visitor-hash salt of a UTC day (days since the epoch): the stored one, or else `candidate`, stored now
+   * (insert-if-absent, so every process on the storage hashes a day's visitors alike). Deletes the salts of days
+   * before `day - 1`: asking for tomorrow's destroys yesterday's, so its hashes can no longer be linked to anyone.
+   */
+  daySalt(day: number, candidate: Buffer): Promise<Buffer>;
   /** Adds orphan scan counts, durably. */
   addOrphans(counts: OrphanCount[]): Promise<void>;
   /** Orphan scans of a scope in a range of days, by reason (reasons without any are absent). */
@@ -133,4 +153,65 @@ export function emptyBreakdowns(): ScanBreakdowns {
 /** Adds `n` to a breakdown map. */
 export function bump(map: Map<string, number>, value: string, n = 1): void {
   map.set(value, (map.get(value) ?? 0) + n);
+}
+
+/** The period of `periodStarts` holding `time` (the last start <= time; 0 before the first). */
+export function periodIndex(periodStarts: readonly number[], time: number): number {
+  let low = 0;
+  let high = periodStarts.length - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >>> 1;
+    if ((periodStarts[mid] as number) <= time) low = mid;
+    else high = mid - 1;
+  }
+  return low;
+}
+
+/** More periods than any tally has (a range is at most 732 days); day * PERIOD_KEYS + period stays a safe integer. */
+const PERIOD_KEYS = 2 ** 21;
+
+/**
+ * Counts visitor-days (distinct UTC day and visitor hash) of single scans, for the whole and per period. A period's
+ * count is the sum over the days it touches of the distinct hashes of that day seen in it.
+ */
+export class VisitorDays {
+  private readonly byDay = new Map<number, VisitorSet>();
+  /** Per (day, period): key day * PERIOD_KEYS + period. */
+  private readonly byDayPeriod = new Map<number, VisitorSet>();
+  private lastDay = NaN;
+  private lastDaySet: VisitorSet | undefined;
+  private lastKey = NaN;
+  private lastKeySet: VisitorSet | undefined;
+
+  add(time: number, period: number, visitor: number): void {
+    const day = Math.floor(time / DAY_MS);
+    if (day !== this.lastDay) {
+      this.lastDay = day;
+      this.lastDaySet = this.byDay.get(day);
+      if (!this.lastDaySet) this.byDay.set(day, (this.lastDaySet = new VisitorSet()));
+    }
+    (this.lastDaySet as VisitorSet).add(visitor);
+    const key = day * PERIOD_KEYS + period;
+    if (key !== this.lastKey) {
+      this.lastKey = key;
+      this.lastKeySet = this.byDayPeriod.get(key);
+      if (!this.lastKeySet) this.byDayPeriod.set(key, (this.lastKeySet = new VisitorSet()));
+    }
+    (this.lastKeySet as VisitorSet).add(visitor);
+  }
+
+  /** Visitor-days over everything added. */
+  get total(): number {
+    let n = 0;
+    for (const set of this.byDay.values()) n += set.size;
+    return n;
+  }
+
+  /** Adds each period's visitor-days to `periods[k].unique`. */
+  addTo(periods: Array<{ unique: number }>): void {
+    for (const [key, set] of this.byDayPeriod) {
+      const period = periods[((key % PERIOD_KEYS) + PERIOD_KEYS) % PERIOD_KEYS];
+      if (period) period.unique += set.size;
+    }
+  }
 }

@@ -1,5 +1,6 @@
-import { bump, emptyBreakdowns, UNKNOWN, type Scan, type ScanGroupSink, type ScanStorage, type ScanTallyQuery, type StoredScan, type OrphanCount, type OrphanQuery, type OrphanReason } from '../scans.js';
+import { bump, emptyBreakdowns, periodIndex, UNKNOWN, VisitorDays, type Scan, type ScanStorage, type ScanTally, type ScanTallyQuery, type StoredScan, type OrphanCount, type OrphanQuery, type OrphanReason } from '../scans.js';
 import { OrphanLog } from './orphans.js';
+import { DaySaltFile } from './salts.js';
 import { ScanStore, splitLocation } from './scan-log.js';
 
 /**
@@ -10,8 +11,11 @@ export class EmbeddedScans implements ScanStorage {
   private opening: Promise<ScanStore> | undefined;
   private closed = false;
   private orphanCounts: OrphanLog | undefined;
+  private readonly salts: DaySaltFile;
 
-  constructor(private readonly dataFile: string) {}
+  constructor(private readonly dataFile: string) {
+    this.salts = new DaySaltFile(`${dataFile}.salt`);
+  }
 
   /** The open log (loaded on first call). */
   log(): Promise<ScanStore> {
@@ -36,7 +40,7 @@ export class EmbeddedScans implements ScanStorage {
     return (await this.log()).humanCount(qrId);
   }
 
-  async tally(query: ScanTallyQuery, sink: ScanGroupSink) {
+  async tally(query: ScanTallyQuery): Promise<ScanTally> {
     const log = await this.log();
     const view = log.view();
     const breakdowns = emptyBreakdowns();
@@ -45,13 +49,26 @@ export class EmbeddedScans implements ScanStorage {
     const byVariant = new Map<number, number>();
     const byLocation = new Map<number, number>();
     const count = (map: Map<number, number>, id: number) => map.set(id, (map.get(id) ?? 0) + 1);
-    const one = [0];
+    const starts = query.periodStarts;
+    const periods = starts.map(() => ({ scans: 0, unique: 0 }));
+    const visitorDays = new VisitorDays();
     let total = 0;
+    // scans come in time order: the period moves forward, looked up again only for a scan out of order
+    let period = 0;
+    let periodEnd = -Infinity;
+    let periodStart = Infinity;
     for (const i of log.scansOf(query.qrId, query.from, query.to)) {
       if (!query.includeBots && (view.flags[i] as number) & 1) continue;
       total++;
-      one[0] = view.visitor[i] as number;
-      sink(view.time[i] as number, 1, one);
+      const time = view.time[i] as number;
+      if (time >= periodEnd || time < periodStart) {
+        period = periodIndex(starts, time);
+        periodStart = period === 0 ? -Infinity : (starts[period] as number);
+        periodEnd = starts[period + 1] ?? Infinity;
+      }
+      const counted = periods[period];
+      if (counted) counted.scans++;
+      visitorDays.add(time, period, view.visitor[i] as number);
       count(byId.country, view.country[i] as number);
       count(byId.device, view.device[i] as number);
       count(byId.os, view.os[i] as number);
@@ -69,7 +86,8 @@ export class EmbeddedScans implements ScanStorage {
       bump(breakdowns.region, region || UNKNOWN, n);
       bump(breakdowns.city, city || UNKNOWN, n);
     }
-    return { total, breakdowns };
+    visitorDays.addTo(periods);
+    return { total, unique: visitorDays.total, periods, breakdowns };
   }
 
   async *newestOfWorkspace(workspaceId: string, maxTime: number, minTime: number): AsyncIterable<StoredScan> {
@@ -106,6 +124,11 @@ export class EmbeddedScans implements ScanStorage {
     if (this.closed) throw new Error('The scan storage is closed.');
     this.orphanCounts ??= OrphanLog.open(this.dataFile);
     return this.orphanCounts;
+  }
+
+  async daySalt(day: number, candidate: Buffer): Promise<Buffer> {
+    if (this.closed) throw new Error('The scan storage is closed.');
+    return this.salts.salt(day, candidate);
   }
 
   async addOrphans(counts: OrphanCount[]): Promise<void> {

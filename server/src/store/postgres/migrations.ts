@@ -153,6 +153,64 @@ END $$`).execute(db);
       await sql.raw(`ALTER TABLE scans DROP COLUMN variant, DROP COLUMN region, DROP COLUMN city`).execute(db);
     },
   },
+  // unique visitors from per-day roll-ups: each visitor-day's first and last quarter hour (`scan_visitor_days`), and
+  // per code and quarter hour how many visitor-days start and end there (`scan_visitor_quarters`, humans alone and
+  // with bots), instead of every quarter hour's distinct visitor hashes (`scan_quarters.visitors`, dropped); and the
+  // daily visitor salts, in the database rather than beside each host's data file
+  '0008_visitor_days': {
+    async up(db) {
+      await sql
+        .raw(
+          `CREATE TABLE scan_visitor_days (
+            qr_id text COLLATE "C" NOT NULL, day integer NOT NULL, visitor integer NOT NULL,
+            human_first smallint, human_last smallint, any_first smallint NOT NULL, any_last smallint NOT NULL,
+            was_human_first smallint, was_human_last smallint, was_any_first smallint, was_any_last smallint,
+            PRIMARY KEY (qr_id, day, visitor)
+          ) WITH (fillfactor = 90)`,
+        )
+        .execute(db);
+      await sql
+        .raw(`CREATE TABLE scan_visitor_quarters (qr_id text COLLATE "C" NOT NULL, quarter bigint NOT NULL, with_bots boolean NOT NULL, firsts integer NOT NULL, lasts integer NOT NULL, PRIMARY KEY (qr_id, quarter, with_bots))`)
+        .execute(db);
+      // from the scans kept (the quarter hours' visitor hashes alone do not say which day's visitor was seen last where)
+      const ms = '(extract(epoch FROM scanned_at) * 1000)::bigint';
+      await sql
+        .raw(
+          `INSERT INTO scan_visitor_days (qr_id, day, visitor, human_first, human_last, any_first, any_last)
+           SELECT qr_id, day, visitor, min(q) FILTER (WHERE NOT bot), max(q) FILTER (WHERE NOT bot), min(q), max(q)
+           FROM (SELECT qr_id, visitor, bot, div(ms, 86400000)::integer AS day, (div(ms, 900000) - div(ms, 86400000) * 96)::smallint AS q
+                 FROM (SELECT qr_id, visitor, bot, ${ms} AS ms FROM scans) AS s) AS t
+           GROUP BY qr_id, day, visitor`,
+        )
+        .execute(db);
+      await sql
+        .raw(
+          `INSERT INTO scan_visitor_quarters (qr_id, quarter, with_bots, firsts, lasts)
+           SELECT qr_id, day::bigint * 96 + x.q, x.with_bots, sum(x.firsts), sum(x.lasts) FROM scan_visitor_days
+             CROSS JOIN LATERAL (VALUES (false, human_first, 1, 0), (false, human_last, 0, 1), (true, any_first, 1, 0), (true, any_last, 0, 1)) AS x(with_bots, q, firsts, lasts)
+             WHERE x.q IS NOT NULL
+           GROUP BY 1, 2, 3`,
+        )
+        .execute(db);
+      await sql.raw(`ALTER TABLE scan_quarters DROP COLUMN visitors`).execute(db);
+      // the daily visitor-hash salts (days since the epoch), shared by every process: yesterday's at most, today's and tomorrow's
+      await sql.raw(`CREATE TABLE scan_salts (day integer PRIMARY KEY, salt bytea NOT NULL)`).execute(db);
+    },
+    async down(db) {
+      await sql.raw(`DROP TABLE scan_salts`).execute(db);
+      await sql.raw(`ALTER TABLE scan_quarters ADD COLUMN visitors integer[] NOT NULL DEFAULT '{}'`).execute(db);
+      await sql
+        .raw(
+          `UPDATE scan_quarters AS q SET visitors = v.visitors
+           FROM (SELECT qr_id, div((extract(epoch FROM scanned_at) * 1000)::bigint, 900000) AS quarter, bot, array_agg(DISTINCT visitor) AS visitors FROM scans GROUP BY 1, 2, 3) AS v
+           WHERE q.qr_id = v.qr_id AND q.quarter = v.quarter AND q.bot = v.bot`,
+        )
+        .execute(db);
+      await sql.raw(`ALTER TABLE scan_quarters ALTER COLUMN visitors DROP DEFAULT`).execute(db);
+      await sql.raw(`DROP TABLE scan_visitor_quarters`).execute(db);
+      await sql.raw(`DROP TABLE scan_visitor_days`).execute(db);
+    },
+  },
 };
 
 /** The session-level advisory lock that makes processes starting together migrate one at a time (any 64-bit key). */

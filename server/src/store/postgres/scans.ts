@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { bump, DAY_MS, dimensionValue, storedVariant, emptyBreakdowns, UNKNOWN, QUARTER_HOUR_MS, SCAN_DIMENSIONS, type Scan, type ScanDimension, type ScanGroupSink, type ScanStorage, type ScanTallyQuery, type StoredScan, ORPHAN_REASONS, type OrphanCount, type OrphanQuery, type OrphanReason } from '../scans.js';
+import { bump, DAY_MS, dimensionValue, storedVariant, emptyBreakdowns, periodIndex, UNKNOWN, QUARTER_HOUR_MS, SCAN_DIMENSIONS, VisitorDays, type Scan, type ScanDimension, type ScanStorage, type ScanTally, type ScanTallyQuery, type StoredScan, ORPHAN_REASONS, type OrphanCount, type OrphanQuery, type OrphanReason } from '../scans.js';
 import { storableText } from './schema.js';
 import { translate } from './postgres-store.js';
 
@@ -21,10 +21,72 @@ const SCAN_COLUMNS = 'id, scanned_at, qr_id, workspace_id, visitor, country, dev
 /** A scan's breakdown values, as `dimensionValue` gives them (a null one is left out), for the day roll-ups. */
 const DIMENSION_VALUES = `(VALUES ('country', country), ('device', device), ('os', os), ('browser', browser), ('referrer', referrer), ('variant', variant::text), ('region', coalesce(region, '${UNKNOWN}')), ('city', coalesce(city, '${UNKNOWN}'))) AS x(dimension, value)`;
 
+/** Quarter hours in a UTC day. */
+const QUARTERS_A_DAY = DAY_MS / QUARTER_HOUR_MS;
+
+/**
+ * What a batch's visitor-day upsert (its RETURNING rows, `visitor_days`) changes in `scan_visitor_quarters`: each
+ * row counts +1 in the `firsts` of its first quarter hour and the `lasts` of its last, for humans alone (with_bots
+ * false) and for every scan (with_bots true); the span it had before (`was_…`, set by an update) counts -1. One
+ * small aggregate per column (a hash of a few groups each) rather than one sort of eight rows per visitor-day.
+ */
+const VISITOR_DAY_DELTAS = (
+  [
+    ['human_first', false, 'firsts', 1],
+    ['human_last', false, 'lasts', 1],
+    ['any_first', true, 'firsts', 1],
+    ['any_last', true, 'lasts', 1],
+    ['was_human_first', false, 'firsts', -1],
+    ['was_human_last', false, 'lasts', -1],
+    ['was_any_first', true, 'firsts', -1],
+    ['was_any_last', true, 'lasts', -1],
+  ] as const
+)
+  .map(([column, withBots, counted, sign]) => {
+    const n = `${sign === 1 ? '' : '-'}count(*)`;
+    return `SELECT qr_id, day::bigint * ${QUARTERS_A_DAY} + ${column} AS quarter, ${withBots} AS with_bots, ${counted === 'firsts' ? n : '0'} AS firsts, ${counted === 'lasts' ? n : '0'} AS lasts FROM visitor_days WHERE ${column} IS NOT NULL GROUP BY 1, 2`;
+  })
+  .join('\n    UNION ALL ');
+
+/** A batch's scans per code, UTC day, bot and value of each breakdown (as DIMENSION_VALUES), one aggregate per dimension. */
+const DIMENSION_COUNTS = (
+  [
+    ['country', 'country'],
+    ['device', 'device'],
+    ['os', 'os'],
+    ['browser', 'browser'],
+    ['referrer', 'referrer'],
+    ['variant', 'variant::text'],
+    ['region', `coalesce(region, '${UNKNOWN}')`],
+    ['city', `coalesce(city, '${UNKNOWN}')`],
+  ] as const
+)
+  .map(([dimension, value]) => `SELECT qr_id, day, bot, '${dimension}'::text AS dimension, ${value} AS value, count(*) AS scans FROM fresh WHERE ${value} IS NOT NULL GROUP BY 1, 2, 3, 5`)
+  .join('\n    UNION ALL ');
+
+/** Fills the (empty) visitor-day roll-ups from `scans`, as batch writes would have (also migration 0008's backfill). */
+export const REBUILD_VISITOR_DAYS = [
+  `INSERT INTO scan_visitor_days (qr_id, day, visitor, human_first, human_last, any_first, any_last)
+   SELECT qr_id, day, visitor, min(q) FILTER (WHERE NOT bot), max(q) FILTER (WHERE NOT bot), min(q), max(q)
+   FROM (SELECT qr_id, visitor, bot, div(ms, ${DAY_MS})::integer AS day, (div(ms, ${QUARTER_HOUR_MS}) - div(ms, ${DAY_MS}) * ${DAY_MS / QUARTER_HOUR_MS})::smallint AS q
+         FROM (SELECT qr_id, visitor, bot, (extract(epoch FROM scanned_at) * 1000)::bigint AS ms FROM scans) AS s) AS t
+   GROUP BY qr_id, day, visitor`,
+  `INSERT INTO scan_visitor_quarters (qr_id, quarter, with_bots, firsts, lasts)
+   SELECT qr_id, day::bigint * ${DAY_MS / QUARTER_HOUR_MS} + x.q, x.with_bots, sum(x.firsts), sum(x.lasts) FROM scan_visitor_days
+     CROSS JOIN LATERAL (VALUES (false, human_first, 1, 0), (false, human_last, 0, 1), (true, any_first, 1, 0), (true, any_last, 0, 1)) AS x(with_bots, q, firsts, lasts)
+     WHERE x.q IS NOT NULL
+   GROUP BY 1, 2, 3`,
+];
+
 /**
  * One batch of scans and its roll-ups in one statement, so the roll-ups always match the scans. Rows already
  * present (same id and time: a rerun of `migrate-store`) are skipped and not counted twice. Groups are written in
  * key order, so two processes updating the same roll-up rows lock them in the same order.
+ *
+ * Visitor-days: `scan_visitor_days` keeps, per code, UTC day and visitor hash, the first and last quarter hour of the
+ * day it was seen in (humans only, and all scans). Its upsert returns the new span and, for a row it changed, the
+ * old one (copied into `was_…` by the update itself, so two processes' batches meeting on a row count right: the
+ * update applies to the row as the other one left it); `scan_visitor_quarters` adds the difference.
  */
 const INSERT_BATCH = `
 WITH input AS (
@@ -33,17 +95,32 @@ WITH input AS (
 ), inserted AS (
   INSERT INTO scans (${SCAN_COLUMNS}) SELECT ${SCAN_COLUMNS} FROM input ORDER BY id ON CONFLICT DO NOTHING RETURNING id, scanned_at
 ), fresh AS (
-  SELECT input.* FROM input JOIN inserted USING (id, scanned_at)
+  SELECT input.*, (input.quarter - input.day::bigint * ${QUARTERS_A_DAY})::smallint AS quarter_of_day FROM input JOIN inserted USING (id, scanned_at)
 ), quarters AS (
-  INSERT INTO scan_quarters AS q (qr_id, quarter, bot, scans, visitors)
-  SELECT qr_id, quarter, bot, count(*), array_agg(DISTINCT visitor) FROM fresh GROUP BY qr_id, quarter, bot ORDER BY qr_id, quarter, bot
-  ON CONFLICT (qr_id, quarter, bot) DO UPDATE SET scans = q.scans + excluded.scans, visitors = ARRAY(SELECT DISTINCT v FROM unnest(q.visitors || excluded.visitors) AS v)
+  INSERT INTO scan_quarters AS q (qr_id, quarter, bot, scans)
+  SELECT qr_id, quarter, bot, count(*) FROM fresh GROUP BY qr_id, quarter, bot ORDER BY qr_id, quarter, bot
+  ON CONFLICT (qr_id, quarter, bot) DO UPDATE SET scans = q.scans + excluded.scans
+  RETURNING 1
+), visitor_days AS (
+  INSERT INTO scan_visitor_days AS v (qr_id, day, visitor, human_first, human_last, any_first, any_last)
+  SELECT qr_id, day, visitor, min(quarter_of_day) FILTER (WHERE NOT bot), max(quarter_of_day) FILTER (WHERE NOT bot), min(quarter_of_day), max(quarter_of_day)
+  FROM fresh GROUP BY qr_id, day, visitor ORDER BY qr_id, day, visitor
+  ON CONFLICT (qr_id, day, visitor) DO UPDATE SET
+    was_human_first = v.human_first, was_human_last = v.human_last, was_any_first = v.any_first, was_any_last = v.any_last,
+    human_first = least(v.human_first, excluded.human_first), human_last = greatest(v.human_last, excluded.human_last),
+    any_first = least(v.any_first, excluded.any_first), any_last = greatest(v.any_last, excluded.any_last)
+  WHERE excluded.any_first < v.any_first OR excluded.any_last > v.any_last OR excluded.human_first < v.human_first OR excluded.human_last > v.human_last
+    OR (v.human_first IS NULL AND excluded.human_first IS NOT NULL)
+  RETURNING qr_id, day, human_first, human_last, any_first, any_last, was_human_first, was_human_last, was_any_first, was_any_last
+), visitor_quarters AS (
+  INSERT INTO scan_visitor_quarters AS w (qr_id, quarter, with_bots, firsts, lasts)
+  SELECT qr_id, quarter, with_bots, sum(firsts), sum(lasts) FROM (${VISITOR_DAY_DELTAS}) AS deltas
+  GROUP BY 1, 2, 3 HAVING sum(firsts) <> 0 OR sum(lasts) <> 0 ORDER BY 1, 2, 3
+  ON CONFLICT (qr_id, quarter, with_bots) DO UPDATE SET firsts = w.firsts + excluded.firsts, lasts = w.lasts + excluded.lasts
   RETURNING 1
 ), day_values AS (
   INSERT INTO scan_day_values AS d (qr_id, day, bot, dimension, value, scans)
-  SELECT qr_id, day, bot, x.dimension, x.value, count(*) FROM fresh
-    CROSS JOIN LATERAL ${DIMENSION_VALUES} WHERE x.value IS NOT NULL
-  GROUP BY qr_id, day, bot, x.dimension, x.value ORDER BY qr_id, day, bot, x.dimension, x.value
+  SELECT * FROM (${DIMENSION_COUNTS}) AS counts ORDER BY qr_id, day, bot, dimension, value
   ON CONFLICT (qr_id, day, bot, dimension, value) DO UPDATE SET scans = d.scans + excluded.scans
   RETURNING 1
 ), totals AS (
@@ -63,20 +140,6 @@ function partitionBounds(month: string): { name: string; from: string; to: strin
   const [y, m] = month.split('-').map(Number) as [number, number];
   const next = new Date(Date.UTC(y, m, 1)).toISOString().slice(0, 10);
   return { name: `scans_p${month.replace('-', '')}`, from: `${month}-01 00:00:00+00`, to: `${next} 00:00:00+00` };
-}
-
-/** The elements of an int4[] in PostgreSQL's binary array format (array_send), as unsigned 32-bit visitor hashes. */
-function decodeIntArray(buffer: Buffer): Uint32Array {
-  const dimensions = buffer.readInt32BE(0);
-  if (dimensions === 0) return new Uint32Array(0);
-  const length = buffer.readInt32BE(12);
-  const out = new Uint32Array(length);
-  let offset = 12 + 8 * dimensions;
-  for (let k = 0; k < length; k++) {
-    out[k] = buffer.readUInt32BE(offset + 4); // each element: its byte length (4), then the value
-    offset += 8;
-  }
-  return out;
 }
 
 interface ScanRow {
@@ -264,10 +327,11 @@ export class PostgresScans implements ScanStorage {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      await client.query('TRUNCATE scan_quarters, scan_day_values, scan_totals');
+      await client.query('TRUNCATE scan_quarters, scan_day_values, scan_totals, scan_visitor_days, scan_visitor_quarters');
       const quarter = `div((extract(epoch FROM scanned_at) * 1000)::bigint, ${QUARTER_HOUR_MS})`;
       const day = `div((extract(epoch FROM scanned_at) * 1000)::bigint, ${DAY_MS})::integer`;
-      await client.query(`INSERT INTO scan_quarters (qr_id, quarter, bot, scans, visitors) SELECT qr_id, ${quarter}, bot, count(*), array_agg(DISTINCT visitor) FROM scans GROUP BY 1, 2, 3`);
+      await client.query(`INSERT INTO scan_quarters (qr_id, quarter, bot, scans) SELECT qr_id, ${quarter}, bot, count(*) FROM scans GROUP BY 1, 2, 3`);
+      for (const statement of REBUILD_VISITOR_DAYS) await client.query(statement);
       await client.query(
         `INSERT INTO scan_day_values (qr_id, day, bot, dimension, value, scans)
          SELECT qr_id, ${day}, bot, x.dimension, x.value, count(*) FROM scans
@@ -290,10 +354,21 @@ export class PostgresScans implements ScanStorage {
     return Number(rows[0]?.humans ?? 0);
   }
 
-  async tally(query: ScanTallyQuery, sink: ScanGroupSink) {
+  /**
+   * Whole UTC days come from the roll-ups, the partial days at either end of the range from `scans`. Scans per period
+   * are summed from `scan_quarters`. Visitor-days per period from `scan_visitor_quarters`: the periods cut a UTC day
+   * into segments; a visitor-day is in the day's first segment (ending at quarter x) iff its first quarter is before
+   * x, and in its last segment (starting at x) iff its last quarter is x or later, so the first segment sums the
+   * `firsts` of its quarters and the last the `lasts`; a day in one segment sums its `firsts`. A segment in the
+   * middle of a UTC day (a period starting and ending within one UTC day: a local day of 23 h or less that starts
+   * and ends inside a UTC day, or `periodStarts` given so) cannot be told from first and last quarters: such days
+   * are counted from their scans.
+   */
+  async tally(query: ScanTallyQuery): Promise<ScanTally> {
     const qrId = storableText(query.qrId);
+    const starts = query.periodStarts;
+    const periods = starts.map(() => ({ scans: 0, unique: 0 }));
     const breakdowns = emptyBreakdowns();
-    // whole UTC days come from the roll-ups, the partial days at either end from the scans themselves
     const firstDay = Math.ceil(query.from / DAY_MS);
     const endDay = Math.floor(query.to / DAY_MS);
     const rolled = firstDay < endDay;
@@ -303,6 +378,14 @@ export class PostgresScans implements ScanStorage {
           [endDay * DAY_MS, query.to],
         ].filter(([a, b]) => (a as number) < (b as number)) as Array<[number, number]>
       : [[query.from, query.to]];
+    // UTC days of the rolled range holding a middle segment
+    const middleDays = new Set<number>();
+    for (let k = 1; k < starts.length; k++) {
+      const start = starts[k] as number;
+      const end = starts[k + 1] ?? query.to;
+      const day = Math.floor(start / DAY_MS);
+      if (start > day * DAY_MS && end < (day + 1) * DAY_MS && start < end && day >= firstDay && day < endDay) middleDays.add(day);
+    }
     const bots = query.includeBots ? '' : ' AND NOT bot';
     const rawQueries = edges.map(([from, to]) =>
       this.query<Omit<ScanRow, 'id' | 'qr_id' | 'workspace_id' | 'bot'>>(
@@ -310,11 +393,30 @@ export class PostgresScans implements ScanStorage {
         [qrId, new Date(from).toISOString(), new Date(to).toISOString()],
       ),
     );
+    const middleQueries = [...middleDays].map((day) =>
+      this.query<{ scanned_at: Date; visitor: number }>(`SELECT scanned_at, visitor FROM scans WHERE qr_id = $1 AND scanned_at >= $2 AND scanned_at < $3${bots}`, [
+        qrId,
+        new Date(day * DAY_MS).toISOString(),
+        new Date((day + 1) * DAY_MS).toISOString(),
+      ]),
+    );
+    // period starts in quarter hours (the first one, `from`, rounded down: it is at or before the rolled days)
+    const thresholds = starts.map((start) => Math.floor(start / QUARTER_HOUR_MS));
+    const fromQuarter = firstDay * QUARTERS_A_DAY;
+    const toQuarter = endDay * QUARTERS_A_DAY;
     const quarterQuery = rolled
-      ? this.query<{ quarter: string; scans: number; visitors: string }>(
-          // base64 of the binary array: a third of the bytes of bytea's hex text, decoded natively
-          `SELECT quarter, scans, encode(array_send(visitors), 'base64') AS visitors FROM scan_quarters WHERE qr_id = $1 AND quarter >= $2 AND quarter < $3${bots}`,
-          [qrId, (firstDay * DAY_MS) / QUARTER_HOUR_MS, (endDay * DAY_MS) / QUARTER_HOUR_MS],
+      ? this.query<{ k: number; scans: string }>(
+          `SELECT width_bucket(quarter, $2::bigint[]) AS k, sum(scans) AS scans FROM scan_quarters WHERE qr_id = $1 AND quarter >= $3 AND quarter < $4${bots} GROUP BY k`,
+          [qrId, thresholds, fromQuarter, toQuarter],
+        )
+      : undefined;
+    const visitorQuery = rolled
+      ? this.query<{ k: number; visitors: string; whole: string }>(
+          `SELECT k, sum(CASE WHEN day = ANY($6::bigint[]) THEN 0 WHEN ($2::bigint[])[k] <= day * ${QUARTERS_A_DAY} THEN firsts ELSE lasts END) AS visitors, sum(firsts) AS whole
+           FROM (SELECT width_bucket(quarter, $2::bigint[]) AS k, div(quarter, ${QUARTERS_A_DAY}) AS day, firsts, lasts FROM scan_visitor_quarters
+                 WHERE qr_id = $1 AND with_bots = $5 AND quarter >= $3 AND quarter < $4) AS v
+           GROUP BY k`,
+          [qrId, thresholds, fromQuarter, toQuarter, query.includeBots, [...middleDays]],
         )
       : undefined;
     const dayQuery = rolled
@@ -323,26 +425,49 @@ export class PostgresScans implements ScanStorage {
           [qrId, firstDay, endDay],
         )
       : undefined;
-    const [raws, quarters, days] = await Promise.all([Promise.all(rawQueries), quarterQuery, dayQuery]);
+    const [raws, middles, quarters, visitors, days] = await Promise.all([Promise.all(rawQueries), Promise.all(middleQueries), quarterQuery, visitorQuery, dayQuery]);
     let total = 0;
-    const one = [0];
+    let unique = 0;
+    // the edges are UTC days (or parts of them) of their own: their visitor-days add to the rolled ones'
+    const edgeVisitors = new VisitorDays();
     for (const { rows } of raws) {
       for (const row of rows) {
         total++;
-        one[0] = row.visitor >>> 0;
-        sink(row.scanned_at.getTime(), 1, one);
+        const time = row.scanned_at.getTime();
+        const k = periodIndex(starts, time);
+        const period = periods[k];
+        if (period) period.scans++;
+        edgeVisitors.add(time, k, row.visitor >>> 0);
         for (const dimension of SCAN_DIMENSIONS) {
           const value = dimensionValue(row, dimension);
           if (value !== null) bump(breakdowns[dimension], value);
         }
       }
     }
+    edgeVisitors.addTo(periods);
+    unique += edgeVisitors.total;
+    const middleVisitors = new VisitorDays();
+    for (const { rows } of middles) {
+      for (const row of rows) {
+        const time = row.scanned_at.getTime();
+        middleVisitors.add(time, periodIndex(starts, time), row.visitor >>> 0);
+      }
+    }
+    middleVisitors.addTo(periods);
+    // width_bucket counts from 1
     for (const row of quarters?.rows ?? []) {
-      total += row.scans;
-      sink(Number(row.quarter) * QUARTER_HOUR_MS, row.scans, decodeIntArray(Buffer.from(row.visitors, 'base64')));
+      const scans = Number(row.scans);
+      total += scans;
+      const period = periods[row.k - 1];
+      if (period) period.scans += scans;
+    }
+    for (const row of visitors?.rows ?? []) {
+      unique += Number(row.whole);
+      const period = periods[row.k - 1];
+      if (period) period.unique += Number(row.visitors);
     }
     for (const row of days?.rows ?? []) bump(breakdowns[row.dimension], row.value, Number(row.scans));
-    return { total, breakdowns };
+    return { total, unique, periods, breakdowns };
   }
 
   async *newestOfWorkspace(workspaceId: string, maxTime: number, minTime: number): AsyncIterable<StoredScan> {
@@ -388,6 +513,20 @@ export class PostgresScans implements ScanStorage {
   async count(): Promise<number> {
     const { rows } = await this.query<{ count: string }>(`SELECT count(*) AS count FROM scans`);
     return Number(rows[0]?.count ?? 0);
+  }
+
+  async daySalt(day: number, candidate: Buffer): Promise<Buffer> {
+    // a row another process is inserting at the same moment is not in this statement's snapshot: asked again then
+    for (let attempt = 1; ; attempt++) {
+      const { rows } = await this.query<{ salt: Buffer }>(
+        `WITH fresh AS (INSERT INTO scan_salts (day, salt) VALUES ($1, $2) ON CONFLICT (day) DO NOTHING RETURNING salt),
+              gone AS (DELETE FROM scan_salts WHERE day < $1 - 1)
+         SELECT salt FROM fresh UNION ALL SELECT salt FROM scan_salts WHERE day = $1`,
+        [day, candidate],
+      );
+      if (rows[0]) return rows[0].salt;
+      if (attempt === 3) throw new Error(`The visitor salt of day ${day} could not be read.`);
+    }
   }
 
   async addOrphans(counts: OrphanCount[]): Promise<void> {
