@@ -5,7 +5,7 @@ import { NotFoundError, PermissionError, ValidationError, type ErrorDetail } fro
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import { newId, randomBase62 } from '../random.js';
 import { routeKey, type DomainRecord, type QrRecord, type QrStyle, type TombstoneRecord, type WorkspaceRecord } from '../store/records.js';
-import type { Op, WriteOp } from '../store/store.js';
+import { CapExceededError, type CapOp, type Op, type WriteOp } from '../store/store.js';
 import type { EventService } from '../events/service.js';
 import type { Plan } from '../workspaces/plans.js';
 import { detailsFromIssues } from '../validation.js';
@@ -50,6 +50,16 @@ export interface PreparedWrite {
   ops: Op[];
 }
 
+/** The op that makes a commit of new codes hold only while the workspace stays within its plan's code limit. */
+export function codeCap(workspace: WorkspaceRecord, plan: Plan): CapOp {
+  return { collection: 'qrcodes', cap: workspace.id, atMost: plan.max_qr_codes };
+}
+
+/** The 403 of a create past the plan's code limit (`held`: the codes the workspace has). */
+export function limitReached(plan: Plan, held: number): PermissionError {
+  return new PermissionError('qr_limit_reached', `The ${plan.name} plan allows ${plan.max_qr_codes} QR codes and this workspace has ${held}. Delete codes you no longer need, or upgrade the plan.`);
+}
+
 /** QR codes: validation of type-specific content, the plan's limit, idempotent creates, cursor paging. */
 export class QrService {
   /** Creates in flight per idempotency key, so concurrent retries wait for the first instead of racing it. */
@@ -68,8 +78,9 @@ export class QrService {
     return domain ? `https://${domain}/${code}` : `${this.ctx.config.publicUrl}/r/${code}`;
   }
 
-  async view(qr: QrRecord): Promise<QrView> {
-    const scanCount = await this.scanCount(qr.id);
+  /** The API's view of a code; `knownScans` when the caller knows its count (a code being created has none). */
+  async view(qr: QrRecord, knownScans?: number): Promise<QrView> {
+    const scanCount = knownScans ?? (await this.scanCount(qr.id));
     return {
       id: qr.id,
       name: qr.name,
@@ -193,27 +204,31 @@ export class QrService {
 
   private async createNow(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, extraOps: Op[], idempotency?: (qr: QrView) => WriteOp): Promise<QrView> {
     const { view, ops } = await this.prepareCreate(workspace, plan, body);
-    const all: WriteOp[] = [...ops, ...extraOps];
+    const all: WriteOp[] = [...ops, ...extraOps, codeCap(workspace, plan)];
     if (idempotency) all.push(idempotency(view));
-    await this.ctx.store.commit(all);
+    try {
+      await this.ctx.store.commit(all);
+    } catch (error) {
+      if (error instanceof CapExceededError) throw limitReached(plan, error.wouldHold - 1);
+      throw error;
+    }
     return view;
   }
 
   /**
    * Checks a create and builds its record and ops without committing them (bulk creates commit many at once).
-   * `pending` counts codes prepared but not yet committed (for the plan's limit); `reserved` holds their route keys.
+   * The plan's code limit is the commit's to enforce (`codeCap`, exact across processes); `held`, when the caller
+   * counted the workspace's codes (plus those it prepared and has yet to commit), refuses a create past it at once.
+   * `reserved` holds the route keys of codes prepared and not yet committed.
    */
-  async prepareCreate(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, pending = 0, reserved?: Set<string>): Promise<PreparedWrite> {
+  async prepareCreate(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, held?: number, reserved?: Set<string>): Promise<PreparedWrite> {
     const content = this.checkShape(body.type, body.mode, body.destination_url, body.content);
     if (body.domain !== undefined && body.mode !== 'dynamic') {
       throw new ValidationError('Only dynamic codes have a short link to serve on a domain.', [{ field: 'domain', message: 'only for dynamic codes' }]);
     }
     const domain = body.domain !== undefined ? this.domainOf(workspace, body.domain, 'domain') : null;
     const smart = await mergeSmart(body.mode, undefined, body);
-    const count = (await this.ctx.store.countByWorkspace('qrcodes', workspace.id)) + pending;
-    if (count >= plan.max_qr_codes) {
-      throw new PermissionError('qr_limit_reached', `The ${plan.name} plan allows ${plan.max_qr_codes} QR codes and this workspace has ${count}. Delete codes you no longer need, or upgrade the plan.`);
-    }
+    if (held !== undefined && held >= plan.max_qr_codes) throw limitReached(plan, held);
     const now = iso(this.ctx.clock.now());
     const qr: QrRecord = {
       id: newId('qr'),
@@ -236,7 +251,7 @@ export class QrService {
     qr.route_key = qr.short_code ? routeKey(domain, qr.short_code) : null;
     if (qr.route_key) reserved?.add(qr.route_key);
     this.assertFits(qr, qr.type === 'url' ? 'destination_url' : 'content');
-    const view = await this.view(qr);
+    const view = await this.view(qr, 0);
     const { ops: eventOps } = await this.events.record(workspace.id, 'qr.created', view);
     return { qr, view, ops: [{ collection: 'qrcodes', put: qr }, ...eventOps] };
   }

@@ -153,9 +153,11 @@ export class TransactionWriter {
         if (retryable(failure.error)) {
           if (++attempts >= MAX_ATTEMPTS) throw translated;
         } else if (failure.culprit !== undefined) {
-          // that commit alone is rejected; the others are written again without it
+          // that commit alone is rejected; the others are written again without it (each in a savepoint from now
+          // on: where one commit was refused others may be, e.g. many creates racing for a workspace's last codes)
           results[open[failure.culprit] as number] = failure.rejection;
           open = open.filter((_, position) => position !== failure.culprit);
+          isolate = true;
         } else {
           isolate = true;
         }
