@@ -4,13 +4,13 @@ import type { Auth } from '../auth/auth.js';
 import type { Context } from '../context.js';
 import { AppError, statusOf, ValidationError, type ErrorDetail } from '../errors.js';
 import type { QrRecord, WorkspaceRecord } from '../store/records.js';
-import { CapExceededError, type Op, type WriteOp } from '../store/store.js';
+import { CapExceededError, type WriteOp } from '../store/store.js';
 import { runIdempotent } from './idempotency.js';
 import { dataWorkspace } from '../test-mode/mode.js';
 import { detailsFromIssues } from '../validation.js';
 import { CreateQrBody, Tag, UpdateQrBody, type QrView } from './schemas.js';
 import { maskPassword } from './smart.js';
-import { codeCap, type QrService } from './service.js';
+import { codeCap, shortCodeTaken, type QrService } from './service.js';
 
 /** Items (or ids) per bulk call. */
 export const MAX_BULK_ITEMS = 100;
@@ -168,8 +168,9 @@ export class BulkService {
         await this.ctx.store.commit(ops);
         return results;
       } catch (error) {
-        // other processes created codes since the count: check the items again against the new one
-        if (!(error instanceof CapExceededError) || attempt >= MAX_CAP_ATTEMPTS) throw error;
+        // other processes created codes since the count: check the items again against the new one (and a random
+        // short code found taken gets another)
+        if (!(error instanceof CapExceededError || shortCodeTaken(error)) || attempt >= MAX_CAP_ATTEMPTS) throw error;
       }
     }
   }
@@ -223,10 +224,10 @@ export class BulkService {
     return page.items.map((qr) => qr.id);
   }
 
-  private async apply<P extends { ops: Op[]; qr: QrRecord }>(auth: Auth, ids: string[], prepare: (id: string, reserved: Set<string>) => Promise<P>, data: (prepared: P) => unknown): Promise<BulkItemResult[]> {
+  private async apply<P extends { ops: WriteOp[]; qr: QrRecord }>(auth: Auth, ids: string[], prepare: (id: string, reserved: Set<string>) => Promise<P>, data: (prepared: P) => unknown): Promise<BulkItemResult[]> {
     const allowed = ids.length === 0 ? 0 : await this.allowed(auth, ids.length);
     const results: BulkItemResult[] = [];
-    const ops: Op[] = [];
+    const ops: WriteOp[] = [];
     const reserved = new Set<string>();
     for (const [index, id] of ids.entries()) {
       if (index >= allowed) {

@@ -5,7 +5,7 @@ import { NotFoundError, PermissionError, ValidationError, type ErrorDetail } fro
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import { newId, randomBase62 } from '../random.js';
 import { routeKey, type DomainRecord, type QrRecord, type QrStyle, type TombstoneRecord, type WorkspaceRecord } from '../store/records.js';
-import { CapExceededError, type CapOp, type Op, type WriteOp } from '../store/store.js';
+import { CapExceededError, UniqueViolationError, type CapOp, type Op, type WriteOp } from '../store/store.js';
 import type { EventService } from '../events/service.js';
 import type { Plan } from '../workspaces/plans.js';
 import { detailsFromIssues } from '../validation.js';
@@ -47,7 +47,24 @@ export interface DomainLookup {
 export interface PreparedWrite {
   qr: QrRecord;
   view: QrView;
-  ops: Op[];
+  ops: WriteOp[];
+}
+
+/** Tries of a create whose random short code turned out taken. */
+const SHORT_CODE_ATTEMPTS = 5;
+
+/**
+ * What a new code's commit checks besides the route key's unique index (its put): that no deleted code held the
+ * short link (a tombstone keeps a deleted link answering 410, never reused). After the put, so that a delete of
+ * the link's holder committed meanwhile is seen.
+ */
+function newCodeChecks(qr: QrRecord): WriteOp[] {
+  return qr.route_key ? [{ collection: 'tombstones', absent: qr.route_key }] : [];
+}
+
+/** Whether a commit was refused because a new code's short link is held, or was. */
+export function shortCodeTaken(error: unknown): boolean {
+  return error instanceof UniqueViolationError && ((error.collection === 'qrcodes' && error.index === 'route_key') || error.collection === 'tombstones');
 }
 
 /** The op that makes a commit of new codes hold only while the workspace stays within its plan's code limit. */
@@ -137,6 +154,17 @@ export class QrService {
     );
   }
 
+  /**
+   * A random short code for a new code, not checked here: the create's commit refuses it if a code holds it on the
+   * domain or ever did (`newCodeChecks`), and the create is tried again with another (at 62^7 codes, about never).
+   */
+  private randomShortCode(mode: DataMode, domain: string | null, reserved?: Set<string>): string {
+    for (;;) {
+      const code = (mode === 'test' ? TEST_SHORT_CODE_PREFIX : '') + randomBase62(SHORT_CODE_LENGTH);
+      if (!reserved?.has(routeKey(domain, code))) return code;
+    }
+  }
+
   /** A short code free on the domain (null: the default public URL): no code holds it there and none held it. */
   private async newShortCode(mode: DataMode, domain: string | null, reserved?: Set<string>): Promise<string> {
     for (;;) {
@@ -203,16 +231,19 @@ export class QrService {
 
 
   private async createNow(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, extraOps: Op[], idempotency?: (qr: QrView) => WriteOp): Promise<QrView> {
-    const { view, ops } = await this.prepareCreate(workspace, plan, body);
-    const all: WriteOp[] = [...ops, ...extraOps, codeCap(workspace, plan)];
-    if (idempotency) all.push(idempotency(view));
-    try {
-      await this.ctx.store.commit(all);
-    } catch (error) {
-      if (error instanceof CapExceededError) throw limitReached(plan, error.wouldHold - 1);
-      throw error;
+    for (let attempt = 1; ; attempt++) {
+      const { view, ops } = await this.prepareCreate(workspace, plan, body);
+      const all: WriteOp[] = [...ops, ...extraOps, codeCap(workspace, plan)];
+      if (idempotency) all.push(idempotency(view));
+      try {
+        await this.ctx.store.commit(all);
+        return view;
+      } catch (error) {
+        if (error instanceof CapExceededError) throw limitReached(plan, error.wouldHold - 1);
+        // the random short code was taken, or was once: another one
+        if (!shortCodeTaken(error) || attempt >= SHORT_CODE_ATTEMPTS) throw error;
+      }
     }
-    return view;
   }
 
   /**
@@ -238,7 +269,7 @@ export class QrService {
       mode: body.mode,
       destination_url: body.type === 'url' ? (body.destination_url ?? null) : null,
       content,
-      short_code: body.mode === 'dynamic' ? await this.newShortCode(modeOfPartition(workspace.id), domain, reserved) : null,
+      short_code: body.mode === 'dynamic' ? this.randomShortCode(modeOfPartition(workspace.id), domain, reserved) : null,
       domain,
       route_key: null,
       status: body.status ?? 'active',
@@ -253,7 +284,7 @@ export class QrService {
     this.assertFits(qr, qr.type === 'url' ? 'destination_url' : 'content');
     const view = await this.view(qr, 0);
     const { ops: eventOps } = await this.events.record(workspace.id, 'qr.created', view);
-    return { qr, view, ops: [{ collection: 'qrcodes', put: qr }, ...eventOps] };
+    return { qr, view, ops: [{ collection: 'qrcodes', put: qr }, ...newCodeChecks(qr), ...eventOps] };
   }
 
   /** A code of this workspace, or 404: another workspace's code is indistinguishable from a missing one. */

@@ -479,5 +479,16 @@ export function describeStoreContract(adapter: string, makeHarness: () => StoreH
       expect(await again.countByWorkspace('qrcodes', 'ws_1')).toBe(0);
       for (const id of ['evt_bad3', 'evt_bad7']) expect(await again.get('events', id)).toBeUndefined();
     });
+
+    it('absent makes a commit conditional on no record holding an id, as the ops before it leave them', async () => {
+      const store = await openStore();
+      await store.commit([{ collection: 'tombstones', put: { id: 'gone1', workspace_id: 'ws_1', qr_id: 'qr_old', deleted_at: T0 } }]);
+      const refused = await store.commit([{ collection: 'qrcodes', put: qr('qr_1', 'ws_1', at(1), 'gone1') }, { collection: 'tombstones', absent: 'gone1' }]).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(UniqueViolationError);
+      expect(refused).toMatchObject({ collection: 'tombstones', index: 'id' });
+      expect(await store.get('qrcodes', 'qr_1')).toBeUndefined();
+      await store.commit([{ collection: 'tombstones', delete: 'gone1' }, { collection: 'qrcodes', put: qr('qr_1', 'ws_1', at(1), 'gone1') }, { collection: 'tombstones', absent: 'gone1' }]);
+      expect((await store.get('qrcodes', 'qr_1'))?.route_key).toBe('gone1');
+    });
   });
 }

@@ -56,8 +56,15 @@ export class CapExceededError extends Error {
   }
 }
 
-/** What `commit` accepts: whole-record puts and deletes, field-level updates, inserts, and caps. */
-export type WriteOp = Op | UpdateOp | InsertOp | CapOp;
+/**
+ * A condition at its place in the commit: no record of the collection has this id (as the ops before it leave
+ * them), or the commit rejects with UniqueViolationError (index `id`) and applies nothing. A new code's short link
+ * must never have been used: `{ collection: 'tombstones', absent: routeKey }` after the code's put.
+ */
+export type AbsentOp = { collection: CollectionName; absent: string };
+
+/** What `commit` accepts: whole-record puts and deletes, field-level updates, inserts, and conditions (caps, absences). */
+export type WriteOp = Op | UpdateOp | InsertOp | CapOp | AbsentOp;
 
 /** A commit whose `expect` did not hold (another writer changed the record first). Nothing of that commit is applied. */
 export class StaleRecordError extends Error {

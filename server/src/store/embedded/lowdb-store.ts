@@ -166,6 +166,9 @@ export class LowdbStore implements Store {
       if ('insert' in op) {
         if (current(op.collection, op.insert.id)) throw new UniqueViolationError(op.collection, 'id');
         resolved = { collection: op.collection, put: { ...op.insert } } as Op;
+      } else if ('absent' in op) {
+        if (current(op.collection, op.absent)) throw new UniqueViolationError(op.collection, 'id');
+        continue;
       } else if ('update' in op) {
         const next = applyUpdate(current(op.collection, op.update) as ({ id: string } & Record<string, unknown>) | undefined, op);
         if (next) resolved = { collection: op.collection, put: next } as unknown as Op;

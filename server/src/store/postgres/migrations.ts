@@ -157,7 +157,8 @@ END $$`).execute(db);
     },
   },
   // the codes of each workspace (partition: `ws_…:test` is its own), counted by a trigger in the transaction that
-  // inserts or deletes them, so that a commit's CapOp reads an exact count (qrflow_check_cap) without a count(*)
+  // inserts or deletes them, so that a commit's CapOp reads an exact count (qrflow_check_cap) without a count(*);
+  // and qrflow_check_absent, an AbsentOp's statement
   '0007_qr_counts': {
     async up(db) {
       await sql.raw(`CREATE TABLE qr_counts (workspace_id text COLLATE "C" PRIMARY KEY, codes bigint NOT NULL)`).execute(db);
@@ -186,8 +187,18 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = '${CAP_EXCEEDED}', MESSAGE = 'qrflow: the workspace would hold more codes than its cap', DETAIL = tag || ' ' || held;
   END IF;
 END $$`).execute(db);
+      // an AbsentOp: a record of the table holding the id is the table's own primary-key violation
+      await sql.raw(`CREATE FUNCTION qrflow_check_absent(collection text, key text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE held text;
+BEGIN
+  EXECUTE format('SELECT id FROM %I WHERE id = $1', collection) INTO held USING key;
+  IF held IS NOT NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'unique_violation', CONSTRAINT = collection || '_pkey', MESSAGE = 'qrflow: ' || collection || ' already holds this id';
+  END IF;
+END $$`).execute(db);
     },
     async down(db) {
+      await sql.raw(`DROP FUNCTION qrflow_check_absent(text, text)`).execute(db);
       await sql.raw(`DROP FUNCTION qrflow_check_cap(text, bigint, integer)`).execute(db);
       await sql.raw(`DROP TRIGGER "qrcodes_count_move" ON "qrcodes"`).execute(db);
       await sql.raw(`DROP TRIGGER "qrcodes_count" ON "qrcodes"`).execute(db);

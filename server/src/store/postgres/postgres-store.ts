@@ -70,7 +70,7 @@ function opId(op: Op | UpdateOp): string {
 
 function ownWrite(op: WriteOp): WriteOp {
   if ('insert' in op) return { collection: op.collection, insert: { ...op.insert } } as WriteOp;
-  if ('update' in op || 'cap' in op) return { ...op } as WriteOp;
+  if ('update' in op || 'cap' in op || 'absent' in op) return { ...op } as WriteOp;
   return own(op);
 }
 

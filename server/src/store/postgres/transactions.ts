@@ -216,7 +216,10 @@ export class TransactionWriter {
             continue;
           }
           const spec = TABLES[op.collection];
-          if ('put' in op) {
+          if ('absent' in op) {
+            // raises the table's own primary-key violation (translated to UniqueViolationError on `id`)
+            push(commit, `SELECT qrflow_check_absent(${literal(op.collection)}, ${literal(op.absent)})`);
+          } else if ('put' in op) {
             const record = op.put as unknown as AnyRecord;
             push(commit, upsert(spec, record));
             changes.push({ collection: op.collection, id: record.id, record });
