@@ -159,6 +159,8 @@ export class TransactionWriter {
           open = open.filter((_, position) => position !== failure.culprit);
           isolate = true;
         } else {
+          // a failure no commit can be named for even with each in its own round trip (a COMMIT refused) is the group's
+          if (isolate) throw translated;
           isolate = true;
         }
       } finally {
