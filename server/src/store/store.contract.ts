@@ -454,7 +454,13 @@ export function describeStoreContract(adapter: string, makeHarness: () => StoreH
     it('concurrent commits are each all or nothing on their own: one rejected (unique, stale, cap) never fails the others', async () => {
       const store = await openStore();
       await store.commit([{ collection: 'users', put: user('u_taken', 'taken@example.com') }, { collection: 'workspaces', put: workspace('ws_v') }, { collection: 'qrcodes', put: qr('qr_full', 'ws_full', at(0)) }, { collection: 'qrcodes', put: qr('qr_held', 'ws_2', at(0), 'held') }]);
-      const good = (i: number): WriteOp[] => [{ collection: 'qrcodes', put: qr(`qr_${i}`, 'ws_1', at(i), `code${i}`) }, { collection: 'events', put: event(`evt_${i}`, 'ws_1', at(i)) }];
+      // each good commit also counts itself in a shared record: written again after a refused one, it still counts once
+      const tally: UsageRecord = { id: 'ws_1:2026-03', workspace_id: 'ws_1', month: '2026-03', api_calls: 0, image_credits: 0, by_key: {} };
+      const good = (i: number): WriteOp[] => [
+        { collection: 'qrcodes', put: qr(`qr_${i}`, 'ws_1', at(i), `code${i}`) },
+        { collection: 'usage', update: tally.id, ifMissing: tally, increment: { api_calls: 1 } },
+        { collection: 'events', put: event(`evt_${i}`, 'ws_1', at(i)) },
+      ];
       const bad: Record<number, { ops: WriteOp[]; error: new (...args: never[]) => Error }> = {
         3: { ops: [{ collection: 'users', put: user('u_new', 'TAKEN@example.com') }, { collection: 'events', put: event('evt_bad3', 'ws_1', at(3)) }], error: UniqueViolationError },
         7: { ops: [{ collection: 'events', put: event('evt_bad7', 'ws_1', at(7)) }, { collection: 'workspaces', update: 'ws_v', expect: { plan: 'free' }, set: { name: 'never' } }], error: StaleRecordError },
@@ -477,6 +483,7 @@ export function describeStoreContract(adapter: string, makeHarness: () => StoreH
       expect(await again.get('qrcodes', 'qr_bad11')).toBeUndefined();
       expect(await again.countByWorkspace('qrcodes', 'ws_full')).toBe(1);
       expect(await again.countByWorkspace('qrcodes', 'ws_1')).toBe(0);
+      expect((await again.get('usage', tally.id))?.api_calls).toBe(3 * 16);
       for (const id of ['evt_bad3', 'evt_bad7']) expect(await again.get('events', id)).toBeUndefined();
     });
 

@@ -214,7 +214,9 @@ export class TransactionWriter {
       try {
         for (const op of ops) {
           if ('cap' in op) {
-            caps.push({ commit, cap: op });
+            if (Number.isNaN(op.atMost)) throw new TypeError('a cap must be a number');
+            // no bound is no statement
+            if (op.atMost !== Infinity) caps.push({ commit, cap: op });
             continue;
           }
           const spec = TABLES[op.collection];
@@ -262,11 +264,12 @@ export class TransactionWriter {
       } catch (error) {
         const failure = error instanceof GroupFailure ? error : fail(error, commit);
         if (!isolate || failure.culprit !== commit || retryable(failure.error) || this.translate(failure.error) instanceof StoreUnavailableError) throw failure;
-        // this commit alone is undone; the transaction goes on with the next
-        buffer = [];
+        // this commit alone is undone (or, refused before any of it was sent, dropped); the transaction goes on
+        const sent = !buffer.includes('SAVEPOINT qrflow_commit');
+        buffer = buffer[0] === 'BEGIN' ? ['BEGIN'] : [];
         size = 0;
         owners = new Set();
-        await client.query('ROLLBACK TO SAVEPOINT qrflow_commit; RELEASE SAVEPOINT qrflow_commit');
+        if (sent) await client.query('ROLLBACK TO SAVEPOINT qrflow_commit; RELEASE SAVEPOINT qrflow_commit');
         results.push(failure.rejection);
       }
     }
