@@ -11,7 +11,7 @@ import pg from 'pg';
 import { migrateStore } from '../server/src/store/migrate-store.js';
 import { median, sleep } from './client.js';
 import { startServerProcess, type ServerProcess } from './processes.js';
-import { addEmptyWorkspace } from './s7.js';
+import { addEmptyWorkspace, dropRedisKeys } from './s7.js';
 import { seedDataDir } from './seed.js';
 import { runWrk } from './wrk.js';
 
@@ -21,6 +21,7 @@ const CODES = 100_000;
 const CONNECTIONS = 50;
 const DATABASE_SERVER = process.env.QRFLOW_BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.QRFLOW_BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
+const PREFIX = `qrflow-bench-creates-${process.pid}:`;
 
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qrflow-s7-creates-'));
 const name = `qrflow_bench_creates_${process.pid}`;
@@ -41,7 +42,7 @@ try {
     env: {
       QRFLOW_DATABASE_URL: databaseUrl.toString(),
       QRFLOW_REDIS_URL: REDIS_URL,
-      QRFLOW_REDIS_PREFIX: `qrflow-bench-creates-${process.pid}:`,
+      QRFLOW_REDIS_PREFIX: PREFIX,
       QRFLOW_WORKERS: '2',
       QRFLOW_DATA_FILE: path.join(workDir, 'data', 'qrflow.json'),
       QRFLOW_PLANS_FILE: seed.plansFile,
@@ -69,5 +70,6 @@ try {
   await cluster?.stop();
   await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   await admin.end();
+  await dropRedisKeys(PREFIX);
   fs.rmSync(workDir, { recursive: true, force: true });
 }

@@ -356,7 +356,8 @@ async function countCodes(connectionString: string, workspaceId: string): Promis
   }
 }
 
-async function dropRedisKeys(prefix: string): Promise<void> {
+/** Deletes every key of a Redis prefix. */
+export async function dropRedisKeys(prefix: string): Promise<void> {
   const redis = createClient({ url: REDIS_URL });
   redis.on('error', () => undefined);
   await redis.connect();
