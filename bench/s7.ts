@@ -322,7 +322,7 @@ async function reliably<T>(channel: WorkerChannel, send: () => Promise<T>): Prom
 }
 
 /** Adds a workspace with no codes, on the bench plan, and an API key of its own to the snapshot; returns the key. */
-function addEmptyWorkspace(snapshotFile: string): string {
+export function addEmptyWorkspace(snapshotFile: string): string {
   const snapshot = JSON.parse(fs.readFileSync(snapshotFile, 'utf8')) as { collections: { workspaces: WorkspaceRecord[]; keys: ApiKeyRecord[] } };
   const [owner] = snapshot.collections.workspaces;
   const [ownerKey] = snapshot.collections.keys;
@@ -356,7 +356,8 @@ async function countCodes(connectionString: string, workspaceId: string): Promis
   }
 }
 
-async function dropRedisKeys(prefix: string): Promise<void> {
+/** Deletes every key of a Redis prefix. */
+export async function dropRedisKeys(prefix: string): Promise<void> {
   const redis = createClient({ url: REDIS_URL });
   redis.on('error', () => undefined);
   await redis.connect();

@@ -37,6 +37,7 @@ const redisProblem = await redisAnswers();
 const PLANS = {
   quota: { name: 'Quota', api_access: true, requests_per_minute: 100_000, monthly_api_calls: 100, monthly_image_credits: 10, max_qr_codes: 1000, max_api_keys: 50 },
   minute: { name: 'Minute', api_access: true, requests_per_minute: 40, monthly_api_calls: 1_000_000, monthly_image_credits: 10, max_qr_codes: 1000, max_api_keys: 50 },
+  capped: { name: 'Capped', api_access: true, requests_per_minute: 100_000, monthly_api_calls: 100_000, monthly_image_credits: 10, max_qr_codes: 10, max_api_keys: 50 },
 };
 
 await describePostgres('several qrflow processes on one database and one Redis', (serverUrl) => {
@@ -187,6 +188,41 @@ await describePostgres('several qrflow processes on one database and one Redis',
     );
     expect(imageStatuses.filter((status) => status === 200)).toHaveLength(10);
     expect(imageStatuses.filter((status) => status === 429)).toHaveLength(20);
+  }, 60_000);
+
+  it('a plan capped at 10 codes gets exactly 10 of 60 concurrent creates over 3 processes, and exactly as many bulk items as deletes freed', async () => {
+    const { workspace } = await seed.createWorkspace('Capped', 'capped');
+    const { secret: cappedKey } = await seed.createKey({ workspace });
+    const statuses = await Promise.all(
+      Array.from({ length: 60 }, async (_, i) => {
+        const response = await request(procs[i % 3]!, 'POST', '/api/v1/qr', { token: cappedKey, body: { name: `Capped ${i}`, destination_url: 'https://example.com/capped' } });
+        const body = await json<{ error?: { code: string } }>(response);
+        if (response.status === 403) expect(body.error?.code).toBe('qr_limit_reached');
+        return response.status;
+      }),
+    );
+    expect(statuses.filter((status) => status === 201)).toHaveLength(10);
+    expect(statuses.filter((status) => status === 403)).toHaveLength(50);
+    const codes = async () => Number((await database.pool.query<{ count: string }>(`SELECT count(*) AS count FROM qrcodes WHERE workspace_id = $1`, [workspace.id])).rows[0]?.count);
+    const counted = async () => Number((await database.pool.query<{ codes: string }>(`SELECT codes FROM qr_counts WHERE workspace_id = $1`, [workspace.id])).rows[0]?.codes);
+    expect(await codes()).toBe(10);
+    expect(await counted()).toBe(10);
+
+    // three deletes make room for three: of six bulk calls of two items each, racing on three processes, three items land
+    const list = await json<{ data: Array<{ id: string }> }>(await request(procs[0]!, 'GET', '/api/v1/qr?limit=3', { token: cappedKey }));
+    for (const [i, code] of list.data.entries()) expect((await request(procs[i % 3]!, 'DELETE', `/api/v1/qr/${code.id}`, { token: cappedKey })).status).toBe(200);
+    const bulk = await Promise.all(
+      Array.from({ length: 6 }, async (_, i) => {
+        const response = await request(procs[i % 3]!, 'POST', '/api/v1/qr/bulk', { token: cappedKey, body: { items: [{ name: `Bulk capped ${i}a`, destination_url: 'https://example.com/a' }, { name: `Bulk capped ${i}b`, destination_url: 'https://example.com/b' }] } });
+        expect(response.status).toBe(200);
+        return (await json<{ data: Array<{ status: number; error?: { code: string } }> }>(response)).data;
+      }),
+    );
+    const items = bulk.flat();
+    expect(items.filter((item) => item.status === 201)).toHaveLength(3);
+    expect(items.filter((item) => item.status === 403 && item.error?.code === 'qr_limit_reached')).toHaveLength(9);
+    expect(await codes()).toBe(10);
+    expect(await counted()).toBe(10);
   }, 60_000);
 
   it('a create retried on other processes with the same Idempotency-Key makes one code and answers it every time', async () => {

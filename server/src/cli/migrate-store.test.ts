@@ -77,6 +77,10 @@ await describePostgres('qrflow migrate-store', (serverUrl) => {
     const target = await PostgresStore.open(database.url);
     try {
       expect(await target.get('qrcodes', 'qr_07')).toEqual(await source.get('qrcodes', 'qr_07'));
+      // each workspace's code count (what the plan's cap is checked against) is right after two runs
+      const partitions = new Set((await source.all('qrcodes')).map((code) => code.workspace_id));
+      for (const partition of partitions) expect(await target.countByWorkspace('qrcodes', partition)).toBe(await source.countByWorkspace('qrcodes', partition));
+      expect([...partitions].length).toBeGreaterThan(0);
       expect(await target.findUnique('keys', 'hash', 'hash_1')).toEqual(await source.findUnique('keys', 'hash', 'hash_1'));
       expect(await target.scans.get(1234)).toEqual(await source.scans.get(1234));
       const clock = { now: () => Date.parse('2026-04-01T00:00:00Z') };

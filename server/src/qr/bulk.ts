@@ -4,16 +4,18 @@ import type { Auth } from '../auth/auth.js';
 import type { Context } from '../context.js';
 import { AppError, statusOf, ValidationError, type ErrorDetail } from '../errors.js';
 import type { QrRecord, WorkspaceRecord } from '../store/records.js';
-import type { Op, WriteOp } from '../store/store.js';
+import { CapExceededError, type WriteOp } from '../store/store.js';
 import { runIdempotent } from './idempotency.js';
 import { dataWorkspace } from '../test-mode/mode.js';
 import { detailsFromIssues } from '../validation.js';
 import { CreateQrBody, Tag, UpdateQrBody, type QrView } from './schemas.js';
 import { maskPassword } from './smart.js';
-import type { QrService } from './service.js';
+import { codeCap, shortCodeTaken, type QrService } from './service.js';
 
 /** Items (or ids) per bulk call. */
 export const MAX_BULK_ITEMS = 100;
+/** Times a bulk create is checked again when creates on other processes took the room it counted on. */
+const MAX_CAP_ATTEMPTS = 3;
 /** Codes a tag may select in one bulk update. */
 export const MAX_TAG_MATCHES = 1000;
 
@@ -153,6 +155,28 @@ export class BulkService {
 
   private async createNow(auth: Auth, workspace: WorkspaceRecord, body: BulkCreateBody, idempotency?: (results: BulkItemResult[]) => WriteOp, dryRun = false): Promise<BulkItemResult[]> {
     const allowed = dryRun ? body.items.length : await this.allowed(auth, body.items.length);
+    for (let attempt = 1; ; attempt++) {
+      // the items are checked against the count read now; the commit's cap makes it exact across processes
+      const held = await this.ctx.store.countByWorkspace('qrcodes', workspace.id);
+      // after racing creates took the room a few times over, the last try counts the workspace as full
+      const { results, ops, created } = await this.prepareItems(auth, workspace, body, allowed, attempt < MAX_CAP_ATTEMPTS ? held : Math.max(held, auth.plan.max_qr_codes), dryRun);
+      if (dryRun) return results;
+      // (a commit that creates nothing needs no cap: a workspace over a lowered limit may still record its results)
+      if (created > 0) ops.push(codeCap(workspace, auth.plan));
+      if (idempotency) ops.push(idempotency(results));
+      try {
+        await this.ctx.store.commit(ops);
+        return results;
+      } catch (error) {
+        // other processes created codes since the count: check the items again against the new one (and a random
+        // short code found taken gets another)
+        if (!(error instanceof CapExceededError || shortCodeTaken(error)) || attempt >= MAX_CAP_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  /** Each item's result, and the ops of those that pass (creates count against the code limit in order, from `held`). */
+  private async prepareItems(auth: Auth, workspace: WorkspaceRecord, body: BulkCreateBody, allowed: number, held: number, dryRun: boolean): Promise<{ results: BulkItemResult[]; ops: WriteOp[]; created: number }> {
     const results: BulkItemResult[] = [];
     const ops: WriteOp[] = [];
     const reserved = new Set<string>();
@@ -169,7 +193,7 @@ export class BulkService {
         continue;
       }
       try {
-        const prepared = await this.qr.prepareCreate(workspace, auth.plan, parsed.data, created, reserved);
+        const prepared = await this.qr.prepareCreate(workspace, auth.plan, parsed.data, held + created, reserved);
         ops.push(...prepared.ops);
         created++;
         results.push(dryRun ? { index, status: 200, data: { valid: true } } : { index, status: 201, data: prepared.view });
@@ -178,10 +202,7 @@ export class BulkService {
         results.push(failure(index, error));
       }
     }
-    if (dryRun) return results;
-    if (idempotency) ops.push(idempotency(results));
-    await this.ctx.store.commit(ops);
-    return results;
+    return { results, ops, created };
   }
 
   async update(auth: Auth, body: BulkUpdateBody): Promise<BulkItemResult[]> {
@@ -203,10 +224,10 @@ export class BulkService {
     return page.items.map((qr) => qr.id);
   }
 
-  private async apply<P extends { ops: Op[]; qr: QrRecord }>(auth: Auth, ids: string[], prepare: (id: string, reserved: Set<string>) => Promise<P>, data: (prepared: P) => unknown): Promise<BulkItemResult[]> {
+  private async apply<P extends { ops: WriteOp[]; qr: QrRecord }>(auth: Auth, ids: string[], prepare: (id: string, reserved: Set<string>) => Promise<P>, data: (prepared: P) => unknown): Promise<BulkItemResult[]> {
     const allowed = ids.length === 0 ? 0 : await this.allowed(auth, ids.length);
     const results: BulkItemResult[] = [];
-    const ops: Op[] = [];
+    const ops: WriteOp[] = [];
     const reserved = new Set<string>();
     for (const [index, id] of ids.entries()) {
       if (index >= allowed) {

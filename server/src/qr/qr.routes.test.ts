@@ -351,5 +351,11 @@ describe('reading, updating and deleting a QR code', () => {
     expect(fresh.short_code).not.toBe(deleted.short_code);
     expect(fresh.short_code).toMatch(/^[0-9A-Za-z]{7}$/);
     expect((await scan(srv, deleted.short_code!)).status).toBe(410);
+    // nor one a live code holds
+    offeredShortCodes.push(fresh.short_code!);
+    const another = await createQr(srv, token, { name: 'Another', destination_url: 'https://example.com/another' });
+    expect(offeredShortCodes).toEqual([]);
+    expect(another.short_code).not.toBe(fresh.short_code);
+    expect((await scan(srv, fresh.short_code!)).headers.get('location')).toBe('https://example.com/fresh');
   });
 });

@@ -5,7 +5,7 @@ import { NotFoundError, PermissionError, ValidationError, type ErrorDetail } fro
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import { newId, randomBase62 } from '../random.js';
 import { routeKey, type DomainRecord, type QrRecord, type QrStyle, type TombstoneRecord, type WorkspaceRecord } from '../store/records.js';
-import type { Op, WriteOp } from '../store/store.js';
+import { CapExceededError, UniqueViolationError, type CapOp, type Op, type WriteOp } from '../store/store.js';
 import type { EventService } from '../events/service.js';
 import type { Plan } from '../workspaces/plans.js';
 import { detailsFromIssues } from '../validation.js';
@@ -47,7 +47,34 @@ export interface DomainLookup {
 export interface PreparedWrite {
   qr: QrRecord;
   view: QrView;
-  ops: Op[];
+  ops: WriteOp[];
+}
+
+/** Tries of a create whose random short code turned out taken. */
+const SHORT_CODE_ATTEMPTS = 5;
+
+/**
+ * What a new code's commit checks besides the route key's unique index (its put): that no deleted code held the
+ * short link (a tombstone keeps a deleted link answering 410, never reused). After the put, so that a delete of
+ * the link's holder committed meanwhile is seen.
+ */
+function newCodeChecks(qr: QrRecord): WriteOp[] {
+  return qr.route_key ? [{ collection: 'tombstones', absent: qr.route_key }] : [];
+}
+
+/** Whether a commit was refused because a new code's short link is held, or was. */
+export function shortCodeTaken(error: unknown): boolean {
+  return error instanceof UniqueViolationError && ((error.collection === 'qrcodes' && error.index === 'route_key') || error.collection === 'tombstones');
+}
+
+/** The op that makes a commit of new codes hold only while the workspace stays within its plan's code limit. */
+export function codeCap(workspace: WorkspaceRecord, plan: Plan): CapOp {
+  return { collection: 'qrcodes', cap: workspace.id, atMost: plan.max_qr_codes };
+}
+
+/** The 403 of a create past the plan's code limit (`held`: the codes the workspace has). */
+export function limitReached(plan: Plan, held: number): PermissionError {
+  return new PermissionError('qr_limit_reached', `The ${plan.name} plan allows ${plan.max_qr_codes} QR codes and this workspace has ${held}. Delete codes you no longer need, or upgrade the plan.`);
 }
 
 /** QR codes: validation of type-specific content, the plan's limit, idempotent creates, cursor paging. */
@@ -68,8 +95,9 @@ export class QrService {
     return domain ? `https://${domain}/${code}` : `${this.ctx.config.publicUrl}/r/${code}`;
   }
 
-  async view(qr: QrRecord): Promise<QrView> {
-    const scanCount = await this.scanCount(qr.id);
+  /** The API's view of a code; `knownScans` when the caller knows its count (a code being created has none). */
+  async view(qr: QrRecord, knownScans?: number): Promise<QrView> {
+    const scanCount = knownScans ?? (await this.scanCount(qr.id));
     return {
       id: qr.id,
       name: qr.name,
@@ -124,6 +152,17 @@ export class QrService {
       `The ${qr.type === 'url' ? 'destination URL' : 'content'} is too long for a QR code with error correction ${level}. ${advice}`,
       [{ field, message: `too long to fit in a QR code at error correction ${level}` }],
     );
+  }
+
+  /**
+   * A random short code for a new code, not checked here: the create's commit refuses it if a code holds it on the
+   * domain or ever did (`newCodeChecks`), and the create is tried again with another (at 62^7 codes, about never).
+   */
+  private randomShortCode(mode: DataMode, domain: string | null, reserved?: Set<string>): string {
+    for (;;) {
+      const code = (mode === 'test' ? TEST_SHORT_CODE_PREFIX : '') + randomBase62(SHORT_CODE_LENGTH);
+      if (!reserved?.has(routeKey(domain, code))) return code;
+    }
   }
 
   /** A short code free on the domain (null: the default public URL): no code holds it there and none held it. */
@@ -192,28 +231,35 @@ export class QrService {
 
 
   private async createNow(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, extraOps: Op[], idempotency?: (qr: QrView) => WriteOp): Promise<QrView> {
-    const { view, ops } = await this.prepareCreate(workspace, plan, body);
-    const all: WriteOp[] = [...ops, ...extraOps];
-    if (idempotency) all.push(idempotency(view));
-    await this.ctx.store.commit(all);
-    return view;
+    for (let attempt = 1; ; attempt++) {
+      const { view, ops } = await this.prepareCreate(workspace, plan, body);
+      const all: WriteOp[] = [...ops, ...extraOps, codeCap(workspace, plan)];
+      if (idempotency) all.push(idempotency(view));
+      try {
+        await this.ctx.store.commit(all);
+        return view;
+      } catch (error) {
+        if (error instanceof CapExceededError) throw limitReached(plan, error.wouldHold - 1);
+        // the random short code was taken, or was once: another one
+        if (!shortCodeTaken(error) || attempt >= SHORT_CODE_ATTEMPTS) throw error;
+      }
+    }
   }
 
   /**
    * Checks a create and builds its record and ops without committing them (bulk creates commit many at once).
-   * `pending` counts codes prepared but not yet committed (for the plan's limit); `reserved` holds their route keys.
+   * The plan's code limit is the commit's to enforce (`codeCap`, exact across processes); `held`, when the caller
+   * counted the workspace's codes (plus those it prepared and has yet to commit), refuses a create past it at once.
+   * `reserved` holds the route keys of codes prepared and not yet committed.
    */
-  async prepareCreate(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, pending = 0, reserved?: Set<string>): Promise<PreparedWrite> {
+  async prepareCreate(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, held?: number, reserved?: Set<string>): Promise<PreparedWrite> {
     const content = this.checkShape(body.type, body.mode, body.destination_url, body.content);
     if (body.domain !== undefined && body.mode !== 'dynamic') {
       throw new ValidationError('Only dynamic codes have a short link to serve on a domain.', [{ field: 'domain', message: 'only for dynamic codes' }]);
     }
     const domain = body.domain !== undefined ? this.domainOf(workspace, body.domain, 'domain') : null;
     const smart = await mergeSmart(body.mode, undefined, body);
-    const count = (await this.ctx.store.countByWorkspace('qrcodes', workspace.id)) + pending;
-    if (count >= plan.max_qr_codes) {
-      throw new PermissionError('qr_limit_reached', `The ${plan.name} plan allows ${plan.max_qr_codes} QR codes and this workspace has ${count}. Delete codes you no longer need, or upgrade the plan.`);
-    }
+    if (held !== undefined && held >= plan.max_qr_codes) throw limitReached(plan, held);
     const now = iso(this.ctx.clock.now());
     const qr: QrRecord = {
       id: newId('qr'),
@@ -223,7 +269,7 @@ export class QrService {
       mode: body.mode,
       destination_url: body.type === 'url' ? (body.destination_url ?? null) : null,
       content,
-      short_code: body.mode === 'dynamic' ? await this.newShortCode(modeOfPartition(workspace.id), domain, reserved) : null,
+      short_code: body.mode === 'dynamic' ? this.randomShortCode(modeOfPartition(workspace.id), domain, reserved) : null,
       domain,
       route_key: null,
       status: body.status ?? 'active',
@@ -236,9 +282,9 @@ export class QrService {
     qr.route_key = qr.short_code ? routeKey(domain, qr.short_code) : null;
     if (qr.route_key) reserved?.add(qr.route_key);
     this.assertFits(qr, qr.type === 'url' ? 'destination_url' : 'content');
-    const view = await this.view(qr);
+    const view = await this.view(qr, 0);
     const { ops: eventOps } = await this.events.record(workspace.id, 'qr.created', view);
-    return { qr, view, ops: [{ collection: 'qrcodes', put: qr }, ...eventOps] };
+    return { qr, view, ops: [{ collection: 'qrcodes', put: qr }, ...newCodeChecks(qr), ...eventOps] };
   }
 
   /** A code of this workspace, or 404: another workspace's code is indistinguishable from a missing one. */

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiKeyRecord, EventRecord, MemberRecord, QrRecord, UserRecord, WorkspaceRecord } from './records.js';
-import { StaleRecordError, type Store, UniqueViolationError } from './store.js';
+import { CapExceededError, StaleRecordError, type Store, UniqueViolationError, type WriteOp } from './store.js';
 import type { UsageRecord } from './records.js';
 
 /** How the contract suite reaches one adapter's storage. */
@@ -410,6 +410,92 @@ export function describeStoreContract(adapter: string, makeHarness: () => StoreH
       await store.close();
       await expect(store.commit([{ collection: 'workspaces', put: workspace('ws_late') }])).rejects.toThrow(/closed/);
       await expect(store.ping()).rejects.toThrow(/closed/);
+    });
+
+    it('a cap bounds the codes a workspace holds once the commit is applied: past it the commit rejects whole, and a delete makes room', async () => {
+      const store = await openStore();
+      const cap = (workspaceId: string, atMost: number): WriteOp => ({ collection: 'qrcodes', cap: workspaceId, atMost });
+      await store.commit([{ collection: 'qrcodes', put: qr('qr_1', 'ws_1', at(1), 'c1') }, { collection: 'qrcodes', put: qr('qr_2', 'ws_1', at(2), 'c2') }, cap('ws_1', 2)]);
+      const refused = await store.commit([cap('ws_1', 2), { collection: 'qrcodes', put: qr('qr_3', 'ws_1', at(3), 'c3') }, { collection: 'events', put: event('evt_3', 'ws_1', at(3)) }]).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(CapExceededError);
+      expect(refused).toMatchObject({ collection: 'qrcodes', workspaceId: 'ws_1', atMost: 2, wouldHold: 3 });
+      // nothing of it applied
+      expect(await store.get('qrcodes', 'qr_3')).toBeUndefined();
+      expect(await store.get('events', 'evt_3')).toBeUndefined();
+      // changing a code it holds adds none; the test partition and other workspaces count apart
+      await store.commit([{ collection: 'qrcodes', put: { ...qr('qr_1', 'ws_1', at(1), 'c1'), name: 'renamed' } }, cap('ws_1', 2)]);
+      await store.commit([{ collection: 'qrcodes', put: qr('qr_t1', 'ws_1:test', at(4), 'testc1') }, { collection: 'qrcodes', put: qr('qr_t2', 'ws_1:test', at(5), 'testc2') }, cap('ws_1:test', 2)]);
+      await store.commit([{ collection: 'qrcodes', put: qr('qr_o', 'ws_2', at(6)) }, cap('ws_2', 1)]);
+      // a delete and a create in one commit fit; so does a create after a delete
+      await store.commit([{ collection: 'qrcodes', delete: 'qr_2' }, { collection: 'qrcodes', put: qr('qr_4', 'ws_1', at(7), 'c4') }, cap('ws_1', 2)]);
+      await expect(store.commit([{ collection: 'qrcodes', put: qr('qr_5', 'ws_1', at(8), 'c5') }, cap('ws_1', 2)])).rejects.toBeInstanceOf(CapExceededError);
+      await store.commit([{ collection: 'qrcodes', delete: 'qr_4' }]);
+      await store.commit([{ collection: 'qrcodes', put: qr('qr_5', 'ws_1', at(8), 'c5') }, cap('ws_1', 2)]);
+      const again = await reopen(store);
+      expect(await again.countByWorkspace('qrcodes', 'ws_1')).toBe(2);
+      expect(await again.countByWorkspace('qrcodes', 'ws_1:test')).toBe(2);
+      expect(await again.countByWorkspace('qrcodes', 'ws_2')).toBe(1);
+      await expect(again.commit([{ collection: 'qrcodes', put: qr('qr_6', 'ws_1', at(9), 'c6') }, cap('ws_1', 2)])).rejects.toBeInstanceOf(CapExceededError);
+    });
+
+    it('of concurrent creates under a cap of N exactly N land, and the count stays exact', async () => {
+      const store = await openStore();
+      const results = await Promise.allSettled(
+        Array.from({ length: 30 }, (_, i) => store.commit([{ collection: 'qrcodes', put: qr(`qr_${i}`, 'ws_1', at(i), `code${i}`) }, { collection: 'events', put: event(`evt_${i}`, 'ws_1', at(i)) }, { collection: 'qrcodes', cap: 'ws_1', atMost: 7 }])),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(7);
+      expect(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof CapExceededError)).toBe(true);
+      expect(await store.countByWorkspace('qrcodes', 'ws_1')).toBe(7);
+      // each landed create has its event, and no refused one has
+      const landed = (await store.listPage('qrcodes', 'ws_1', { limit: 100 })).items.map((code) => code.id.slice(3)).sort();
+      expect((await store.listPage('events', 'ws_1', { limit: 100 })).items.map((e) => e.id.slice(4)).sort()).toEqual(landed);
+    });
+
+    it('concurrent commits are each all or nothing on their own: one rejected (unique, stale, cap) never fails the others', async () => {
+      const store = await openStore();
+      await store.commit([{ collection: 'users', put: user('u_taken', 'taken@example.com') }, { collection: 'workspaces', put: workspace('ws_v') }, { collection: 'qrcodes', put: qr('qr_full', 'ws_full', at(0)) }, { collection: 'qrcodes', put: qr('qr_held', 'ws_2', at(0), 'held') }]);
+      // each good commit also counts itself in a shared record: written again after a refused one, it still counts once
+      const tally: UsageRecord = { id: 'ws_1:2026-03', workspace_id: 'ws_1', month: '2026-03', api_calls: 0, image_credits: 0, by_key: {} };
+      const good = (i: number): WriteOp[] => [
+        { collection: 'qrcodes', put: qr(`qr_${i}`, 'ws_1', at(i), `code${i}`) },
+        { collection: 'usage', update: tally.id, ifMissing: tally, increment: { api_calls: 1 } },
+        { collection: 'events', put: event(`evt_${i}`, 'ws_1', at(i)) },
+      ];
+      const bad: Record<number, { ops: WriteOp[]; error: new (...args: never[]) => Error }> = {
+        3: { ops: [{ collection: 'users', put: user('u_new', 'TAKEN@example.com') }, { collection: 'events', put: event('evt_bad3', 'ws_1', at(3)) }], error: UniqueViolationError },
+        7: { ops: [{ collection: 'events', put: event('evt_bad7', 'ws_1', at(7)) }, { collection: 'workspaces', update: 'ws_v', expect: { plan: 'free' }, set: { name: 'never' } }], error: StaleRecordError },
+        11: { ops: [{ collection: 'qrcodes', put: qr('qr_bad11', 'ws_full', at(11)) }, { collection: 'qrcodes', cap: 'ws_full', atMost: 1 }], error: CapExceededError },
+        15: { ops: [{ collection: 'qrcodes', put: qr('qr_bad15', 'ws_1', at(15), 'held') }], error: UniqueViolationError },
+      };
+      for (let round = 0; round < 3; round++) {
+        const commits = Array.from({ length: 20 }, (_, i) => bad[i]?.ops ?? good(i));
+        const results = await Promise.allSettled(commits.map((ops) => store.commit(ops)));
+        for (const [i, result] of results.entries()) {
+          if (bad[i]) expect((result as PromiseRejectedResult).reason).toBeInstanceOf(bad[i].error);
+          else expect(result.status).toBe('fulfilled');
+        }
+        expect(await store.countByWorkspace('qrcodes', 'ws_1')).toBe(16);
+        await store.commit(Array.from({ length: 20 }, (_, i): WriteOp[] => [{ collection: 'qrcodes', delete: `qr_${i}` }, { collection: 'events', delete: `evt_${i}` }]).flat());
+      }
+      const again = await reopen(store);
+      expect(await again.get('users', 'u_new')).toBeUndefined();
+      expect((await again.get('workspaces', 'ws_v'))?.name).toBe('Workspace ws_v');
+      expect(await again.get('qrcodes', 'qr_bad11')).toBeUndefined();
+      expect(await again.countByWorkspace('qrcodes', 'ws_full')).toBe(1);
+      expect(await again.countByWorkspace('qrcodes', 'ws_1')).toBe(0);
+      expect((await again.get('usage', tally.id))?.api_calls).toBe(3 * 16);
+      for (const id of ['evt_bad3', 'evt_bad7']) expect(await again.get('events', id)).toBeUndefined();
+    });
+
+    it('absent makes a commit conditional on no record holding an id, as the ops before it leave them', async () => {
+      const store = await openStore();
+      await store.commit([{ collection: 'tombstones', put: { id: 'gone1', workspace_id: 'ws_1', qr_id: 'qr_old', deleted_at: T0 } }]);
+      const refused = await store.commit([{ collection: 'qrcodes', put: qr('qr_1', 'ws_1', at(1), 'gone1') }, { collection: 'tombstones', absent: 'gone1' }]).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(UniqueViolationError);
+      expect(refused).toMatchObject({ collection: 'tombstones', index: 'id' });
+      expect(await store.get('qrcodes', 'qr_1')).toBeUndefined();
+      await store.commit([{ collection: 'tombstones', delete: 'gone1' }, { collection: 'qrcodes', put: qr('qr_1', 'ws_1', at(1), 'gone1') }, { collection: 'tombstones', absent: 'gone1' }]);
+      expect((await store.get('qrcodes', 'qr_1'))?.route_key).toBe('gone1');
     });
   });
 }

@@ -31,8 +31,40 @@ export type UpdateOp = {
 /** A new record: rejects with UniqueViolationError (index `id`) when a record already has its id. */
 export type InsertOp = { [C in CollectionName]: { collection: C; insert: Collections[C] } }[CollectionName];
 
-/** What `commit` accepts: whole-record puts and deletes, field-level updates, and inserts. */
-export type WriteOp = Op | UpdateOp | InsertOp;
+/** Collections whose records the store counts per workspace (partition), exactly, whoever writes them. */
+export type CountedCollection = 'qrcodes';
+
+/**
+ * A bound on the commit it is part of: once all the commit's ops are applied, the workspace (a partition id, e.g.
+ * `ws_…:test`) may hold at most `atMost` records of the collection, or the commit rejects with CapExceededError and
+ * applies nothing. The count is kept by the store inside the commit itself, so creates racing on several processes
+ * never pass a plan's cap: with a cap of N, exactly N codes.
+ */
+export type CapOp = { collection: CountedCollection; cap: string; atMost: number };
+
+/** A commit that would leave the workspace more records than its CapOp allows. Nothing of that commit is applied. */
+export class CapExceededError extends Error {
+  constructor(
+    readonly collection: CountedCollection,
+    readonly workspaceId: string,
+    readonly atMost: number,
+    /** What the workspace would have held had the commit applied. */
+    readonly wouldHold: number,
+  ) {
+    super(`The ${collection} of workspace ${workspaceId} would number ${wouldHold}, past ${atMost}`);
+    this.name = 'CapExceededError';
+  }
+}
+
+/**
+ * A condition at its place in the commit: no record of the collection has this id (as the ops before it leave
+ * them), or the commit rejects with UniqueViolationError (index `id`) and applies nothing. A new code's short link
+ * must never have been used: `{ collection: 'tombstones', absent: routeKey }` after the code's put.
+ */
+export type AbsentOp = { collection: CollectionName; absent: string };
+
+/** What `commit` accepts: whole-record puts and deletes, field-level updates, inserts, and conditions (caps, absences). */
+export type WriteOp = Op | UpdateOp | InsertOp | CapOp | AbsentOp;
 
 /** A commit whose `expect` did not hold (another writer changed the record first). Nothing of that commit is applied. */
 export class StaleRecordError extends Error {
@@ -124,11 +156,14 @@ export interface Store {
   countMany<C extends CollectionName>(collection: C, index: MultiIndex<C>, value: string): Promise<number>;
   /** Every record of a small collection (deliveries queue, sweeps). Not for collections that grow with traffic. */
   all<C extends CollectionName>(collection: C): Promise<Collections[C][]>;
+  /** How many records the workspace holds (for `qrcodes`, the count that CapOp bounds). */
   countByWorkspace(collection: OrderedCollection, workspaceId: string): Promise<number>;
   listPage<C extends OrderedCollection>(collection: C, workspaceId: string, page: PageRequest<Collections[C]>): Promise<PageResult<Collections[C]>>;
   /**
    * Applies the ops atomically (all or none) and resolves once they are durable; rejects with
-   * UniqueViolationError, applying nothing, when an op breaks a unique index.
+   * UniqueViolationError, applying nothing, when an op breaks a unique index (StaleRecordError: an update's
+   * `expect`; CapExceededError: a CapOp). Concurrent commits may be written in one transaction (PostgreSQL),
+   * each still all or nothing on its own: one commit's rejection never fails another.
    */
   commit(ops: WriteOp[]): Promise<void>;
   /**

@@ -1,5 +1,5 @@
 import { COLLECTION_NAMES, type CollectionName, type Collections } from '../records.js';
-import { INDEXES, UniqueViolationError, type Op, type OrderedCollection, type PageRequest, type PageResult } from '../store.js';
+import { CapExceededError, INDEXES, UniqueViolationError, type CapOp, type Op, type OrderedCollection, type PageRequest, type PageResult } from '../store.js';
 
 type AnyRecord = { id: string } & Record<string, unknown>;
 
@@ -126,9 +126,10 @@ export class Engine {
 
   /**
    * Applies a transaction in order, all or nothing: if a put would take a unique value another record holds,
-   * the ops applied so far are undone and UniqueViolationError is thrown.
+   * the ops applied so far are undone and UniqueViolationError is thrown; so they are, with CapExceededError, when
+   * the ops leave a workspace more records than a cap allows.
    */
-  applyAll(ops: Op[]): void {
+  applyAll(ops: Op[], caps: readonly CapOp[] = []): void {
     const undo: Array<{ table: Table; id: string; previous: AnyRecord | undefined }> = [];
     try {
       for (const op of ops) {
@@ -147,6 +148,10 @@ export class Engine {
           undo.push({ table, id: op.delete, previous: table.byId.get(op.delete) });
           table.delete(op.delete);
         }
+      }
+      for (const cap of caps) {
+        const held = this.countByWorkspace(cap.collection, cap.cap);
+        if (held > cap.atMost) throw new CapExceededError(cap.collection, cap.cap, cap.atMost, held);
       }
     } catch (error) {
       for (const { table, id, previous } of undo.reverse()) {

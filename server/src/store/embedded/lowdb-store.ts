@@ -6,7 +6,7 @@ import { Engine } from './engine.js';
 import { acquireLock } from './lock.js';
 import { makePrivate, PrivateJsonFile } from './private-file.js';
 import { COLLECTION_NAMES, type CollectionName, type Collections } from '../records.js';
-import { UniqueViolationError, type MultiIndex, type Op, type OrderedCollection, type PageRequest, type PageResult, type Store, type UniqueIndex, type UpdateOp, type WriteOp } from '../store.js';
+import { UniqueViolationError, type CapOp, type MultiIndex, type Op, type OrderedCollection, type PageRequest, type PageResult, type Store, type UniqueIndex, type UpdateOp, type WriteOp } from '../store.js';
 import { applyUpdate } from '../update.js';
 import { CorruptDataError, readLog, WriteAheadLog } from './wal.js';
 import { upgradeOps } from './upgrade.js';
@@ -142,8 +142,10 @@ export class LowdbStore implements Store {
 
   async commit(ops: WriteOp[]): Promise<void> {
     this.assertOpen();
-    const owned = this.resolve(ops);
-    this.engine.applyAll(owned);
+    const caps = ops.filter((op): op is CapOp => 'cap' in op);
+    const owned = this.resolve(ops.filter((op): op is Exclude<WriteOp, CapOp> => !('cap' in op)));
+    // the count of a workspace's records is its ordered index's length: exact, and read in the same tick as the apply
+    this.engine.applyAll(owned, caps);
     await this.wal.append(owned);
     if (this.wal.size > this.options.compactAtBytes) void this.maybeCompact();
   }
@@ -152,7 +154,7 @@ export class LowdbStore implements Store {
    * Turns updates and inserts into whole-record puts against the records as they stand (and as earlier ops of the
    * same commit leave them): in one process, reading memory and applying right after is atomic.
    */
-  private resolve(ops: WriteOp[]): Op[] {
+  private resolve(ops: Array<Exclude<WriteOp, CapOp>>): Op[] {
     const seen = new Map<string, Record<string, unknown> | null>();
     const current = (collection: CollectionName, id: string) => {
       const key = `${collection}\u0000${id}`;
@@ -164,6 +166,9 @@ export class LowdbStore implements Store {
       if ('insert' in op) {
         if (current(op.collection, op.insert.id)) throw new UniqueViolationError(op.collection, 'id');
         resolved = { collection: op.collection, put: { ...op.insert } } as Op;
+      } else if ('absent' in op) {
+        if (current(op.collection, op.absent)) throw new UniqueViolationError(op.collection, 'id');
+        continue;
       } else if ('update' in op) {
         const next = applyUpdate(current(op.collection, op.update) as ({ id: string } & Record<string, unknown>) | undefined, op);
         if (next) resolved = { collection: op.collection, put: next } as unknown as Op;

@@ -23,6 +23,9 @@ const TABLE_0001: ReadonlyArray<{ name: string; columns: string[]; unique: strin
   { name: 'delivery_logs', columns: [], unique: [], multi: [] },
 ];
 
+/** The SQLSTATE qrflow_check_cap (0007) raises when a commit would pass a CapOp. */
+export const CAP_EXCEEDED = 'QF001';
+
 /** The channel on which every write to a followed table (0002) notifies `table:id`. */
 export const CHANGE_CHANNEL = 'qrflow_changes';
 
@@ -151,6 +154,56 @@ END $$`).execute(db);
       await sql.raw(`DROP TABLE scan_orphans`).execute(db);
       await sql.raw(`DELETE FROM scan_day_values WHERE dimension IN ('variant', 'region', 'city')`).execute(db);
       await sql.raw(`ALTER TABLE scans DROP COLUMN variant, DROP COLUMN region, DROP COLUMN city`).execute(db);
+    },
+  },
+  // the codes of each workspace (partition: `ws_…:test` is its own), counted by a trigger in the transaction that
+  // inserts or deletes them, so that a commit's CapOp reads an exact count (qrflow_check_cap) without a count(*);
+  // and qrflow_check_absent, an AbsentOp's statement
+  '0007_qr_counts': {
+    async up(db) {
+      await sql.raw(`CREATE TABLE qr_counts (workspace_id text COLLATE "C" PRIMARY KEY, codes bigint NOT NULL)`).execute(db);
+      await sql.raw(`CREATE FUNCTION qrflow_count_codes() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'INSERT' AND OLD.workspace_id IS NOT NULL THEN
+    UPDATE qr_counts SET codes = codes - 1 WHERE workspace_id = OLD.workspace_id;
+  END IF;
+  IF TG_OP <> 'DELETE' AND NEW.workspace_id IS NOT NULL THEN
+    INSERT INTO qr_counts (workspace_id, codes) VALUES (NEW.workspace_id, 1) ON CONFLICT (workspace_id) DO UPDATE SET codes = qr_counts.codes + 1;
+  END IF;
+  RETURN NULL;
+END $$`).execute(db);
+      // the trigger first: it locks out writers (older processes during a rolling upgrade too) until the count is filled
+      await sql.raw(`CREATE TRIGGER "qrcodes_count" AFTER INSERT OR DELETE ON "qrcodes" FOR EACH ROW EXECUTE FUNCTION qrflow_count_codes()`).execute(db);
+      await sql
+        .raw(`CREATE TRIGGER "qrcodes_count_move" AFTER UPDATE OF workspace_id ON "qrcodes" FOR EACH ROW WHEN (OLD.workspace_id IS DISTINCT FROM NEW.workspace_id) EXECUTE FUNCTION qrflow_count_codes()`)
+        .execute(db);
+      await sql.raw(`INSERT INTO qr_counts (workspace_id, codes) SELECT workspace_id, count(*) FROM "qrcodes" WHERE workspace_id IS NOT NULL GROUP BY workspace_id`).execute(db);
+      // a CapOp: raises CAP_EXCEEDED (DETAIL: the tag of the commit, then the count) when the workspace holds more than at_most
+      await sql.raw(`CREATE FUNCTION qrflow_check_cap(workspace text, at_most bigint, tag integer) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE held bigint;
+BEGIN
+  SELECT codes INTO held FROM qr_counts WHERE workspace_id = workspace;
+  IF coalesce(held, 0) > at_most THEN
+    RAISE EXCEPTION USING ERRCODE = '${CAP_EXCEEDED}', MESSAGE = 'qrflow: the workspace would hold more codes than its cap', DETAIL = tag || ' ' || held;
+  END IF;
+END $$`).execute(db);
+      // an AbsentOp: a record of the table holding the id is the table's own primary-key violation
+      await sql.raw(`CREATE FUNCTION qrflow_check_absent(collection text, key text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE held text;
+BEGIN
+  EXECUTE format('SELECT id FROM %I WHERE id = $1', collection) INTO held USING key;
+  IF held IS NOT NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'unique_violation', CONSTRAINT = collection || '_pkey', MESSAGE = 'qrflow: ' || collection || ' already holds this id';
+  END IF;
+END $$`).execute(db);
+    },
+    async down(db) {
+      await sql.raw(`DROP FUNCTION qrflow_check_absent(text, text)`).execute(db);
+      await sql.raw(`DROP FUNCTION qrflow_check_cap(text, bigint, integer)`).execute(db);
+      await sql.raw(`DROP TRIGGER "qrcodes_count_move" ON "qrcodes"`).execute(db);
+      await sql.raw(`DROP TRIGGER "qrcodes_count" ON "qrcodes"`).execute(db);
+      await sql.raw(`DROP FUNCTION qrflow_count_codes()`).execute(db);
+      await sql.raw(`DROP TABLE qr_counts`).execute(db);
     },
   },
   // unique visitors from per-day roll-ups: each visitor-day's first and last quarter hour (`scan_visitor_days`), and

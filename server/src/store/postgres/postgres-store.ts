@@ -6,7 +6,8 @@ import { applyUpdate } from '../update.js';
 import { ChangeFeed, FOLLOWED } from './change-feed.js';
 import { MigrationError, migrateToLatest } from './migrations.js';
 import { PostgresScans, type PostgresScansOptions } from './scans.js';
-import { columnValues, normalise, storableJson, storableText, TABLES, type TableSpec } from './schema.js';
+import { TransactionWriter, type Change } from './transactions.js';
+import { normalise, storableText, TABLES } from './schema.js';
 
 type AnyRecord = { id: string } & Record<string, unknown>;
 /**
@@ -69,37 +70,9 @@ function opId(op: Op | UpdateOp): string {
 
 function ownWrite(op: WriteOp): WriteOp {
   if ('insert' in op) return { collection: op.collection, insert: { ...op.insert } } as WriteOp;
-  if ('update' in op) return { ...op } as WriteOp;
+  if ('update' in op || 'cap' in op || 'absent' in op) return { ...op } as WriteOp;
   return own(op);
 }
-
-/** A record as one transaction left it (undefined: deleted), told to this process's followers once committed. */
-interface Change {
-  collection: CollectionName;
-  id: string;
-  record: AnyRecord | undefined;
-}
-
-/** The SQL of a put (an upsert of the whole record and its indexed columns) for one table, built once. */
-function upsertSql(spec: TableSpec): string {
-  const columns = ['id', ...spec.columns, 'data'];
-  const quoted = columns.map((column) => `"${column}"`);
-  const placeholders = columns.map((_, index) => `$${index + 1}`);
-  placeholders[placeholders.length - 1] += '::jsonb';
-  const updates = quoted.slice(1).map((column) => `${column} = EXCLUDED.${column}`).join(', ');
-  return `INSERT INTO ${spec.table} (${quoted.join(', ')}) VALUES (${placeholders.join(', ')}) ON CONFLICT (id) DO UPDATE SET ${updates}`;
-}
-
-/** The SQL of an insert that must not meet an existing id (the primary key's violation is a UniqueViolationError on `id`). */
-function insertSql(spec: TableSpec): string {
-  const columns = ['id', ...spec.columns, 'data'];
-  const placeholders = columns.map((_, index) => `$${index + 1}`);
-  placeholders[placeholders.length - 1] += '::jsonb';
-  return `INSERT INTO ${spec.table} (${columns.map((column) => `"${column}"`).join(', ')}) VALUES (${placeholders.join(', ')})`;
-}
-
-const INSERTS = new Map<CollectionName, string>(Object.values(TABLES).map((spec) => [spec.collection, insertSql(spec)]));
-const UPSERTS = new Map<CollectionName, string>(Object.values(TABLES).map((spec) => [spec.collection, upsertSql(spec)]));
 
 /**
  * The PostgreSQL store: one table per collection, each record kept whole as jsonb beside the columns the store
@@ -116,6 +89,8 @@ export class PostgresStore implements Store {
   /** Scans, in the month-partitioned `scans` table and its roll-ups. */
   readonly scans: PostgresScans;
   private feed: ChangeFeed | undefined;
+  /** Writes commits, grouping those that arrive together into one transaction. */
+  private readonly writer: TransactionWriter;
 
   private constructor(
     private readonly connectionString: string,
@@ -126,6 +101,7 @@ export class PostgresStore implements Store {
     this.timer = setInterval(() => void this.flush(), options.lazyFlushMs);
     this.timer.unref();
     this.scans = new PostgresScans(pool, scans);
+    this.writer = new TransactionWriter(pool, translate);
   }
 
   /** Connects, brings the schema to the latest migration (once, under an advisory lock) and returns the store. */
@@ -229,6 +205,11 @@ export class PostgresStore implements Store {
 
   async countByWorkspace(collection: OrderedCollection, workspaceId: string): Promise<number> {
     await this.settled(collection);
+    if (collection === 'qrcodes') {
+      // kept by a trigger in every transaction that inserts or deletes a code (migration 0007)
+      const { rows } = await this.query<{ codes: string }>('SELECT codes FROM qr_counts WHERE workspace_id = $1', [storableText(workspaceId)]);
+      return Number(rows[0]?.codes ?? 0);
+    }
     const { rows } = await this.query<{ count: string }>(`SELECT count(*) AS count FROM ${TABLES[collection].table} WHERE workspace_id = $1`, [storableText(workspaceId)]);
     return Number(rows[0]?.count ?? 0);
   }
@@ -278,7 +259,7 @@ export class PostgresStore implements Store {
     const owned = ops.map(ownWrite);
     // what commitSoon queued before this call is written first, so a later commit is never undone by an earlier change
     await this.flush();
-    this.echo(await this.transaction(owned));
+    this.echo(await this.writer.commit(owned));
   }
 
   /** Tells this process's followers of its own committed changes without waiting for the notification. */
@@ -385,60 +366,9 @@ export class PostgresStore implements Store {
     if (this.overlay.get(collection)?.size) await this.flush();
   }
 
-  private async transaction(ops: WriteOp[]): Promise<Change[]> {
-    if (ops.length === 0) return [];
-    const changes: Change[] = [];
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (error) {
-      throw translate(error);
-    }
-    let broken = false;
-    // a connection reset between two statements is emitted on the client, not passed to a query: without a
-    // listener it would crash the process; the next statement fails and says so instead
-    const onError = () => (broken = true);
-    client.on('error', onError);
-    try {
-      await client.query('BEGIN');
-      for (const op of ops) {
-        const spec = TABLES[op.collection];
-        const upsert = async (record: AnyRecord) => {
-          await client.query(UPSERTS.get(op.collection) as string, [storableText(record.id), ...columnValues(spec, record), storableJson(record)]);
-          changes.push({ collection: op.collection, id: record.id, record });
-        };
-        if ('put' in op) {
-          await upsert(op.put as unknown as AnyRecord);
-        } else if ('insert' in op) {
-          const record = op.insert as unknown as AnyRecord;
-          await client.query(INSERTS.get(op.collection) as string, [storableText(record.id), ...columnValues(spec, record), storableJson(record)]);
-          changes.push({ collection: op.collection, id: record.id, record });
-        } else if ('update' in op) {
-          if (op.ifMissing) {
-            // a missing record is created first, so the row lock below holds against a concurrent creator too
-            const start = { ...(op.ifMissing as unknown as AnyRecord), id: op.update };
-            await client.query(`${INSERTS.get(op.collection) as string} ON CONFLICT (id) DO NOTHING`, [storableText(start.id), ...columnValues(spec, start), storableJson(start)]);
-          }
-          const { rows } = await client.query<{ data: AnyRecord }>(`SELECT data FROM ${spec.table} WHERE id = $1 FOR UPDATE`, [storableText(op.update)]);
-          const next = applyUpdate(rows[0]?.data, op);
-          if (next) await upsert(next);
-        } else {
-          await client.query(`DELETE FROM ${spec.table} WHERE id = $1`, [storableText(op.delete)]);
-          changes.push({ collection: op.collection, id: op.delete, record: undefined });
-        }
-      }
-      await client.query('COMMIT');
-      return changes;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      const translated = translate(error);
-      // a cut connection goes out of the pool rather than back into it
-      broken = translated instanceof StoreUnavailableError;
-      throw translated;
-    } finally {
-      client.off('error', onError);
-      client.release(broken);
-    }
+  /** One transaction of its own (commitSoon's batches): not grouped with commits. */
+  private transaction(ops: WriteOp[]): Promise<Change[]> {
+    return this.writer.transaction(ops);
   }
 
   /** One query on the pool; a connection failure becomes StoreUnavailableError. */
