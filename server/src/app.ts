@@ -56,6 +56,7 @@ import { UsageMeter } from './usage/meter.js';
 import { perMinuteLimiter } from './usage/rate-limit.js';
 import { SharedRedis } from './redis/client.js';
 import { CoherentReads } from './store/coherent-reads.js';
+import { useRequestScopes } from './request-scope.js';
 import { usageRoutes } from './usage/routes.js';
 import { DeliveryWorker } from './webhooks/delivery.js';
 import { openJobQueue } from './store/open-store.js';
@@ -113,6 +114,7 @@ export async function createApp(options: AppOptions): Promise<QrflowApp> {
   // (none: each process counts alone)
   const redis = options.config.redisUrl ? new SharedRedis(options.config.redisUrl, options.config.redisPrefix, logger) : undefined;
   await redis?.started;
+  if (redis) useRequestScopes();
   // on a store shared by several processes, keys, workspaces and codes are read from memory when Redis says that
   // nothing changed them since (see CoherentReads); a single process's embedded store is in memory already
   const coherent = redis && options.store.follow ? new CoherentReads(queuedDeliveries.store, redis) : undefined;

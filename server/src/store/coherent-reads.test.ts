@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { SharedRedis } from '../redis/client.js';
-import { inRequestScope } from '../request-scope.js';
+import { inRequestScope, useRequestScopes } from '../request-scope.js';
 import { CoherentReads } from './coherent-reads.js';
 import { PostgresStore } from './postgres/postgres-store.js';
 import { createTestDatabase, describePostgres, type TestDatabase } from './postgres/test-database.js';
@@ -10,6 +10,7 @@ import type { Store } from './store.js';
 
 const REDIS_URL = process.env.QRFLOW_TEST_REDIS_URL || 'redis://127.0.0.1:6379';
 const silent = pino({ level: 'silent' });
+useRequestScopes();
 
 /** Counts the reads that reach the database. */
 function counted(inner: Store): { store: Store; reads: () => number } {
