@@ -10,6 +10,7 @@ import { createTestDatabase, describePostgres, type TestDatabase } from '../serv
 import { spawnServer, type ChildServer } from './helpers/child-server.js';
 import { createQr, json, scan } from './helpers/qr.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { runCli } from '../server/src/cli/cli.js';
 
 /**
  * Several real server processes on one PostgreSQL database and one Redis prefix (issue 14): what one process
@@ -283,6 +284,20 @@ await describePostgres('several qrflow processes on one database and one Redis',
     // a refused call costs nothing: the processes that held the key give back the call they took before refusing it
     const usage = await seed.running.store.get('usage', `${seed.workspace.id}:${new Date().toISOString().slice(0, 7)}`);
     expect(usage?.by_key[id]).toBe(answered);
+  }, 30_000);
+
+  it('a plan status set by the CLI beside the running processes is obeyed by their very next request', async () => {
+    const { workspace } = await seed.createWorkspace('Cli-Plan', 'quota');
+    const { secret: key } = await seed.createKey({ workspace });
+    // every process holds the key and workspace in memory by now
+    for (const proc of procs) for (let i = 0; i < 3; i++) expect((await request(proc, 'GET', '/api/v1/me', { token: key })).status).toBe(200);
+    const exit = await runCli(['plan', 'set', '--workspace', workspace.id, '--plan', 'quota', '--status', 'expired'], { out: () => undefined, err: () => undefined }, { ...env, QRFLOW_DATA_FILE: path.join(dir, 'cli', 'qrflow.json') });
+    expect(exit).toBe(0);
+    for (const proc of procs) {
+      const response = await request(proc, 'GET', '/api/v1/me', { token: key });
+      expect(response.status).toBe(403);
+      expect((await json<{ error: { code: string } }>(response)).error.code).toBe('subscription_inactive');
+    }
   }, 30_000);
 
   it('renewal (5 in 24 h) and login limits hold across processes', async () => {

@@ -9,6 +9,8 @@ import { KeyService } from '../keys/service.js';
 import { DataFileLockedError } from '../store/embedded/lock.js';
 import { CorruptDataError } from '../store/embedded/wal.js';
 import { openStore } from '../store/open-store.js';
+import { CoherentReads } from '../store/coherent-reads.js';
+import { SharedRedis } from '../redis/client.js';
 import { migrateStore } from '../store/migrate-store.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import type { Store } from '../store/store.js';
@@ -66,12 +68,18 @@ export async function runCli(argv: string[], io: CliIo, env: NodeJS.ProcessEnv =
     const dataFile = program.opts().data ? path.resolve(program.opts().data as string) : config.dataFile;
     // with QRFLOW_DATABASE_URL set the CLI works on PostgreSQL, beside running servers (no lock there)
     const store = await openOrForward(() => openStore({ dataFile, databaseUrl: config.databaseUrl }), dataFile);
-    const ctx: Context = { store, config: { ...config, dataFile }, clock: systemClock, plans: loadPlans(config.plansFile), logger: pino({ level: 'silent' }) };
+    const logger = pino({ level: 'silent' });
+    // beside servers on PostgreSQL with Redis: the CLI's changes bump the generations those servers check, so that
+    // a plan changed here is obeyed by their next request (without Redis they see it within 5 s)
+    const redis = config.databaseUrl && config.redisUrl ? new SharedRedis(config.redisUrl, config.redisPrefix, logger) : undefined;
+    await redis?.started;
+    const ctx: Context = { store: redis ? new CoherentReads(store, redis).store : store, config: { ...config, dataFile }, clock: systemClock, plans: loadPlans(config.plansFile), logger };
     const workspaces = new WorkspaceService(ctx);
     try {
       return await task({ workspaces, keys: new KeyService(ctx, workspaces) });
     } finally {
       await store.close();
+      await redis?.close();
     }
   }
 
