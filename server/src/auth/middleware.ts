@@ -106,7 +106,7 @@ export function authenticate(services: Authenticator, mode: AuthMode): RequestHa
 
 /**
  * Follows the limits on every authenticated route when keys are read from memory (CoherentReads): settles the
- * request on its workspace's write generation, brought along by the allowance's Redis call (or read now), and when
+ * request on its workspace's write generation, brought along by the per-minute limit's Redis call (or read now), and when
  * anything changed since the key was held, authenticates again from the database. A key that is no longer good
  * (paused, revoked, expired through another process a moment ago) is refused here, before the route runs, and the
  * API call it took is given back.

@@ -42,6 +42,27 @@ export class SharedRedis {
     return this.client.sendCommand(args) as Promise<unknown>;
   }
 
+  /** The SHA of each Lua script this process has loaded, by its text. */
+  private readonly shas = new Map<string, string>();
+
+  /**
+   * Runs a Lua script by its SHA: loaded on first use, and loaded again when Redis lost it (NOSCRIPT after a
+   * restart), so that a request sends the script's text once per process rather than with every call.
+   */
+  async evalScript(script: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    const known = this.shas.get(script);
+    if (known) {
+      try {
+        return await this.sendCommand(['EVALSHA', known, String(keys.length), ...keys, ...args]);
+      } catch (error) {
+        if (!String((error as Error).message).includes('NOSCRIPT')) throw error;
+      }
+    }
+    const sha = String(await this.sendCommand(['SCRIPT', 'LOAD', script]));
+    this.shas.set(script, sha);
+    return this.sendCommand(['EVALSHA', sha, String(keys.length), ...keys, ...args]);
+  }
+
   /** A warn log naming what fails open, at most once every ten seconds for each. */
   warn(what: string, error: unknown): void {
     if (this.closed) return;

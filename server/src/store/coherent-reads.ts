@@ -86,8 +86,6 @@ export class CoherentReads {
   /** The workspace of records this process has seen, for updates and deletes that name only an id. */
   private readonly workspaceOf = new Map<string, string>();
   private readonly options: Required<CoherentReadsOptions>;
-  private bumpSha: string | undefined;
-  private generationsSha: string | undefined;
 
   constructor(private readonly inner: Store, private readonly redis: SharedRedis, options: CoherentReadsOptions = {}) {
     this.options = { maxAgeMs: options.maxAgeMs ?? 5000, scanCountMaxAgeMs: options.scanCountMaxAgeMs ?? 1000, maxEntries: options.maxEntries ?? 20_000, now: options.now ?? Date.now };
@@ -136,28 +134,11 @@ export class CoherentReads {
     return GENERATION_PARTS.map((part) => `${this.redis.prefix}gen:ws:${workspaceId}:${part}`);
   }
 
-  private async script(which: 'bump' | 'generations', keys: string[]): Promise<unknown> {
-    const text = which === 'bump' ? BUMP_SCRIPT : GENERATIONS_SCRIPT;
-    const args = keys.map(randomStart);
-    const sha = which === 'bump' ? this.bumpSha : this.generationsSha;
-    if (sha) {
-      try {
-        return await this.redis.sendCommand(['EVALSHA', sha, String(keys.length), ...keys, ...args]);
-      } catch (error) {
-        if (!String((error as Error).message).includes('NOSCRIPT')) throw error;
-      }
-    }
-    const loaded = String(await this.redis.sendCommand(['SCRIPT', 'LOAD', text]));
-    if (which === 'bump') this.bumpSha = loaded;
-    else this.generationsSha = loaded;
-    return this.redis.sendCommand(['EVALSHA', loaded, String(keys.length), ...keys, ...args]);
-  }
-
   /** The workspace's generation now, or undefined when Redis cannot say (then nothing is trusted). */
   private async generationOf(workspaceId: string): Promise<string | undefined> {
     if (!this.redis.ready) return undefined;
     try {
-      const values = (await this.script('generations', this.generationKeys(workspaceId))) as string[];
+      const values = (await this.redis.evalScript(GENERATIONS_SCRIPT, this.generationKeys(workspaceId), GENERATION_PARTS.map(randomStart))) as string[];
       return values.length === GENERATION_PARTS.length ? values.join('/') : undefined;
     } catch (error) {
       this.redis.warn('coherent reads', error);
@@ -326,7 +307,7 @@ export class CoherentReads {
     }
     if (workspaces.size === 0) return;
     try {
-      await this.script('bump', [...workspaces].map((id) => `${this.redis.prefix}gen:ws:${id}`));
+      await this.redis.evalScript(BUMP_SCRIPT, [...workspaces].map((id) => `${this.redis.prefix}gen:ws:${id}`), [...workspaces].map(randomStart));
     } catch (error) {
       // the other processes see the change within maxAgeMs instead
       this.redis.warn('coherent reads', error);

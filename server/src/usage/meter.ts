@@ -10,7 +10,7 @@ import { describeMiddleware, tooManyRequests } from '../http/answers.js';
 import type { UpdateOp } from '../store/store.js';
 import { requestScope } from '../request-scope.js';
 
-/** What rides along on the allowance's Redis call: the request's write generations (CoherentReads). */
+/** What rides along on the per-minute limit's Redis call (minuteTurn): the request's write generations (CoherentReads). */
 export interface GenerationRider {
   pendingGenerationKeys(): string[] | undefined;
   observe(value: string | undefined): void;
@@ -41,28 +41,13 @@ interface Delta {
 /**
  * Takes one of a month's allowance in Redis, atomically: answers [1, used after] when taken, [0, used] when the
  * allowance is used up, and [-2, 0] when the month's hash is not there (first use, or Redis lost it): the caller
- * then seeds it from the store and asks again. With more keys it also reads the workspace's write generations
- * (see CoherentReads: a missing one starts at ARGV[3]) and answers them third, joined by '/', so that the request
- * needs no other Redis call to trust what it read from memory.
+ * then seeds it from the store and asks again.
  */
 const TAKE_SCRIPT = `
-local generation = false
-if #KEYS > 1 then
-  local parts = {}
-  for i = 2, #KEYS do
-    local value = redis.call('GET', KEYS[i])
-    if not value then
-      redis.call('SET', KEYS[i], ARGV[3], 'NX')
-      value = redis.call('GET', KEYS[i])
-    end
-    parts[i - 1] = value
-  end
-  generation = table.concat(parts, '/')
-end
-if redis.call('EXISTS', KEYS[1]) == 0 then return {-2, 0, generation} end
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-2, 0} end
 local used = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
-if used >= tonumber(ARGV[2]) then return {0, used, generation} end
-return {1, redis.call('HINCRBY', KEYS[1], ARGV[1], 1), generation}`;
+if used >= tonumber(ARGV[2]) then return {0, used} end
+return {1, redis.call('HINCRBY', KEYS[1], ARGV[1], 1)}`;
 
 /**
  * The per-minute limit's count, as rate-limit-redis keeps it (a counter set with the window as its expiry, then
@@ -137,7 +122,6 @@ export class UsageMeter implements ImageCredits {
   private writing: Promise<void> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
 
-  private readonly shas: { take?: string; turn?: string } = {};
 
   constructor(private readonly ctx: Context, private readonly redis?: SharedRedis, private readonly reads?: GenerationRider) {
     this.timer = setInterval(() => void this.flush(), 1000);
@@ -222,7 +206,7 @@ export class UsageMeter implements ImageCredits {
     const scope = requestScope();
     const carried = scope?.allowance;
     if (scope) scope.allowance = undefined;
-    const used = carried ? carried.used : await this.takeShared(auth, record, 'api_calls', limit, this.reads?.pendingGenerationKeys());
+    const used = carried ? carried.used : await this.takeShared(auth, record, 'api_calls', limit);
     if (used === undefined) {
       this.countLocally(auth, record, res, true);
       return;
@@ -240,16 +224,13 @@ export class UsageMeter implements ImageCredits {
    * Takes one unit in Redis: the count after taking it, -1 when the allowance is used up, or undefined when Redis
    * cannot answer (the caller counts locally).
    */
-  private async takeShared(auth: Auth, record: UsageRecord, field: Counter, limit: number, generationKeys?: string[]): Promise<number | undefined> {
+  private async takeShared(auth: Auth, record: UsageRecord, field: Counter, limit: number): Promise<number | undefined> {
     const redis = this.redis;
     if (!redis) return undefined;
     const key = `${redis.prefix}usage:${record.id}`;
-    const keys = [key, ...(generationKeys ?? [])];
-    const args = [field, String(limit), String(randomInt(1, 2 ** 47))];
     try {
       for (let attempt = 0; attempt < 3; attempt++) {
-        const [status, used, generation] = (await this.evalScript('take', keys, args)) as [number, number, string | null];
-        if (generationKeys) this.reads?.observe(generation ?? undefined);
+        const [status, used] = (await redis.evalScript(TAKE_SCRIPT, [key], [field, String(limit)])) as [number, number];
         if (status === 1) return used;
         if (status === 0) return -1;
         // the month is not in Redis yet: seed it from the store (what every process has written, plus this one's)
@@ -259,26 +240,9 @@ export class UsageMeter implements ImageCredits {
       }
       throw new Error('the month counters could not be created in Redis');
     } catch (error) {
-      if (generationKeys) this.reads?.observe(undefined);
       redis.warn('monthly allowances', error);
       return undefined;
     }
-  }
-
-  /** Runs a script by its SHA (loaded once, and again after Redis lost it). */
-  private async evalScript(which: 'take' | 'turn', keys: string[], args: string[]): Promise<unknown> {
-    const redis = this.redis as SharedRedis;
-    const known = this.shas[which];
-    if (known) {
-      try {
-        return await redis.sendCommand(['EVALSHA', known, String(keys.length), ...keys, ...args]);
-      } catch (error) {
-        if (!String((error as Error).message).includes('NOSCRIPT')) throw error;
-      }
-    }
-    const sha = String(await redis.sendCommand(['SCRIPT', 'LOAD', which === 'take' ? TAKE_SCRIPT : MINUTE_TURN_SCRIPT]));
-    this.shas[which] = sha;
-    return redis.sendCommand(['EVALSHA', sha, String(keys.length), ...keys, ...args]);
   }
 
   /**
@@ -296,7 +260,7 @@ export class UsageMeter implements ImageCredits {
     const generationKeys = this.reads?.pendingGenerationKeys() ?? [];
     const keys = [minuteKey, ...(record ? [`${redis.prefix}usage:${record.id}`] : []), ...generationKeys];
     const args = [String(windowMs), String(auth.plan.requests_per_minute), record ? '1' : '0', 'api_calls', String(auth.plan.monthly_api_calls), String(randomInt(1, 2 ** 47))];
-    const [hits, ttl, status, used, generation] = (await this.evalScript('turn', keys, args)) as [number, number, number, number, string | null];
+    const [hits, ttl, status, used, generation] = (await redis.evalScript(MINUTE_TURN_SCRIPT, keys, args)) as [number, number, number, number, string | null];
     if (generationKeys.length) this.reads?.observe(generation ?? undefined);
     if (scope && (status === 1 || status === 0)) scope.allowance = { used: status === 1 ? used : -1 };
     return { totalHits: hits, resetTime: new Date(Date.now() + ttl) };
