@@ -90,8 +90,11 @@ export const REBUILD_VISITOR_DAYS = [
  */
 const INSERT_BATCH = `
 WITH input AS (
-  SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::boolean[], $12::bigint[], $13::integer[], $14::smallint[], $15::text[], $16::text[])
-    AS t(id, scanned_at, qr_id, workspace_id, visitor, country, device, os, browser, referrer, bot, quarter, day, variant, region, city)
+  SELECT coalesce(t.id, nextval('scans_id_seq')) AS id, ord, timestamptz 'epoch' + ms * interval '1 millisecond' AS scanned_at, qr_id, workspace_id, visitor, country, device, os, browser, referrer, bot,
+    div(ms, ${QUARTER_HOUR_MS}) AS quarter, div(ms, ${DAY_MS})::integer AS day, variant, region, city
+  FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::boolean[], $12::smallint[], $13::text[], $14::text[])
+    WITH ORDINALITY AS t(id, ms, qr_id, workspace_id, visitor, country, device, os, browser, referrer, bot, variant, region, city, ord)
+  ORDER BY ord
 ), inserted AS (
   INSERT INTO scans (${SCAN_COLUMNS}) SELECT ${SCAN_COLUMNS} FROM input ORDER BY id ON CONFLICT DO NOTHING RETURNING id, scanned_at
 ), fresh AS (
@@ -129,11 +132,54 @@ WITH input AS (
   ON CONFLICT (qr_id) DO UPDATE SET humans = t.humans + excluded.humans, bots = t.bots + excluded.bots
   RETURNING 1
 )
-SELECT count(*)::integer AS inserted FROM inserted`;
+SELECT (SELECT count(*)::integer FROM inserted) AS inserted, (SELECT string_agg(id::text, ',' ORDER BY ord) FROM input) AS ids`;
 
 /** Month partitions are named scans_pYYYYMM and hold [first of the month, first of the next), UTC. */
 function monthOf(time: number): string {
   return new Date(time).toISOString().slice(0, 7);
+}
+
+/** A time in each month from `first`'s to `last`'s (a batch's scans: mostly one month). */
+function monthsBetween(first: number, last: number): number[] {
+  if (!(first <= last)) return [];
+  const times = [first];
+  const date = new Date(first);
+  for (let month = date.getUTCMonth() + 1; ; month++) {
+    const start = Date.UTC(date.getUTCFullYear(), month, 1);
+    if (start > last) break;
+    times.push(start);
+  }
+  return times;
+}
+
+function numberArray<T>(rows: T[], value: (row: T) => number): string {
+  return `{${rows.map(value).join(',')}}`;
+}
+
+/**
+ * Text columns as PostgreSQL array literals (`{"a","b"}`, NULL for null), built here rather than by the driver's
+ * per-element escaping; a value repeated across columns and rows is made storable and quoted once.
+ */
+class ArrayLiteral {
+  private readonly quoted = new Map<string, string>();
+
+  of<T>(rows: T[], value: (row: T) => string | null): string {
+    const parts = new Array<string>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const text = value(rows[i] as T);
+      if (text === null) {
+        parts[i] = 'NULL';
+        continue;
+      }
+      let quoted = this.quoted.get(text);
+      if (quoted === undefined) {
+        quoted = `"${storableText(text).replace(/[\\"]/g, '\\$&')}"`;
+        this.quoted.set(text, quoted);
+      }
+      parts[i] = quoted;
+    }
+    return `{${parts.join(',')}}`;
+  }
 }
 
 function partitionBounds(month: string): { name: string; from: string; to: string } {
@@ -223,7 +269,7 @@ export class PostgresScans implements ScanStorage {
   /** Copies scans with their ids (from another storage): present ones are skipped. Returns how many were new. */
   async importScans(scans: StoredScan[]): Promise<number> {
     if (scans.length === 0) return 0;
-    const inserted = await this.write(scans);
+    const { inserted } = await this.write(scans);
     // new scans must get ids after the imported ones
     await this.query(`SELECT setval('scans_id_seq', greatest((SELECT max(id) FROM scans), (SELECT last_value FROM scans_id_seq)))`);
     return inserted;
@@ -238,9 +284,8 @@ export class PostgresScans implements ScanStorage {
     this.writing = (async () => {
       const scans = batch.flatMap((w) => w.scans);
       try {
-        const { rows } = await this.query<{ id: string }>(`SELECT nextval('scans_id_seq') AS id FROM generate_series(1, $1)`, [scans.length]);
-        const ids = rows.map((row) => Number(row.id));
-        await this.write(scans.map((scan, n) => ({ ...scan, id: ids[n] as number })));
+        // ids are drawn in the batch's own statement, in append order
+        const { ids } = await this.write(scans);
         let n = 0;
         for (const w of batch) {
           w.resolve(ids.slice(n, n + w.scans.length));
@@ -283,35 +328,42 @@ export class PostgresScans implements ScanStorage {
     for (const month of missing) this.partitions.add(month);
   }
 
-  /** Writes scans that carry their ids, with their roll-ups; returns how many were not there yet. */
-  private async write(scans: Array<Scan & { id: number }>): Promise<number> {
-    const times = scans.map((scan) => scan.time);
+  /**
+   * Writes scans with their roll-ups: those that carry an id with it (present ones skipped), the others with new
+   * ids from the sequence. Returns how many were not there yet, and every scan's id in order.
+   */
+  private async write(scans: Array<Scan & { id?: number }>): Promise<{ inserted: number; ids: number[] }> {
+    let first = Infinity;
+    let last = -Infinity;
+    for (const scan of scans) {
+      if (scan.time < first) first = scan.time;
+      if (scan.time > last) last = scan.time;
+    }
     // this month's and next month's partitions exist before they are needed
     const now = Date.now();
-    await this.ensurePartitions([...times, now, now + 31 * DAY_MS]);
-    const text = (value: string) => storableText(value);
+    await this.ensurePartitions([...monthsBetween(first, last), now, now + 31 * DAY_MS]);
+    // each column as one array literal (a batch repeats a few codes, countries and agents: each written once)
+    const texts = new ArrayLiteral();
     const params = [
-      scans.map((s) => s.id),
-      scans.map((s) => new Date(s.time).toISOString()),
-      scans.map((s) => text(s.qrId)),
-      scans.map((s) => text(s.workspaceId)),
-      scans.map((s) => s.visitor | 0),
-      scans.map((s) => text(s.country)),
-      scans.map((s) => text(s.device)),
-      scans.map((s) => text(s.os)),
-      scans.map((s) => text(s.browser)),
-      scans.map((s) => text(s.referrer)),
-      scans.map((s) => s.bot),
-      scans.map((s) => Math.floor(s.time / QUARTER_HOUR_MS)),
-      scans.map((s) => Math.floor(s.time / DAY_MS)),
-      scans.map((s) => storedVariant(s.variant)),
-      scans.map((s) => (s.region ? text(s.region) : null)),
-      scans.map((s) => (s.city ? text(s.city) : null)),
+      `{${scans.map((s) => s.id ?? 'NULL').join(',')}}`,
+      numberArray(scans, (s) => s.time),
+      texts.of(scans, (s) => s.qrId),
+      texts.of(scans, (s) => s.workspaceId),
+      numberArray(scans, (s) => s.visitor | 0),
+      texts.of(scans, (s) => s.country),
+      texts.of(scans, (s) => s.device),
+      texts.of(scans, (s) => s.os),
+      texts.of(scans, (s) => s.browser),
+      texts.of(scans, (s) => s.referrer),
+      `{${scans.map((s) => (s.bot ? 't' : 'f')).join(',')}}`,
+      `{${scans.map((s) => storedVariant(s.variant) ?? 'NULL').join(',')}}`,
+      texts.of(scans, (s) => s.region ?? null),
+      texts.of(scans, (s) => s.city ?? null),
     ];
     for (let attempt = 1; ; attempt++) {
       try {
-        const { rows } = await this.query<{ inserted: number }>(INSERT_BATCH, params);
-        return rows[0]?.inserted ?? 0;
+        const { rows } = await this.query<{ inserted: number; ids: string }>(INSERT_BATCH, params);
+        return { inserted: rows[0]?.inserted ?? 0, ids: rows[0]?.ids ? rows[0].ids.split(',').map(Number) : [] };
       } catch (error) {
         // two processes' batches touching the same roll-up rows: PostgreSQL aborts one; it is rerun whole
         if ((error as { code?: string }).code !== '40P01' || attempt === 3) throw error;
