@@ -1,23 +1,11 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Auth } from './auth/auth.js';
+import type { ReadScope } from './store/store.js';
 
-/** CoherentReads' state for one request (see store/coherent-reads.ts). */
-export interface ReadScope {
-  workspaceId?: string;
-  /** Until `confirmed`, the generations the key was held at (tentative); then the generations seen in Redis. */
-  generation?: string | undefined;
-  confirmed?: boolean;
-  /** Whether authentication took anything from memory (else it read it all from the database). */
-  fromMemory?: boolean;
-  /** Whether authentication read its key from the database without a generation to hold it at (first sight). */
-  keyUntrusted?: boolean;
-  /** The generations another Redis call of this request brought along (undefined value: that call failed). */
-  observed?: { value: string | undefined };
-}
+export type { ReadScope };
 
 /**
- * What one authenticated API request carries through its asynchronous work, from the authentication middleware
- * on: what its reads may take from memory, who it is, and what its one shared Redis call already settled.
+ * What one authenticated API request carries from the authentication middleware on: what its reads may take
+ * from memory, who it is, and what its one shared Redis call already settled.
  */
 export interface RequestScope {
   reads: ReadScope;
@@ -29,26 +17,29 @@ export interface RequestScope {
   allowance?: { used: number };
 }
 
-const scopes = new AsyncLocalStorage<RequestScope>();
 let enabled = false;
 
 /**
- * Turns request scopes on in this process. They cost every promise a little (about a fifth of a small request's
- * time on the embedded store), so they run only where they pay: with Redis, where they save round trips.
+ * Turns request scopes on in this process: only with Redis, where they save round trips (without it every read
+ * goes to the store, and a scope would be carried for nothing).
  */
 export function useRequestScopes(): void {
   enabled = true;
 }
 
 /**
- * Runs an API request's work in its scope (when scopes are on). Outside one (the redirect, background work, the
- * CLI, or a process without Redis) every read goes to the store and every limit makes its own Redis call.
+ * A new authenticated request's scope (when scopes are on), carried explicitly as `req.scope`: to the reads that
+ * may answer from memory, to the per-minute limiter's Redis call and to the monthly meter. Not an
+ * AsyncLocalStorage: in this Node its hooks cost every promise and every nextTick of the process, the redirect's
+ * included, a sixth of a worker's time.
  */
-export function inRequestScope<T>(work: () => T): T {
-  return enabled ? scopes.run({ reads: {} }, work) : work();
+export function newRequestScope(): RequestScope | undefined {
+  return enabled ? { reads: {} } : undefined;
 }
 
-/** The current request's scope, if any. */
-export function requestScope(): RequestScope | undefined {
-  return scopes.getStore();
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** The request's scope, from authentication on, when scopes are on (see newRequestScope). */
+    scope?: RequestScope;
+  }
 }

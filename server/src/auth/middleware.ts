@@ -9,7 +9,7 @@ import { requestedMode } from '../test-mode/mode.js';
 import { sessionCookie } from './cookies.js';
 import { describeMiddleware, type Answer } from '../http/answers.js';
 import type { CoherentReads } from '../store/coherent-reads.js';
-import { inRequestScope, requestScope } from '../request-scope.js';
+import { newRequestScope } from '../request-scope.js';
 
 export type AuthMode = 'key_or_session' | 'session';
 
@@ -65,7 +65,7 @@ export async function resolveAuth(services: Authenticator, req: Request, mode: A
   if (mode === 'session') {
     throw new AuthenticationError('session_required', 'This endpoint needs a management session: log in with POST /api/v1/auth/login and send its qrs_ token. API keys cannot manage keys.');
   }
-  const { key, workspace } = await services.keys.authenticate(token);
+  const { key, workspace } = await services.keys.authenticate(token, req.scope?.reads);
   const plan = services.workspaces.planOf(workspace);
   if (!plan.api_access) {
     throw new PermissionError('plan_upgrade_required', `API access is not part of the ${plan.name} plan. Upgrade to Team or above to use API keys.`);
@@ -94,13 +94,13 @@ function authenticationAnswers(mode: AuthMode): Answer[] {
 export function authenticate(services: Authenticator, mode: AuthMode): RequestHandler {
   // the request's reads may come from memory when the store keeps them coherent (CoherentReads); confirmAuth, in
   // the middleware that follows authentication on every route (mountRoutes), checks what authentication took
-  const handler = (req: Request, _res: Response, next: NextFunction) =>
-    inRequestScope(async () => {
-      req.auth = await resolveAuth(services, req, mode);
-      const scope = requestScope();
-      if (scope) scope.auth = req.auth;
-      next();
-    });
+  const handler = async (req: Request, _res: Response, next: NextFunction) => {
+    const scope = newRequestScope();
+    if (scope) req.scope = scope;
+    req.auth = await resolveAuth(services, req, mode);
+    if (scope) scope.auth = req.auth;
+    next();
+  };
   return describeMiddleware(handler, { answers: authenticationAnswers(mode) });
 }
 
@@ -113,15 +113,14 @@ export function authenticate(services: Authenticator, mode: AuthMode): RequestHa
  */
 export function confirmAuth(services: Authenticator, reads: CoherentReads, meter: { giveBack(auth: Auth, res: Response): Promise<void> }): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
-    if (await reads.confirm()) {
+    if (await reads.confirm(req.scope?.reads)) {
       next();
       return;
     }
     const held = req.auth;
     try {
       req.auth = await resolveAuth(services, req, 'key_or_session');
-      const scope = requestScope();
-      if (scope) scope.auth = req.auth;
+      if (req.scope) req.scope.auth = req.auth;
     } catch (error) {
       if (held) await meter.giveBack(held, res);
       throw error;

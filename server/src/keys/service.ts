@@ -3,7 +3,7 @@ import type { Context } from '../context.js';
 import { AuthenticationError, ConflictError, NotFoundError, PermissionError, RateLimitError, ValidationError } from '../errors.js';
 import { newId } from '../random.js';
 import { ALL_SCOPES, type ApiKeyRecord, type Scope, type WorkspaceRecord } from '../store/records.js';
-import { StaleRecordError } from '../store/store.js';
+import { StaleRecordError, type ReadScope } from '../store/store.js';
 import type { WorkspaceService } from '../workspaces/service.js';
 import { displayPrefix, generateKeySecret, hashSecret, isWellFormedKey, KEY_PREFIX, TEST_KEY_PREFIX } from './key-format.js';
 import type { DataMode } from '../test-mode/mode.js';
@@ -205,17 +205,18 @@ export class KeyService {
    * The key and workspace a presented secret belongs to, or a 401 saying exactly what is wrong.
    * Malformed keys (bad shape or checksum) are rejected before any lookup.
    */
-  async authenticate(secret: string): Promise<{ key: ApiKeyRecord; workspace: WorkspaceRecord }> {
+  /** The key and workspace of a secret; `reads`: an API request's, so that both may come from memory (CoherentReads). */
+  async authenticate(secret: string, reads?: ReadScope): Promise<{ key: ApiKeyRecord; workspace: WorkspaceRecord }> {
     if (!isWellFormedKey(secret)) {
       throw new AuthenticationError('malformed_api_key', `This is not a valid qrflow API key: keys are "${KEY_PREFIX}" (or "${TEST_KEY_PREFIX}" in test mode) followed by 32 letters and digits. Check for missing characters or extra spaces.`);
     }
-    const key = await this.ctx.store.findUnique('keys', 'hash', hashSecret(secret));
+    const key = await this.ctx.store.findUnique('keys', 'hash', hashSecret(secret), reads);
     if (!key) throw new AuthenticationError('invalid_api_key', 'This API key is not recognised. It may have been renewed or mistyped; create a new key in API settings (/settings/api) if you lost it.');
     const status = this.statusOf(key);
     if (status === 'revoked') throw new AuthenticationError('api_key_revoked', 'This API key has been revoked. Create a new key in API settings (/settings/api) and update your integration.');
     if (status === 'paused') throw new AuthenticationError('api_key_paused', 'This API key is paused. Resume it in API settings (/settings/api).');
     if (status === 'expired') throw new AuthenticationError('api_key_expired', 'This API key has expired. Renew it in API settings (/settings/api) or create a new key.');
-    const workspace = await this.workspaces.get(key.workspace_id);
+    const workspace = await this.workspaces.get(key.workspace_id, reads);
     if (!workspace) throw new AuthenticationError('invalid_api_key', 'This API key is not recognised.');
     return { key, workspace };
   }

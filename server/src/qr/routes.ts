@@ -88,7 +88,7 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
       params: IdParams,
       responses: { 200: { description: 'The code', schema: envelope(QrSchema) } },
       handler: async (req, res, { params }) => {
-        res.json({ data: await qr.view(await qr.find(dataWorkspace(req.auth!), params.id)) });
+        res.json({ data: await qr.view(await qr.find(dataWorkspace(req.auth!), params.id, req.scope?.reads)) });
       },
     }),
     update('put'),
@@ -135,7 +135,7 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
         429: { description: 'The month\'s image credits are used up (cached images stay available)', codes: ['image_credits_exhausted'], headers: ['Retry-After'] },
       },
       handler: async (req, res, { params, query }) => {
-        const record = await qr.find(dataWorkspace(req.auth!), params.id);
+        const record = await qr.find(dataWorkspace(req.auth!), params.id, req.scope?.reads);
         const options: RenderOptions = {
           text: encodedPayload(record, qr.shortUrl(record.short_code, record.domain)),
           format: query.format,
@@ -179,7 +179,7 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
       query: AnalyticsQuerySchema,
       responses: { 200: { description: 'The analytics', schema: envelope(AnalyticsSchema) } },
       handler: async (req, res, { params, query }) => {
-        const record = await qr.find(dataWorkspace(req.auth!), params.id);
+        const record = await qr.find(dataWorkspace(req.auth!), params.id, req.scope?.reads);
         res.json({ data: await analytics.compute(record.id, query) });
       },
     }),

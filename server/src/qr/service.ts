@@ -5,7 +5,7 @@ import { NotFoundError, PermissionError, ValidationError, type ErrorDetail } fro
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import { newId, randomBase62 } from '../random.js';
 import { routeKey, type DomainRecord, type QrRecord, type QrStyle, type TombstoneRecord, type WorkspaceRecord } from '../store/records.js';
-import { CapExceededError, UniqueViolationError, type CapOp, type Op, type WriteOp } from '../store/store.js';
+import { CapExceededError, UniqueViolationError, type CapOp, type Op, type WriteOp, type ReadScope } from '../store/store.js';
 import type { EventService } from '../events/service.js';
 import type { Plan } from '../workspaces/plans.js';
 import { detailsFromIssues } from '../validation.js';
@@ -287,9 +287,12 @@ export class QrService {
     return { qr, view, ops: [{ collection: 'qrcodes', put: qr }, ...newCodeChecks(qr), ...eventOps] };
   }
 
-  /** A code of this workspace, or 404: another workspace's code is indistinguishable from a missing one. */
-  async find(workspace: WorkspaceRecord, id: string): Promise<QrRecord> {
-    const qr = await this.ctx.store.get('qrcodes', id);
+  /**
+   * A code of this workspace, or 404: another workspace's code is indistinguishable from a missing one. `reads`: a
+   * reading request's, so that it may come from memory (CoherentReads); not for a read before a write.
+   */
+  async find(workspace: WorkspaceRecord, id: string, reads?: ReadScope): Promise<QrRecord> {
+    const qr = await this.ctx.store.get('qrcodes', id, reads);
     if (!qr || qr.workspace_id !== workspace.id) throw new NotFoundError('QR code');
     return qr;
   }

@@ -7,7 +7,7 @@ import { isStoreUnavailable } from '../store/unavailable.js';
 import { routeKey, type QrRecord } from '../store/records.js';
 import type { SharedRedis } from '../redis/client.js';
 import type { ScanRecorder } from './recorder.js';
-import type { CodeLookup } from './code-cache.js';
+import type { CodeAnswer, CodeLookup } from './code-cache.js';
 import { agentOf, type VisitorAgent } from './agent.js';
 import { resolveCountry, type GeoLookup } from './country.js';
 import { page } from './pages.js';
@@ -251,9 +251,19 @@ export function redirectHandler(ctx: Context, recorder: ScanRecorder, codes: Cod
       return true;
     }
     const code = match[1] as string;
-    void (async () => {
-      // a code is found by (domain, short code): the custom domain of the Host, or null for the default host
-      const found = await codes.find(custom ? custom.hostname : null, code);
+    const fail = (error: unknown): void => {
+      if (isStoreUnavailable(error)) {
+        // a code this process does not hold, while the database is down: retryable, not a server fault
+        ctx.logger.warn({ reason: error.reason }, 'redirect: database unavailable');
+        if (!res.headersSent) page(res, 503, 'Temporarily unavailable', 'Please try again in a moment.', { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) });
+        return;
+      }
+      ctx.logger.error({ err: error }, 'redirect failed');
+      if (!res.headersSent) page(res, 500, 'Something went wrong', 'Please try again in a moment.');
+    };
+    // a code found by (domain, short code): the custom domain of the Host, or null for the default host; a code
+    // held in memory is answered synchronously (no promise on the way of a plain code's redirect)
+    const serve = (found: CodeAnswer): void | Promise<void> => {
       const qr = found.kind === 'found' ? found.qr : undefined;
       if (!qr || !qr.destination_url) {
         req.resume();
@@ -272,10 +282,7 @@ export function redirectHandler(ctx: Context, recorder: ScanRecorder, codes: Cod
         return;
       }
       const smart = found.kind === 'found' ? found.smart : undefined;
-      if (smart) {
-        await smartScan(req, res, qr, smart, custom ? `/${code}` : `/r/${code}`);
-        return;
-      }
+      if (smart) return smartScan(req, res, qr, smart, custom ? `/${code}` : `/r/${code}`);
       if (req.method === 'POST') {
         req.resume();
         res.writeHead(405, { allow: 'GET, HEAD', 'content-length': 0 });
@@ -294,16 +301,14 @@ export function redirectHandler(ctx: Context, recorder: ScanRecorder, codes: Cod
         country: resolveCountry(req.headers[countryHeader], ''),
         referer: req.headers.referer ?? '',
       });
-    })().catch((error: unknown) => {
-      if (isStoreUnavailable(error)) {
-        // a code this process does not hold, while the database is down: retryable, not a server fault
-        ctx.logger.warn({ reason: error.reason }, 'redirect: database unavailable');
-        if (!res.headersSent) page(res, 503, 'Temporarily unavailable', 'Please try again in a moment.', { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) });
-        return;
-      }
-      ctx.logger.error({ err: error }, 'redirect failed');
-      if (!res.headersSent) page(res, 500, 'Something went wrong', 'Please try again in a moment.');
-    });
+    };
+    try {
+      const found = codes.find(custom ? custom.hostname : null, code);
+      const served = found instanceof Promise ? found.then(serve) : serve(found);
+      if (served) served.catch(fail);
+    } catch (error) {
+      fail(error);
+    }
     return true;
   };
   return Object.assign(handler, { stop: () => gate.stop() });

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { SharedRedis } from '../redis/client.js';
-import { inRequestScope, useRequestScopes } from '../request-scope.js';
+import { newRequestScope, useRequestScopes } from '../request-scope.js';
 import { CoherentReads } from './coherent-reads.js';
 import { PostgresStore } from './postgres/postgres-store.js';
 import { createTestDatabase, describePostgres, type TestDatabase } from './postgres/test-database.js';
@@ -40,16 +40,15 @@ function counted(inner: Store): { store: Store; reads: () => number } {
  */
 async function request(process: { store: Store; coherent: CoherentReads }, hash: string, codeId: string) {
   const { store, coherent } = process;
-  return inRequestScope(async () => {
-    const authenticate = async () => {
-      const key = await store.findUnique('keys', 'hash', hash);
-      return { key, space: key ? await store.get('workspaces', key.workspace_id) : undefined };
-    };
-    let auth = await authenticate();
-    if (!(await coherent.confirm())) auth = await authenticate();
-    const code = await store.get('qrcodes', codeId);
-    return { ...auth, code };
-  });
+  const reads = newRequestScope()!.reads;
+  const authenticate = async () => {
+    const key = await store.findUnique('keys', 'hash', hash, reads);
+    return { key, space: key ? await store.get('workspaces', key.workspace_id, reads) : undefined };
+  };
+  let auth = await authenticate();
+  if (!(await coherent.confirm(reads))) auth = await authenticate();
+  const code = await store.get('qrcodes', codeId, reads);
+  return { ...auth, code };
 }
 
 await describePostgres('coherent reads (keys, workspaces and codes in memory, checked against Redis)', (serverUrl) => {

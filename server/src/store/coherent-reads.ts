@@ -1,8 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { SharedRedis } from '../redis/client.js';
-import { requestScope, type ReadScope } from '../request-scope.js';
 import type { ApiKeyRecord, CollectionName, Collections } from './records.js';
-import type { Store, WriteOp } from './store.js';
+import type { ReadScope, Store, WriteOp } from './store.js';
 
 /** The collections whose records are kept in memory: what every authenticated request reads. */
 const CACHED: ReadonlySet<CollectionName> = new Set<CollectionName>(['workspaces', 'qrcodes', 'keys']);
@@ -91,9 +90,9 @@ export class CoherentReads {
     this.options = { maxAgeMs: options.maxAgeMs ?? 5000, scanCountMaxAgeMs: options.scanCountMaxAgeMs ?? 1000, maxEntries: options.maxEntries ?? 20_000, now: options.now ?? Date.now };
     this.store = {
       scans: inner.scans,
-      get: (collection, id) => this.get(collection, id),
-      findUnique: (collection, index, value) =>
-        collection === 'keys' && index === 'hash' ? (this.keyByHash(value) as never) : inner.findUnique(collection, index, value),
+      get: (collection, id, reads) => this.get(collection, id, reads),
+      findUnique: (collection, index, value, reads) =>
+        collection === 'keys' && index === 'hash' ? (this.keyByHash(value, reads) as never) : inner.findUnique(collection, index, value),
       findMany: (collection, index, value) => inner.findMany(collection, index, value),
       countMany: (collection, index, value) => inner.countMany(collection, index, value),
       all: (collection) => inner.all(collection),
@@ -166,8 +165,7 @@ export class CoherentReads {
     map.set(id, entry);
   }
 
-  private async keyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
-    const scope = requestScope()?.reads;
+  private async keyByHash(hash: string, scope: ReadScope | undefined): Promise<ApiKeyRecord | undefined> {
     if (!scope) return this.inner.findUnique('keys', 'hash', hash);
     const held = this.byHash.get(hash);
     if (held && !scope.confirmed && scope.workspaceId === undefined) {
@@ -196,15 +194,13 @@ export class CoherentReads {
    * The Redis keys of the current request's generations while they are to be confirmed, for a call that can bring
    * them along (read in this order and joined by `/`).
    */
-  pendingGenerationKeys(): string[] | undefined {
-    const scope = requestScope()?.reads;
-    return scope?.workspaceId !== undefined && !scope.confirmed && !scope.observed ? this.generationKeys(scope.workspaceId) : undefined;
+  pendingGenerationKeys(scope: ReadScope): string[] | undefined {
+    return scope.workspaceId !== undefined && !scope.confirmed && !scope.observed ? this.generationKeys(scope.workspaceId) : undefined;
   }
 
   /** Hands over the generations another Redis call brought along (undefined: that call failed). */
-  observe(value: string | undefined): void {
-    const scope = requestScope()?.reads;
-    if (scope && !scope.confirmed) scope.observed = { value };
+  observe(scope: ReadScope, value: string | undefined): void {
+    if (!scope.confirmed) scope.observed = { value };
   }
 
   /**
@@ -212,8 +208,7 @@ export class CoherentReads {
    * true when what authentication took from memory still holds; false when it must authenticate again (then every
    * read goes to the database and is held at the generation seen).
    */
-  async confirm(): Promise<boolean> {
-    const scope = requestScope()?.reads;
+  async confirm(scope: ReadScope | undefined): Promise<boolean> {
     if (!scope || scope.confirmed || scope.workspaceId === undefined) return true;
     const seen = scope.observed ? scope.observed.value : await this.generationOf(scope.workspaceId);
     scope.confirmed = true;
@@ -234,9 +229,8 @@ export class CoherentReads {
     this.place(`keys:${record.id}`, record.workspace_id);
   }
 
-  private async get<C extends CollectionName>(collection: C, id: string): Promise<Collections[C] | undefined> {
+  private async get<C extends CollectionName>(collection: C, id: string, scope: ReadScope | undefined): Promise<Collections[C] | undefined> {
     if (!CACHED.has(collection)) return this.inner.get(collection, id);
-    const scope = requestScope()?.reads;
     const generation = collection === 'keys' ? undefined : scope?.generation;
     const cacheKey = `${collection}:${id}`;
     const held = generation !== undefined ? this.records.get(cacheKey) : undefined;

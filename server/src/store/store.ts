@@ -143,14 +143,32 @@ export interface PageResult<T> {
 }
 
 /**
+ * What one API request's reads may take from memory, where the store keeps records coherent across processes
+ * (CoherentReads, store/coherent-reads.ts): passed to `get` and `findUnique` by the reads of an authenticated
+ * request; other adapters ignore it.
+ */
+export interface ReadScope {
+  workspaceId?: string;
+  /** Until `confirmed`, the generations the key was held at (tentative); then the generations seen in Redis. */
+  generation?: string | undefined;
+  confirmed?: boolean;
+  /** Whether authentication took anything from memory (else it read it all from the database). */
+  fromMemory?: boolean;
+  /** Whether authentication read its key from the database without a generation to hold it at (first sight). */
+  keyUntrusted?: boolean;
+  /** The generations another Redis call of this request brought along (undefined value: that call failed). */
+  observed?: { value: string | undefined };
+}
+
+/**
  * Everything qrflow keeps, behind one interface so the embedded lowdb store can be swapped for PostgreSQL.
  * Methods return copies: changing a returned object changes nothing until it is committed.
  */
 export interface Store {
   /** The scans of this deployment, kept by the same adapter (the scan log, or PostgreSQL's `scans` tables). */
   readonly scans: ScanStorage;
-  get<C extends CollectionName>(collection: C, id: string): Promise<Collections[C] | undefined>;
-  findUnique<C extends CollectionName>(collection: C, index: UniqueIndex<C>, value: string): Promise<Collections[C] | undefined>;
+  get<C extends CollectionName>(collection: C, id: string, reads?: ReadScope): Promise<Collections[C] | undefined>;
+  findUnique<C extends CollectionName>(collection: C, index: UniqueIndex<C>, value: string, reads?: ReadScope): Promise<Collections[C] | undefined>;
   findMany<C extends CollectionName>(collection: C, index: MultiIndex<C>, value: string): Promise<Collections[C][]>;
   /** How many records a multi index holds for the value, without reading them. */
   countMany<C extends CollectionName>(collection: C, index: MultiIndex<C>, value: string): Promise<number>;

@@ -8,12 +8,12 @@ import type { SharedRedis } from '../redis/client.js';
 import type { UsageRecord } from '../store/records.js';
 import { describeMiddleware, tooManyRequests } from '../http/answers.js';
 import type { UpdateOp } from '../store/store.js';
-import { requestScope } from '../request-scope.js';
+import type { ReadScope, RequestScope } from '../request-scope.js';
 
 /** What rides along on the per-minute limit's Redis call (minuteTurn): the request's write generations (CoherentReads). */
 export interface GenerationRider {
-  pendingGenerationKeys(): string[] | undefined;
-  observe(value: string | undefined): void;
+  pendingGenerationKeys(scope: ReadScope): string[] | undefined;
+  observe(scope: ReadScope, value: string | undefined): void;
 }
 
 /** `YYYY-MM` of an instant, in UTC. */
@@ -191,19 +191,18 @@ export class UsageMeter implements ImageCredits {
         next();
         return;
       }
-      this.countShared(auth, res, metered).then(() => next(), next);
+      this.countShared(auth, req.scope, res, metered).then(() => next(), next);
     };
     return describeMiddleware(handler, { sets: ['RateLimit', 'RateLimit-Policy'], answers: [tooManyRequests(['monthly_quota_exceeded'], "The plan's monthly API calls are used up")] });
   }
 
-  private async countShared(auth: Auth, res: Parameters<RequestHandler>[1], metered: boolean): Promise<void> {
+  private async countShared(auth: Auth, scope: RequestScope | undefined, res: Parameters<RequestHandler>[1], metered: boolean): Promise<void> {
     const record = await this.load(auth.workspace.id);
     if (!metered) {
       this.setHeaders(res, auth, record.api_calls);
       return;
     }
     const limit = auth.plan.monthly_api_calls;
-    const scope = requestScope();
     const carried = scope?.allowance;
     if (scope) scope.allowance = undefined;
     const used = carried ? carried.used : await this.takeShared(auth, record, 'api_calls', limit);
@@ -252,17 +251,17 @@ export class UsageMeter implements ImageCredits {
    * request's scope for the middleware, which takes it itself when the month is not in Redis yet. Throws when
    * Redis fails (the limiter then lets the request pass, and the middleware counts as it would without this).
    */
-  async minuteTurn(auth: Auth, minuteKey: string, windowMs: number): Promise<{ totalHits: number; resetTime: Date }> {
+  async minuteTurn(scope: RequestScope, minuteKey: string, windowMs: number): Promise<{ totalHits: number; resetTime: Date }> {
     const redis = this.redis as SharedRedis;
-    const scope = requestScope();
+    const auth = scope.auth as Auth;
     const metered = Boolean(auth.key) && auth.mode !== 'test';
     const record = metered ? await this.load(auth.workspace.id) : undefined;
-    const generationKeys = this.reads?.pendingGenerationKeys() ?? [];
+    const generationKeys = this.reads?.pendingGenerationKeys(scope.reads) ?? [];
     const keys = [minuteKey, ...(record ? [`${redis.prefix}usage:${record.id}`] : []), ...generationKeys];
     const args = [String(windowMs), String(auth.plan.requests_per_minute), record ? '1' : '0', 'api_calls', String(auth.plan.monthly_api_calls), String(randomInt(1, 2 ** 47))];
     const [hits, ttl, status, used, generation] = (await redis.evalScript(MINUTE_TURN_SCRIPT, keys, args)) as [number, number, number, number, string | null];
-    if (generationKeys.length) this.reads?.observe(generation ?? undefined);
-    if (scope && (status === 1 || status === 0)) scope.allowance = { used: status === 1 ? used : -1 };
+    if (generationKeys.length) this.reads?.observe(scope.reads, generation ?? undefined);
+    if (status === 1 || status === 0) scope.allowance = { used: status === 1 ? used : -1 };
     return { totalHits: hits, resetTime: new Date(Date.now() + ttl) };
   }
 

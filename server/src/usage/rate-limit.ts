@@ -5,14 +5,14 @@ import type { SharedRedis } from '../redis/client.js';
 import type { Auth } from '../auth/auth.js';
 import { RateLimitError } from '../errors.js';
 import { describeMiddleware, tooManyRequests } from '../http/answers.js';
-import { requestScope } from '../request-scope.js';
+import type { RequestScope } from '../request-scope.js';
 
 /**
  * Limit counters in Redis (rate-limit-redis), shared by every process, for one limiter: each limiter needs a store
  * of its own (`name` keeps their keys apart). When Redis fails the request passes (the limiter is built with
  * passOnStoreError) with a warn log, and once Redis answers again the scripts are loaded anew.
  */
-export function redisLimitStore(redis: SharedRedis, name: string, turn?: MinuteTurn): RateLimitStore {
+export function redisLimitStore(redis: SharedRedis, name: string, turn?: { meter: MinuteTurn; scopes: TurnScopes }): RateLimitStore {
   let options: Options | undefined;
   const make = () => new RedisStore({ prefix: `${redis.prefix}rl:${name}:`, sendCommand: (...args: string[]) => redis.sendCommand(args) as never });
   let inner = make();
@@ -36,11 +36,12 @@ export function redisLimitStore(redis: SharedRedis, name: string, turn?: MinuteT
       void Promise.resolve(inner.init(given)).catch((error: unknown) => redis.warn(name === 'minute' ? 'per-minute limits' : `${name} limits`, error));
     },
     get: (key: string) => guard(() => inner.get(key)),
-    increment: (key: string) =>
+    increment: (given: string) =>
       guard(() => {
-        // inside an authenticated request the meter's script counts the minute, the month and the generations at once
-        const auth = requestScope()?.auth;
-        return turn && auth && options ? turn.minuteTurn(auth, `${redis.prefix}rl:${name}:${key}`, options.windowMs) : inner.increment(key);
+        // an authenticated request's scope, handed over by the key generator: the meter's script then counts the
+        // minute, the month and the generations at once
+        const { key, scope } = turn ? turn.scopes.take(given) : { key: given, scope: undefined };
+        return turn && scope?.auth && options ? turn.meter.minuteTurn(scope, `${redis.prefix}rl:${name}:${key}`, options.windowMs) : inner.increment(key);
       }),
     decrement: (key: string) => guard(() => inner.decrement(key)),
     resetKey: (key: string) => guard(() => inner.resetKey(key)),
@@ -57,16 +58,48 @@ export function limiterLogger(redis: SharedRedis | undefined, what: string): { w
 
 /** Counts a request's minute in the same Redis call as its monthly allowance (UsageMeter.minuteTurn). */
 export interface MinuteTurn {
-  minuteTurn(auth: Auth, minuteKey: string, windowMs: number): Promise<{ totalHits: number; resetTime: Date }>;
+  minuteTurn(scope: RequestScope, minuteKey: string, windowMs: number): Promise<{ totalHits: number; resetTime: Date }>;
+}
+
+/** Marks a key handed to the limiter's store as carrying a request (see TurnScopes). */
+const TURN_MARK = '\u0001';
+/** Requests whose limiter call has not reached the store yet, at most (past it, they count the plain way). */
+const MAX_PENDING_TURNS = 10_000;
+
+/**
+ * Hands each request's scope from the limiter's key generator to its store call: express-rate-limit gives the
+ * store only the key, so the key carries a ticket (`workspace id` + mark + number) that `take` redeems. The
+ * store is called right after the key generator, so a ticket is redeemed at once.
+ */
+export class TurnScopes {
+  private readonly pending = new Map<string, RequestScope>();
+  private next = 0;
+
+  ticket(key: string, scope: RequestScope | undefined): string {
+    if (!scope) return key;
+    if (this.pending.size >= MAX_PENDING_TURNS) this.pending.clear();
+    const ticket = `${key}${TURN_MARK}${(this.next = (this.next + 1) % Number.MAX_SAFE_INTEGER)}`;
+    this.pending.set(ticket, scope);
+    return ticket;
+  }
+
+  take(given: string): { key: string; scope: RequestScope | undefined } {
+    const at = given.indexOf(TURN_MARK);
+    if (at === -1) return { key: given, scope: undefined };
+    const scope = this.pending.get(given);
+    this.pending.delete(given);
+    return { key: given.slice(0, at), scope };
+  }
 }
 
 /** The per-minute limit of the workspace's plan, shared by all its keys, with IETF draft-8 RateLimit headers. */
-export function perMinuteLimiter(redis?: SharedRedis, turn?: MinuteTurn): RequestHandler {
-  const store = redis ? redisLimitStore(redis, 'minute', turn) : undefined;
+export function perMinuteLimiter(redis?: SharedRedis, meter?: MinuteTurn): RequestHandler {
+  const scopes = new TurnScopes();
+  const store = redis ? redisLimitStore(redis, 'minute', meter ? { meter, scopes } : undefined) : undefined;
   return describeMiddleware(rateLimit({
     windowMs: 60_000,
     limit: (req) => (req.auth as Auth).plan.requests_per_minute,
-    keyGenerator: (req) => (req.auth as Auth).workspace.id,
+    keyGenerator: (req) => (store && meter ? scopes.ticket((req.auth as Auth).workspace.id, req.scope) : (req.auth as Auth).workspace.id),
     identifier: 'minute',
     standardHeaders: 'draft-8',
     legacyHeaders: false,

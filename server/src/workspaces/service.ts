@@ -5,6 +5,7 @@ import { newId } from '../random.js';
 import type { MemberRecord, PlanStatus, Role, UserRecord, WorkspaceRecord } from '../store/records.js';
 import { hashPassword, PASSWORD_RULES } from '../auth/passwords.js';
 import type { Plan } from './plans.js';
+import type { ReadScope } from '../store/store.js';
 
 export const MIN_PASSWORD_LENGTH = PASSWORD_RULES.min_length;
 const MAX_PASSWORD_LENGTH = PASSWORD_RULES.max_length;
@@ -71,8 +72,8 @@ export class WorkspaceService {
     return workspace;
   }
 
-  async get(id: string): Promise<WorkspaceRecord | undefined> {
-    return this.ctx.store.get('workspaces', id);
+  async get(id: string, reads?: ReadScope): Promise<WorkspaceRecord | undefined> {
+    return this.ctx.store.get('workspaces', id, reads);
   }
 
   async setPlan(workspace: WorkspaceRecord, plan: string, status?: PlanStatus): Promise<WorkspaceRecord> {

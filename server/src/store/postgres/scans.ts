@@ -88,17 +88,23 @@ export const REBUILD_VISITOR_DAYS = [
  * old one (copied into `was_…` by the update itself, so two processes' batches meeting on a row count right: the
  * update applies to the row as the other one left it); `scan_visitor_quarters` adds the difference.
  */
-const INSERT_BATCH = `
+function batchStatement(imported: boolean): string {
+  return `
 WITH input AS (
   SELECT coalesce(t.id, nextval('scans_id_seq')) AS id, ord, timestamptz 'epoch' + ms * interval '1 millisecond' AS scanned_at, qr_id, workspace_id, visitor, country, device, os, browser, referrer, bot,
     div(ms, ${QUARTER_HOUR_MS}) AS quarter, div(ms, ${DAY_MS})::integer AS day, variant, region, city
   FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::boolean[], $12::smallint[], $13::text[], $14::text[])
     WITH ORDINALITY AS t(id, ms, qr_id, workspace_id, visitor, country, device, os, browser, referrer, bot, variant, region, city, ord)
   ORDER BY ord
-), inserted AS (
-  INSERT INTO scans (${SCAN_COLUMNS}) SELECT ${SCAN_COLUMNS} FROM input ORDER BY id ON CONFLICT DO NOTHING RETURNING id, scanned_at
+), inserted AS (${
+    imported
+      ? `
+  INSERT INTO scans (${SCAN_COLUMNS}) SELECT ${SCAN_COLUMNS} FROM input ORDER BY id ON CONFLICT DO NOTHING RETURNING id, scanned_at`
+      : `
+  INSERT INTO scans (${SCAN_COLUMNS}) SELECT ${SCAN_COLUMNS} FROM input RETURNING 1`
+  }
 ), fresh AS (
-  SELECT input.*, (input.quarter - input.day::bigint * ${QUARTERS_A_DAY})::smallint AS quarter_of_day FROM input JOIN inserted USING (id, scanned_at)
+  SELECT input.*, (input.quarter - input.day::bigint * ${QUARTERS_A_DAY})::smallint AS quarter_of_day FROM input${imported ? ' JOIN inserted USING (id, scanned_at)' : ''}
 ), quarters AS (
   INSERT INTO scan_quarters AS q (qr_id, quarter, bot, scans)
   SELECT qr_id, quarter, bot, count(*) FROM fresh GROUP BY qr_id, quarter, bot ORDER BY qr_id, quarter, bot
@@ -133,6 +139,15 @@ WITH input AS (
   RETURNING 1
 )
 SELECT (SELECT count(*)::integer FROM inserted) AS inserted, (SELECT string_agg(id::text, ',' ORDER BY ord) FROM input) AS ids`;
+}
+
+/**
+ * New scans (ids drawn from the sequence in the statement): a plain insert, every row fresh. Imported scans
+ * (carrying their ids: a rerun of `migrate-store` meets rows it copied before) skip those present, and only the
+ * rows inserted count in the roll-ups.
+ */
+const INSERT_NEW = batchStatement(false);
+const INSERT_IMPORTED = batchStatement(true);
 
 /** Month partitions are named scans_pYYYYMM and hold [first of the month, first of the next), UTC. */
 function monthOf(time: number): string {
@@ -362,7 +377,7 @@ export class PostgresScans implements ScanStorage {
     ];
     for (let attempt = 1; ; attempt++) {
       try {
-        const { rows } = await this.query<{ inserted: number; ids: string }>(INSERT_BATCH, params);
+        const { rows } = await this.query<{ inserted: number; ids: string }>(scans.some((s) => s.id !== undefined) ? INSERT_IMPORTED : INSERT_NEW, params);
         return { inserted: rows[0]?.inserted ?? 0, ids: rows[0]?.ids ? rows[0].ids.split(',').map(Number) : [] };
       } catch (error) {
         // two processes' batches touching the same roll-up rows: PostgreSQL aborts one; it is rerun whole

@@ -1,8 +1,12 @@
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { createClient } from 'redis';
+import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
 import { createQr, json, scan } from '../../../../test/helpers/qr.js';
 import { startTestServer, type TestServer } from '../../../../test/helpers/server.js';
 import { runCli } from '../../cli/cli.js';
+import { PostgresStore } from './postgres-store.js';
 import { createTestDatabase, describePostgres, type TestDatabase } from './test-database.js';
+
+const REDIS_URL = process.env.QRFLOW_TEST_REDIS_URL || 'redis://127.0.0.1:6379';
 
 await describePostgres('qrflow on PostgreSQL, end to end', (serverUrl) => {
   let database: TestDatabase;
@@ -83,5 +87,40 @@ await describePostgres('qrflow on PostgreSQL, end to end', (serverUrl) => {
     const names = (JSON.parse(out) as { keys: Array<{ id: string; name: string }> }).keys.map((key) => key.name);
     expect(names).toEqual(expect.arrayContaining(['From-CLI', 'From-Server']));
     expect(made.id).toBeTruthy();
+  });
+
+  it('with Redis, a key reading a code again and again reads its key, workspace and code from PostgreSQL once, and sees a change at once', async () => {
+    const prefix = `qrflow-test-reads-${process.pid}-${Date.now()}:`;
+    const server = await startTestServer({ env: { QRFLOW_DATABASE_URL: database.url, QRFLOW_REDIS_URL: REDIS_URL, QRFLOW_REDIS_PREFIX: prefix } });
+    servers.push(server);
+    const redis = createClient({ url: REDIS_URL });
+    await redis.connect();
+    const get = vi.spyOn(PostgresStore.prototype, 'get');
+    const findUnique = vi.spyOn(PostgresStore.prototype, 'findUnique');
+    try {
+      const { secret } = await server.createKey();
+      const code = await createQr(server, secret, { name: 'Read often', destination_url: 'https://example.com/often' });
+      get.mockClear();
+      findUnique.mockClear();
+      for (let n = 0; n < 20; n++) {
+        const answer = await server.request('GET', `/api/v1/qr/${code.id}`, { token: secret });
+        expect(answer.status).toBe(200);
+      }
+      const reads = (collection: string) => [...get.mock.calls, ...findUnique.mock.calls].filter(([name]) => name === collection).length;
+      // the first request reads each from the database (and, holding a key first seen, once more); the rest none
+      expect(reads('keys')).toBeLessThanOrEqual(2);
+      expect(reads('workspaces')).toBeLessThanOrEqual(2);
+      expect(reads('qrcodes')).toBeLessThanOrEqual(2);
+      expect(reads('keys') + reads('workspaces') + reads('qrcodes')).toBeGreaterThan(0);
+
+      const renamed = await server.request('PATCH', `/api/v1/qr/${code.id}`, { token: secret, body: { name: 'Renamed' } });
+      expect(renamed.status).toBe(200);
+      expect((await json<{ data: { name: string } }>(await server.request('GET', `/api/v1/qr/${code.id}`, { token: secret }))).data.name).toBe('Renamed');
+    } finally {
+      get.mockRestore();
+      findUnique.mockRestore();
+      for await (const keys of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) if (keys.length) await redis.del(keys);
+      await redis.quit();
+    }
   });
 });
