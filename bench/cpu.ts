@@ -46,13 +46,18 @@ export interface CpuShare {
 /** Starts measuring; the returned function gives the cores each side used since (Linux only). */
 export function cpuMeter(pids: number[]): () => CpuShare {
   const started = performance.now();
-  const postgresPids = pidsNamed('postgres');
+  const postgresBefore = new Map(pidsNamed('postgres').map((pid) => [pid, cpuSecondsOf(pid)]));
   const sum = (list: number[]) => list.reduce((total, pid) => total + cpuSecondsOf(pid), 0);
-  const before = { processes: sum(pids), postgres: sum(postgresPids), machine: machineBusySeconds() };
+  const before = { processes: sum(pids), machine: machineBusySeconds() };
   return () => {
     const seconds = (performance.now() - started) / 1000;
-    // backends started meanwhile (new pool connections) are not counted: the pools are warm by then
-    const share = (now: number, then: number) => Math.round(((now - then) / seconds) * 100) / 100;
-    return { processes: share(sum(pids), before.processes), postgres: share(sum(postgresPids), before.postgres), machine: share(machineBusySeconds(), before.machine) };
+    // per backend: one started meanwhile counts from zero; one gone meanwhile (its time is no longer readable) not at all
+    let postgres = 0;
+    for (const pid of pidsNamed('postgres')) {
+      const now = cpuSecondsOf(pid);
+      if (now > 0) postgres += now - (postgresBefore.get(pid) ?? 0);
+    }
+    const share = (used: number) => Math.round((used / seconds) * 100) / 100;
+    return { processes: share(sum(pids) - before.processes), postgres: share(postgres), machine: share(machineBusySeconds() - before.machine) };
   };
 }
