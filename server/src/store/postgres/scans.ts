@@ -88,32 +88,16 @@ export const REBUILD_VISITOR_DAYS = [
  * old one (copied into `was_…` by the update itself, so two processes' batches meeting on a row count right: the
  * update applies to the row as the other one left it); `scan_visitor_quarters` adds the difference.
  */
-function batchStatement(imported: boolean): string {
-  return `
-WITH input AS (
-  SELECT coalesce(t.id, nextval('scans_id_seq')) AS id, ord, timestamptz 'epoch' + ms * interval '1 millisecond' AS scanned_at, qr_id, workspace_id, visitor, country, device, os, browser, referrer, bot,
-    div(ms, ${QUARTER_HOUR_MS}) AS quarter, div(ms, ${DAY_MS})::integer AS day, variant, region, city
-  FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::boolean[], $12::smallint[], $13::text[], $14::text[])
-    WITH ORDINALITY AS t(id, ms, qr_id, workspace_id, visitor, country, device, os, browser, referrer, bot, variant, region, city, ord)
-  ORDER BY ord
-), inserted AS (${
-    imported
-      ? `
-  INSERT INTO scans (${SCAN_COLUMNS}) SELECT ${SCAN_COLUMNS} FROM input ORDER BY id ON CONFLICT DO NOTHING RETURNING id, scanned_at`
-      : `
-  INSERT INTO scans (${SCAN_COLUMNS}) SELECT ${SCAN_COLUMNS} FROM input RETURNING 1`
-  }
-), fresh AS (
-  SELECT input.*, (input.quarter - input.day::bigint * ${QUARTERS_A_DAY})::smallint AS quarter_of_day FROM input${imported ? ' JOIN inserted USING (id, scanned_at)' : ''}
-), quarters AS (
+/** The roll-ups' upserts, from the groups each `source` gives (in key order: see above). */
+function rollupUpserts(source: { quarters: string; visitorDays: string; dayValues: string; totals: string }): string {
+  return `quarters AS (
   INSERT INTO scan_quarters AS q (qr_id, quarter, bot, scans)
-  SELECT qr_id, quarter, bot, count(*) FROM fresh GROUP BY qr_id, quarter, bot ORDER BY qr_id, quarter, bot
+  ${source.quarters}
   ON CONFLICT (qr_id, quarter, bot) DO UPDATE SET scans = q.scans + excluded.scans
   RETURNING 1
 ), visitor_days AS (
   INSERT INTO scan_visitor_days AS v (qr_id, day, visitor, human_first, human_last, any_first, any_last)
-  SELECT qr_id, day, visitor, min(quarter_of_day) FILTER (WHERE NOT bot), max(quarter_of_day) FILTER (WHERE NOT bot), min(quarter_of_day), max(quarter_of_day)
-  FROM fresh GROUP BY qr_id, day, visitor ORDER BY qr_id, day, visitor
+  ${source.visitorDays}
   ON CONFLICT (qr_id, day, visitor) DO UPDATE SET
     was_human_first = v.human_first, was_human_last = v.human_last, was_any_first = v.any_first, was_any_last = v.any_last,
     human_first = least(v.human_first, excluded.human_first), human_last = greatest(v.human_last, excluded.human_last),
@@ -129,25 +113,61 @@ WITH input AS (
   RETURNING 1
 ), day_values AS (
   INSERT INTO scan_day_values AS d (qr_id, day, bot, dimension, value, scans)
-  SELECT * FROM (${DIMENSION_COUNTS}) AS counts ORDER BY qr_id, day, bot, dimension, value
+  ${source.dayValues}
   ON CONFLICT (qr_id, day, bot, dimension, value) DO UPDATE SET scans = d.scans + excluded.scans
   RETURNING 1
 ), totals AS (
   INSERT INTO scan_totals AS t (qr_id, humans, bots)
-  SELECT qr_id, count(*) FILTER (WHERE NOT bot), count(*) FILTER (WHERE bot) FROM fresh GROUP BY qr_id ORDER BY qr_id
+  ${source.totals}
   ON CONFLICT (qr_id) DO UPDATE SET humans = t.humans + excluded.humans, bots = t.bots + excluded.bots
   RETURNING 1
-)
-SELECT (SELECT count(*)::integer FROM inserted) AS inserted, (SELECT string_agg(id::text, ',' ORDER BY ord) FROM input) AS ids`;
+)`;
 }
 
+/** The scans of a batch, one array per column: $1 to $14 (ids null for new scans). */
+const BATCH_INPUT = `input AS (
+  SELECT coalesce(t.id, nextval('scans_id_seq')) AS id, ord, timestamptz 'epoch' + ms * interval '1 millisecond' AS scanned_at, qr_id, workspace_id, visitor, country, device, os, browser, referrer, bot,
+    div(ms, ${QUARTER_HOUR_MS}) AS quarter, div(ms, ${DAY_MS})::integer AS day, variant, region, city
+  FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::boolean[], $12::smallint[], $13::text[], $14::text[])
+    WITH ORDINALITY AS t(id, ms, qr_id, workspace_id, visitor, country, device, os, browser, referrer, bot, variant, region, city, ord)
+  ORDER BY ord
+)`;
+
+const BATCH_RESULT = `SELECT (SELECT count(*)::integer FROM inserted) AS inserted, (SELECT string_agg(id::text, ',' ORDER BY ord) FROM input) AS ids`;
+
 /**
- * New scans (ids drawn from the sequence in the statement): a plain insert, every row fresh. Imported scans
- * (carrying their ids: a rerun of `migrate-store` meets rows it copied before) skip those present, and only the
- * rows inserted count in the roll-ups.
+ * Imported scans (carrying their ids: a rerun of `migrate-store` meets rows it copied before): those present are
+ * skipped, and the roll-ups count the rows inserted, grouped here.
  */
-const INSERT_NEW = batchStatement(false);
-const INSERT_IMPORTED = batchStatement(true);
+const INSERT_IMPORTED = `
+WITH ${BATCH_INPUT}, inserted AS (
+  INSERT INTO scans (${SCAN_COLUMNS}) SELECT ${SCAN_COLUMNS} FROM input ORDER BY id ON CONFLICT DO NOTHING RETURNING id, scanned_at
+), fresh AS (
+  SELECT input.*, (input.quarter - input.day::bigint * ${QUARTERS_A_DAY})::smallint AS quarter_of_day FROM input JOIN inserted USING (id, scanned_at)
+), ${rollupUpserts({
+  quarters: 'SELECT qr_id, quarter, bot, count(*) FROM fresh GROUP BY qr_id, quarter, bot ORDER BY qr_id, quarter, bot',
+  visitorDays: `SELECT qr_id, day, visitor, min(quarter_of_day) FILTER (WHERE NOT bot), max(quarter_of_day) FILTER (WHERE NOT bot), min(quarter_of_day), max(quarter_of_day)
+  FROM fresh GROUP BY qr_id, day, visitor ORDER BY qr_id, day, visitor`,
+  dayValues: `SELECT * FROM (${DIMENSION_COUNTS}) AS counts ORDER BY qr_id, day, bot, dimension, value`,
+  totals: 'SELECT qr_id, count(*) FILTER (WHERE NOT bot), count(*) FILTER (WHERE bot) FROM fresh GROUP BY qr_id ORDER BY qr_id',
+})}
+${BATCH_RESULT}`;
+
+/**
+ * New scans (ids drawn from the sequence in the statement): a plain insert, every row fresh, and the roll-ups'
+ * groups counted by the writer (BatchGroups) and sent as arrays, $15 on: far less work for PostgreSQL than
+ * grouping the batch's rows once per roll-up and breakdown.
+ */
+const INSERT_NEW = `
+WITH ${BATCH_INPUT}, inserted AS (
+  INSERT INTO scans (${SCAN_COLUMNS}) SELECT ${SCAN_COLUMNS} FROM input RETURNING 1
+), ${rollupUpserts({
+  quarters: 'SELECT * FROM unnest($15::text[], $16::bigint[], $17::boolean[], $18::integer[]) AS g(qr_id, quarter, bot, scans) ORDER BY qr_id, quarter, bot',
+  visitorDays: 'SELECT * FROM unnest($19::text[], $20::integer[], $21::integer[], $22::smallint[], $23::smallint[], $24::smallint[], $25::smallint[]) AS g(qr_id, day, visitor, hf, hl, af, al) ORDER BY qr_id, day, visitor',
+  dayValues: 'SELECT * FROM unnest($26::text[], $27::integer[], $28::boolean[], $29::text[], $30::text[], $31::integer[]) AS g(qr_id, day, bot, dimension, value, scans) ORDER BY qr_id, day, bot, dimension, value',
+  totals: 'SELECT * FROM unnest($32::text[], $33::integer[], $34::integer[]) AS g(qr_id, humans, bots) ORDER BY qr_id',
+})}
+${BATCH_RESULT}`;
 
 /** Month partitions are named scans_pYYYYMM and hold [first of the month, first of the next), UTC. */
 function monthOf(time: number): string {
@@ -196,6 +216,95 @@ class ArrayLiteral {
     return `{${parts.join(',')}}`;
   }
 }
+
+const nullableArray = <T,>(rows: T[], value: (row: T) => number | null) => `{${rows.map((row) => value(row) ?? 'NULL').join(',')}}`;
+const booleanArray = <T,>(rows: T[], value: (row: T) => boolean) => `{${rows.map((row) => (value(row) ? 't' : 'f')).join(',')}}`;
+
+/**
+ * A batch of new scans' roll-up groups, counted as INSERT_IMPORTED groups them in SQL (the same storable texts,
+ * quarter hours, UTC days and breakdown values, DIMENSION_COUNTS' included), as the arrays $15 to $34 of INSERT_NEW.
+ */
+function groupParams(scans: Scan[], texts: ArrayLiteral): string[] {
+  const storable = new Map<string, string>();
+  const text = (value: string) => {
+    let stored = storable.get(value);
+    if (stored === undefined) storable.set(value, (stored = storableText(value)));
+    return stored;
+  };
+  const quarters = new Map<string, { qrId: string; quarter: number; bot: boolean; scans: number }>();
+  const visitorDays = new Map<string, { qrId: string; day: number; visitor: number; humanFirst: number | null; humanLast: number | null; anyFirst: number; anyLast: number }>();
+  /** Per code, UTC day and bot: the scans, and per breakdown (DIMENSION_ORDER) the scans of each value. */
+  const days = new Map<string, { qrId: string; day: number; bot: boolean; scans: number; values: Array<Map<string, number>> }>();
+  for (const scan of scans) {
+    const qrId = text(scan.qrId);
+    const quarter = Math.floor(scan.time / QUARTER_HOUR_MS);
+    const day = Math.floor(scan.time / DAY_MS);
+    const ofDay = quarter - day * QUARTERS_A_DAY;
+    const visitor = scan.visitor | 0;
+    const bot = scan.bot;
+    const quarterKey = `${qrId}\0${quarter}\0${bot}`;
+    const counted = quarters.get(quarterKey);
+    if (counted) counted.scans++;
+    else quarters.set(quarterKey, { qrId, quarter, bot, scans: 1 });
+    const visitorKey = `${qrId}\0${day}\0${visitor}`;
+    const span = visitorDays.get(visitorKey);
+    if (!span) visitorDays.set(visitorKey, { qrId, day, visitor, humanFirst: bot ? null : ofDay, humanLast: bot ? null : ofDay, anyFirst: ofDay, anyLast: ofDay });
+    else {
+      if (ofDay < span.anyFirst) span.anyFirst = ofDay;
+      if (ofDay > span.anyLast) span.anyLast = ofDay;
+      if (!bot) {
+        if (span.humanFirst === null || ofDay < span.humanFirst) span.humanFirst = ofDay;
+        if (span.humanLast === null || ofDay > span.humanLast) span.humanLast = ofDay;
+      }
+    }
+    const dayKey = `${qrId}\0${day}\0${bot}`;
+    let group = days.get(dayKey);
+    if (!group) days.set(dayKey, (group = { qrId, day, bot, scans: 0, values: DIMENSION_ORDER.map(() => new Map<string, number>()) }));
+    group.scans++;
+    const variant = storedVariant(scan.variant);
+    // as DIMENSION_COUNTS: a scan without a variant is in no variant; no region or city counts as unknown
+    const values = [
+      text(scan.country),
+      text(scan.device),
+      text(scan.os),
+      text(scan.browser),
+      text(scan.referrer),
+      variant === null ? null : String(variant),
+      scan.region === null || scan.region === undefined ? UNKNOWN : text(scan.region),
+      scan.city === null || scan.city === undefined ? UNKNOWN : text(scan.city),
+    ];
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i];
+      if (value === null || value === undefined) continue;
+      const counts = group.values[i] as Map<string, number>;
+      counts.set(value, (counts.get(value) ?? 0) + 1);
+    }
+  }
+  const dayValues: Array<{ qrId: string; day: number; bot: boolean; dimension: string; value: string; scans: number }> = [];
+  const totals = new Map<string, { qrId: string; humans: number; bots: number }>();
+  for (const group of days.values()) {
+    group.values.forEach((counts, i) => {
+      for (const [value, scans] of counts) dayValues.push({ qrId: group.qrId, day: group.day, bot: group.bot, dimension: DIMENSION_ORDER[i] as string, value, scans });
+    });
+    let total = totals.get(group.qrId);
+    if (!total) totals.set(group.qrId, (total = { qrId: group.qrId, humans: 0, bots: 0 }));
+    total[group.bot ? 'bots' : 'humans'] += group.scans;
+  }
+  const q = [...quarters.values()];
+  const v = [...visitorDays.values()];
+  const d = dayValues;
+  const t = [...totals.values()];
+  return [
+    texts.of(q, (g) => g.qrId), numberArray(q, (g) => g.quarter), booleanArray(q, (g) => g.bot), numberArray(q, (g) => g.scans),
+    texts.of(v, (g) => g.qrId), numberArray(v, (g) => g.day), numberArray(v, (g) => g.visitor),
+    nullableArray(v, (g) => g.humanFirst), nullableArray(v, (g) => g.humanLast), numberArray(v, (g) => g.anyFirst), numberArray(v, (g) => g.anyLast),
+    texts.of(d, (g) => g.qrId), numberArray(d, (g) => g.day), booleanArray(d, (g) => g.bot), texts.of(d, (g) => g.dimension), texts.of(d, (g) => g.value), numberArray(d, (g) => g.scans),
+    texts.of(t, (g) => g.qrId), numberArray(t, (g) => g.humans), numberArray(t, (g) => g.bots),
+  ];
+}
+
+/** The breakdowns of a day's scans, in the order groupParams counts them. */
+const DIMENSION_ORDER = ['country', 'device', 'os', 'browser', 'referrer', 'variant', 'region', 'city'] as const;
 
 function partitionBounds(month: string): { name: string; from: string; to: string } {
   const [y, m] = month.split('-').map(Number) as [number, number];
@@ -370,14 +479,16 @@ export class PostgresScans implements ScanStorage {
       texts.of(scans, (s) => s.os),
       texts.of(scans, (s) => s.browser),
       texts.of(scans, (s) => s.referrer),
-      `{${scans.map((s) => (s.bot ? 't' : 'f')).join(',')}}`,
-      `{${scans.map((s) => storedVariant(s.variant) ?? 'NULL').join(',')}}`,
+      booleanArray(scans, (s) => s.bot),
+      nullableArray(scans, (s) => storedVariant(s.variant)),
       texts.of(scans, (s) => s.region ?? null),
       texts.of(scans, (s) => s.city ?? null),
     ];
+    const imported = scans.some((s) => s.id !== undefined);
+    if (!imported) params.push(...groupParams(scans, texts));
     for (let attempt = 1; ; attempt++) {
       try {
-        const { rows } = await this.query<{ inserted: number; ids: string }>(scans.some((s) => s.id !== undefined) ? INSERT_IMPORTED : INSERT_NEW, params);
+        const { rows } = await this.query<{ inserted: number; ids: string }>(imported ? INSERT_IMPORTED : INSERT_NEW, params);
         return { inserted: rows[0]?.inserted ?? 0, ids: rows[0]?.ids ? rows[0].ids.split(',').map(Number) : [] };
       } catch (error) {
         // two processes' batches touching the same roll-up rows: PostgreSQL aborts one; it is rerun whole
