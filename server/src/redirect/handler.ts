@@ -179,8 +179,11 @@ export function redirectHandler(ctx: Context, recorder: ScanRecorder, codes: Cod
   };
   const gate = new PasswordGate({ secureCookies: ctx.config.publicUrl.startsWith('https:'), allowedHosts: publicHost, redis: options.redis });
 
-  /** The scan of a smart code: window, limit, password, then the decision. */
-  const smartScan = async (req: IncomingMessage, res: ServerResponse, qr: QrRecord, code: CompiledCode, path: string): Promise<void> => {
+  /**
+   * The scan of a smart code: window, limit, password, then the decision. Synchronous, like a plain code's, except
+   * where it must wait: a limited code's first stored count, and a password form's check.
+   */
+  const smartScan = (req: IncomingMessage, res: ServerResponse, qr: QrRecord, code: CompiledCode, path: string): void | Promise<void> => {
     const now = ctx.clock.now();
     const outside = windowState(code, now);
     if (outside) {
@@ -191,22 +194,32 @@ export function redirectHandler(ctx: Context, recorder: ScanRecorder, codes: Cod
     }
     const ip = clientIp(req, trustProxy);
     const visit = new ScanVisit(now, req, ip, countryHeader, visitors, code.usesCountry ? options.geoLookup : undefined);
-    if (code.maxScans !== undefined) {
-      let counted = limits.count(qr.id);
-      // the first scan here reads the stored count; read again after it, so concurrent first scans count one by one
-      if (typeof counted !== 'number') counted = await counted.then(() => limits.count(qr.id));
-      if (counted >= code.maxScans) {
-        if (req.method === 'GET') recorder.orphan({ time: now, reason: 'limit_reached', workspaceId: qr.workspace_id, qrId: qr.id, userAgent: req.headers['user-agent'] ?? '' });
-        expiredAnswer(res, code, 'This QR code has expired: it reached its scan limit.');
-        return;
-      }
+    if (code.maxScans === undefined) return gated(req, res, qr, code, path, visit);
+    const counted = limits.count(qr.id);
+    // the first scan here reads the stored count; read again after it, so concurrent first scans count one by one
+    if (typeof counted !== 'number') return counted.then(() => limits.count(qr.id)).then((count) => limited(req, res, qr, code, path, visit, count));
+    return limited(req, res, qr, code, path, visit, counted);
+  };
+
+  const limited = (req: IncomingMessage, res: ServerResponse, qr: QrRecord, code: CompiledCode, path: string, visit: ScanVisit, counted: number): void | Promise<void> => {
+    if (counted >= (code.maxScans as number)) {
+      if (req.method === 'GET') recorder.orphan({ time: visit.now, reason: 'limit_reached', workspaceId: qr.workspace_id, qrId: qr.id, userAgent: req.headers['user-agent'] ?? '' });
+      expiredAnswer(res, code, 'This QR code has expired: it reached its scan limit.');
+      return;
     }
+    return gated(req, res, qr, code, path, visit);
+  };
+
+  const gated = (req: IncomingMessage, res: ServerResponse, qr: QrRecord, code: CompiledCode, path: string, visit: ScanVisit): void | Promise<void> => {
     const post = req.method === 'POST';
     if (code.password) {
-      const asker: Asker = { qrId: qr.id, path, ip, userAgent: visit.userAgent, now };
+      const asker: Asker = { qrId: qr.id, path, ip: visit.ip, userAgent: visit.userAgent, now: visit.now };
       if (post) {
-        if ((await gate.submit(req, res, code.password, asker)) === 'answered') return;
-      } else if (!gate.unlocked(req, code.password, asker)) {
+        return gate.submit(req, res, code.password, asker).then((outcome) => {
+          if (outcome !== 'answered') decided(req, res, qr, code, visit, post);
+        });
+      }
+      if (!gate.unlocked(req, code.password, asker)) {
         gate.show(res, req, code.password, asker);
         return;
       }
@@ -216,6 +229,10 @@ export function redirectHandler(ctx: Context, recorder: ScanRecorder, codes: Cod
       res.end();
       return;
     }
+    decided(req, res, qr, code, visit, post);
+  };
+
+  const decided = (req: IncomingMessage, res: ServerResponse, qr: QrRecord, code: CompiledCode, visit: ScanVisit, post: boolean): void => {
     const { location, variant } = decide(code, visit);
     // after a password form: 303, so the browser follows with a GET
     res.writeHead(post ? 303 : 302, { location, 'cache-control': 'private, no-store', 'content-length': 0 });
@@ -223,10 +240,10 @@ export function redirectHandler(ctx: Context, recorder: ScanRecorder, codes: Cod
     if (req.method === 'HEAD') return;
     if (code.maxScans !== undefined && !visit.agent().bot) limits.add(qr.id);
     recorder.hit({
-      time: now,
+      time: visit.now,
       qrId: qr.id,
       workspaceId: qr.workspace_id,
-      ip,
+      ip: visit.ip,
       userAgent: visit.userAgent,
       country: visit.recordedCountry(),
       referer: req.headers.referer ?? '',
