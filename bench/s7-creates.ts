@@ -11,7 +11,7 @@ import pg from 'pg';
 import { migrateStore } from '../server/src/store/migrate-store.js';
 import { median, sleep } from './client.js';
 import { startServerProcess, type ServerProcess } from './processes.js';
-import { addEmptyWorkspace, dropRedisKeys } from './s7.js';
+import { addEmptyWorkspace, clusterEnv, DATABASE_SERVER, dropRedisKeys } from './s7.js';
 import { seedDataDir } from './seed.js';
 import { runWrk } from './wrk.js';
 
@@ -19,8 +19,6 @@ const SECONDS = Number(process.argv[2] ?? 10);
 const ROUNDS = Number(process.argv[3] ?? 3);
 const CODES = 100_000;
 const CONNECTIONS = 50;
-const DATABASE_SERVER = process.env.QRFLOW_BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
-const REDIS_URL = process.env.QRFLOW_BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
 const PREFIX = `qrflow-bench-creates-${process.pid}:`;
 
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qrflow-s7-creates-'));
@@ -39,15 +37,7 @@ try {
   cluster = await startServerProcess({
     name: 'qrflow (2 workers on PostgreSQL)',
     entry: 'server/src/index.ts',
-    env: {
-      QRFLOW_DATABASE_URL: databaseUrl.toString(),
-      QRFLOW_REDIS_URL: REDIS_URL,
-      QRFLOW_REDIS_PREFIX: PREFIX,
-      QRFLOW_WORKERS: '2',
-      QRFLOW_DATA_FILE: path.join(workDir, 'data', 'qrflow.json'),
-      QRFLOW_PLANS_FILE: seed.plansFile,
-      QRFLOW_LOG_LEVEL: 'warn',
-    },
+    env: clusterEnv({ databaseUrl: databaseUrl.toString(), prefix: PREFIX, dataFile: path.join(workDir, 'data', 'qrflow.json'), plansFile: seed.plansFile, logLevel: 'warn' }),
     logFile: path.join(workDir, 'server.log'),
     readyPath: `/api/v1/qr/${seed.codes[5]?.id}`,
     readyHeaders: { Authorization: `Bearer ${seed.apiKey}` },

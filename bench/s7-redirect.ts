@@ -13,7 +13,7 @@ import { migrateStore } from '../server/src/store/migrate-store.js';
 import { median, sleep } from './client.js';
 import { cpuMeter } from './cpu.js';
 import { startServerProcess, type ServerProcess } from './processes.js';
-import { dropRedisKeys } from './s7.js';
+import { clusterEnv, DATABASE_SERVER, dropRedisKeys } from './s7.js';
 import { seedDataDir } from './seed.js';
 import { WorkerChannel } from './worker-channel.js';
 import { runWrk, type WrkRun } from './wrk.js';
@@ -23,8 +23,6 @@ const ROUNDS = Number(process.argv[3] ?? 3);
 const CODES = 100_000;
 const CONNECTIONS = 50;
 const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
-const DATABASE_SERVER = process.env.QRFLOW_BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
-const REDIS_URL = process.env.QRFLOW_BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
 const PREFIX = `qrflow-bench-redirect-${process.pid}:`;
 const PROFILE_DIR = process.env.S7_CPU_PROFILE;
 
@@ -53,16 +51,7 @@ try {
   const cluster = await startServerProcess({
     name: 'qrflow (2 workers on PostgreSQL)',
     entry: 'server/src/index.ts',
-    env: {
-      QRFLOW_DATABASE_URL: databaseUrl.toString(),
-      QRFLOW_REDIS_URL: REDIS_URL,
-      QRFLOW_REDIS_PREFIX: PREFIX,
-      QRFLOW_WORKERS: '2',
-      QRFLOW_DATA_FILE: path.join(workDir, 'data', 'qrflow.json'),
-      QRFLOW_PLANS_FILE: seed.plansFile,
-      QRFLOW_LOG_LEVEL: 'info',
-      QRFLOW_DIAGNOSTICS: 'true',
-    },
+    env: clusterEnv({ databaseUrl: databaseUrl.toString(), prefix: PREFIX, dataFile: path.join(workDir, 'data', 'qrflow.json'), plansFile: seed.plansFile, logLevel: 'info', diagnostics: true }),
     // node:cluster forks the workers with the primary's execArgv: each writes its profile when it stops
     ...(PROFILE_DIR ? { command: { file: process.execPath, args: ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROFILE_DIR)}`, '--import', 'tsx', 'server/src/index.ts'] } } : {}),
     logFile: path.join(workDir, 'cluster.log'),

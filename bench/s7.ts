@@ -45,8 +45,22 @@ export interface S7Options {
 
 export type S7Outcome = { skipped: string } | { checks: Check[]; details: Record<string, unknown> };
 
-const DATABASE_SERVER = process.env.QRFLOW_BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
-const REDIS_URL = process.env.QRFLOW_BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
+export const DATABASE_SERVER = process.env.QRFLOW_BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+export const REDIS_URL = process.env.QRFLOW_BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
+
+/** The environment of S7's qrflow: QRFLOW_WORKERS=2 on this database and Redis prefix (also s7-creates.ts, s7-redirect.ts). */
+export function clusterEnv(options: { databaseUrl: string; prefix: string; dataFile: string; plansFile: string; logLevel: string; diagnostics?: boolean }): Record<string, string> {
+  return {
+    QRFLOW_DATABASE_URL: options.databaseUrl,
+    QRFLOW_REDIS_URL: REDIS_URL,
+    QRFLOW_REDIS_PREFIX: options.prefix,
+    QRFLOW_WORKERS: String(WORKERS),
+    QRFLOW_DATA_FILE: options.dataFile,
+    QRFLOW_PLANS_FILE: options.plansFile,
+    QRFLOW_LOG_LEVEL: options.logLevel,
+    ...(options.diagnostics ? { QRFLOW_DIAGNOSTICS: 'true' } : {}),
+  };
+}
 
 /** Why S7 cannot run here (PostgreSQL or Redis not answering), or undefined. */
 async function unreachable(): Promise<string | undefined> {
@@ -113,16 +127,7 @@ export async function runS7(options: S7Options): Promise<S7Outcome> {
     cluster = await startServerProcess({
       name: 'qrflow S7 (2 workers on PostgreSQL)',
       entry: 'server/src/index.ts',
-      env: {
-        QRFLOW_DATABASE_URL: databaseUrl.toString(),
-        QRFLOW_REDIS_URL: REDIS_URL,
-        QRFLOW_REDIS_PREFIX: prefix,
-        QRFLOW_WORKERS: String(WORKERS),
-        QRFLOW_DATA_FILE: path.join(dir, 'data', 'qrflow.json'),
-        QRFLOW_PLANS_FILE: path.join(dir, 'plans.json'),
-        QRFLOW_LOG_LEVEL: 'info',
-        QRFLOW_DIAGNOSTICS: 'true',
-      },
+      env: clusterEnv({ databaseUrl: databaseUrl.toString(), prefix, dataFile: path.join(dir, 'data', 'qrflow.json'), plansFile: path.join(dir, 'plans.json'), logLevel: 'info', diagnostics: true }),
       logFile: path.join(dir, 'server.log'),
       readyPath: `/api/v1/qr/${code(5).id}`,
       readyHeaders: auth,

@@ -203,9 +203,9 @@ export class KeyService {
 
   /**
    * The key and workspace a presented secret belongs to, or a 401 saying exactly what is wrong.
-   * Malformed keys (bad shape or checksum) are rejected before any lookup.
+   * Malformed keys (bad shape or checksum) are rejected before any lookup. `reads`: an API request's, so that both
+   * may come from memory (CoherentReads).
    */
-  /** The key and workspace of a secret; `reads`: an API request's, so that both may come from memory (CoherentReads). */
   async authenticate(secret: string, reads?: ReadScope): Promise<{ key: ApiKeyRecord; workspace: WorkspaceRecord }> {
     if (!isWellFormedKey(secret)) {
       throw new AuthenticationError('malformed_api_key', `This is not a valid qrflow API key: keys are "${KEY_PREFIX}" (or "${TEST_KEY_PREFIX}" in test mode) followed by 32 letters and digits. Check for missing characters or extra spaces.`);

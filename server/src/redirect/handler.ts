@@ -251,6 +251,61 @@ export function redirectHandler(ctx: Context, recorder: ScanRecorder, codes: Cod
     });
   };
 
+  const fail = (res: ServerResponse, error: unknown): void => {
+    if (isStoreUnavailable(error)) {
+      // a code this process does not hold, while the database is down: retryable, not a server fault
+      ctx.logger.warn({ reason: error.reason }, 'redirect: database unavailable');
+      if (!res.headersSent) page(res, 503, 'Temporarily unavailable', 'Please try again in a moment.', { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) });
+      return;
+    }
+    ctx.logger.error({ err: error }, 'redirect failed');
+    if (!res.headersSent) page(res, 500, 'Something went wrong', 'Please try again in a moment.');
+  };
+
+  /**
+   * The answer for the code found by (domain, short code): the custom domain of the Host, or null for the default
+   * host. Defined once, not per request: a code held in memory is answered without a promise or a closure.
+   */
+  const serve = (req: IncomingMessage, res: ServerResponse, domain: string | null, code: string, found: CodeAnswer): void | Promise<void> => {
+    const qr = found.kind === 'found' ? found.qr : undefined;
+    if (!qr || !qr.destination_url) {
+      req.resume();
+      if (found.kind === 'gone') page(res, 410, 'QR code removed', 'This QR code has been deleted by its owner.');
+      else page(res, 404, 'QR code not found', 'This QR code does not exist.');
+      // an orphan scan: a deleted code's workspace is found from its tombstone in the batch, an unknown one is the server's
+      if (req.method === 'GET') {
+        recorder.orphan({ time: ctx.clock.now(), reason: found.kind === 'gone' ? 'deleted' : 'unknown', workspaceId: qr?.workspace_id ?? null, qrId: qr?.id ?? null, userAgent: req.headers['user-agent'] ?? '', routeKey: routeKey(domain, code) });
+      }
+      return;
+    }
+    if (qr.status !== 'active') {
+      req.resume();
+      page(res, 404, 'QR code paused', 'This QR code is paused by its owner. Try again later.');
+      if (req.method === 'GET') recorder.orphan({ time: ctx.clock.now(), reason: 'paused', workspaceId: qr.workspace_id, qrId: qr.id, userAgent: req.headers['user-agent'] ?? '' });
+      return;
+    }
+    const smart = found.kind === 'found' ? found.smart : undefined;
+    if (smart) return smartScan(req, res, qr, smart, domain !== null ? `/${code}` : `/r/${code}`);
+    if (req.method === 'POST') {
+      req.resume();
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-length': 0 });
+      res.end();
+      return;
+    }
+    res.writeHead(302, { location: qr.destination_url, 'cache-control': 'private, no-store', 'content-length': 0 });
+    res.end();
+    if (req.method !== 'GET') return;
+    recorder.hit({
+      time: ctx.clock.now(),
+      qrId: qr.id,
+      workspaceId: qr.workspace_id,
+      ip: clientIp(req, trustProxy),
+      userAgent: req.headers['user-agent'] ?? '',
+      country: resolveCountry(req.headers[countryHeader], ''),
+      referer: req.headers.referer ?? '',
+    });
+  };
+
   const handler = (req: IncomingMessage, res: ServerResponse): boolean => {
     const url = req.url ?? '';
     // a custom domain serves its codes at /{code} and nothing else (not the API, not /r/); a pending one, a 404 page
@@ -268,63 +323,13 @@ export function redirectHandler(ctx: Context, recorder: ScanRecorder, codes: Cod
       return true;
     }
     const code = match[1] as string;
-    const fail = (error: unknown): void => {
-      if (isStoreUnavailable(error)) {
-        // a code this process does not hold, while the database is down: retryable, not a server fault
-        ctx.logger.warn({ reason: error.reason }, 'redirect: database unavailable');
-        if (!res.headersSent) page(res, 503, 'Temporarily unavailable', 'Please try again in a moment.', { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) });
-        return;
-      }
-      ctx.logger.error({ err: error }, 'redirect failed');
-      if (!res.headersSent) page(res, 500, 'Something went wrong', 'Please try again in a moment.');
-    };
-    // a code found by (domain, short code): the custom domain of the Host, or null for the default host; a code
-    // held in memory is answered synchronously (no promise on the way of a plain code's redirect)
-    const serve = (found: CodeAnswer): void | Promise<void> => {
-      const qr = found.kind === 'found' ? found.qr : undefined;
-      if (!qr || !qr.destination_url) {
-        req.resume();
-        if (found.kind === 'gone') page(res, 410, 'QR code removed', 'This QR code has been deleted by its owner.');
-        else page(res, 404, 'QR code not found', 'This QR code does not exist.');
-        // an orphan scan: a deleted code's workspace is found from its tombstone in the batch, an unknown one is the server's
-        if (req.method === 'GET') {
-          recorder.orphan({ time: ctx.clock.now(), reason: found.kind === 'gone' ? 'deleted' : 'unknown', workspaceId: qr?.workspace_id ?? null, qrId: qr?.id ?? null, userAgent: req.headers['user-agent'] ?? '', routeKey: routeKey(custom ? custom.hostname : null, code) });
-        }
-        return;
-      }
-      if (qr.status !== 'active') {
-        req.resume();
-        page(res, 404, 'QR code paused', 'This QR code is paused by its owner. Try again later.');
-        if (req.method === 'GET') recorder.orphan({ time: ctx.clock.now(), reason: 'paused', workspaceId: qr.workspace_id, qrId: qr.id, userAgent: req.headers['user-agent'] ?? '' });
-        return;
-      }
-      const smart = found.kind === 'found' ? found.smart : undefined;
-      if (smart) return smartScan(req, res, qr, smart, custom ? `/${code}` : `/r/${code}`);
-      if (req.method === 'POST') {
-        req.resume();
-        res.writeHead(405, { allow: 'GET, HEAD', 'content-length': 0 });
-        res.end();
-        return;
-      }
-      res.writeHead(302, { location: qr.destination_url, 'cache-control': 'private, no-store', 'content-length': 0 });
-      res.end();
-      if (req.method !== 'GET') return;
-      recorder.hit({
-        time: ctx.clock.now(),
-        qrId: qr.id,
-        workspaceId: qr.workspace_id,
-        ip: clientIp(req, trustProxy),
-        userAgent: req.headers['user-agent'] ?? '',
-        country: resolveCountry(req.headers[countryHeader], ''),
-        referer: req.headers.referer ?? '',
-      });
-    };
+    const domain = custom ? custom.hostname : null;
     try {
-      const found = codes.find(custom ? custom.hostname : null, code);
-      const served = found instanceof Promise ? found.then(serve) : serve(found);
-      if (served) served.catch(fail);
+      const found = codes.find(domain, code);
+      const served = found instanceof Promise ? found.then((answer) => serve(req, res, domain, code, answer)) : serve(req, res, domain, code, found);
+      if (served) served.catch((error: unknown) => fail(res, error));
     } catch (error) {
-      fail(error);
+      fail(res, error);
     }
     return true;
   };

@@ -155,7 +155,7 @@ ${BATCH_RESULT}`;
 
 /**
  * New scans (ids drawn from the sequence in the statement): a plain insert, every row fresh, and the roll-ups'
- * groups counted by the writer (BatchGroups) and sent as arrays, $15 on: far less work for PostgreSQL than
+ * groups counted by the writer (groupParams) and sent as arrays, $15 on: far less work for PostgreSQL than
  * grouping the batch's rows once per roll-up and breakdown.
  */
 const INSERT_NEW = `
@@ -196,7 +196,15 @@ function numberArray<T>(rows: T[], value: (row: T) => number): string {
  * per-element escaping; a value repeated across columns and rows is made storable and quoted once.
  */
 class ArrayLiteral {
+  private readonly stored = new Map<string, string>();
   private readonly quoted = new Map<string, string>();
+
+  /** The text as PostgreSQL stores it (storableText), worked out once per distinct value. */
+  storable(text: string): string {
+    let stored = this.stored.get(text);
+    if (stored === undefined) this.stored.set(text, (stored = storableText(text)));
+    return stored;
+  }
 
   of<T>(rows: T[], value: (row: T) => string | null): string {
     const parts = new Array<string>(rows.length);
@@ -208,7 +216,7 @@ class ArrayLiteral {
       }
       let quoted = this.quoted.get(text);
       if (quoted === undefined) {
-        quoted = `"${storableText(text).replace(/[\\"]/g, '\\$&')}"`;
+        quoted = `"${this.storable(text).replace(/[\\"]/g, '\\$&')}"`;
         this.quoted.set(text, quoted);
       }
       parts[i] = quoted;
@@ -225,15 +233,10 @@ const booleanArray = <T,>(rows: T[], value: (row: T) => boolean) => `{${rows.map
  * quarter hours, UTC days and breakdown values, DIMENSION_COUNTS' included), as the arrays $15 to $34 of INSERT_NEW.
  */
 function groupParams(scans: Scan[], texts: ArrayLiteral): string[] {
-  const storable = new Map<string, string>();
-  const text = (value: string) => {
-    let stored = storable.get(value);
-    if (stored === undefined) storable.set(value, (stored = storableText(value)));
-    return stored;
-  };
+  const text = (value: string) => texts.storable(value);
   const quarters = new Map<string, { qrId: string; quarter: number; bot: boolean; scans: number }>();
   const visitorDays = new Map<string, { qrId: string; day: number; visitor: number; humanFirst: number | null; humanLast: number | null; anyFirst: number; anyLast: number }>();
-  /** Per code, UTC day and bot: the scans, and per breakdown (DIMENSION_ORDER) the scans of each value. */
+  /** Per code, UTC day and bot: the scans, and per breakdown (in SCAN_DIMENSIONS' order) the scans of each value. */
   const days = new Map<string, { qrId: string; day: number; bot: boolean; scans: number; values: Array<Map<string, number>> }>();
   for (const scan of scans) {
     const qrId = text(scan.qrId);
@@ -259,10 +262,11 @@ function groupParams(scans: Scan[], texts: ArrayLiteral): string[] {
     }
     const dayKey = `${qrId}\0${day}\0${bot}`;
     let group = days.get(dayKey);
-    if (!group) days.set(dayKey, (group = { qrId, day, bot, scans: 0, values: DIMENSION_ORDER.map(() => new Map<string, number>()) }));
+    if (!group) days.set(dayKey, (group = { qrId, day, bot, scans: 0, values: SCAN_DIMENSIONS.map(() => new Map<string, number>()) }));
     group.scans++;
     const variant = storedVariant(scan.variant);
-    // as DIMENSION_COUNTS: a scan without a variant is in no variant; no region or city counts as unknown
+    // in SCAN_DIMENSIONS' order, as DIMENSION_COUNTS: a scan without a variant is in no variant; no region or city
+    // counts as unknown
     const values = [
       text(scan.country),
       text(scan.device),
@@ -284,7 +288,7 @@ function groupParams(scans: Scan[], texts: ArrayLiteral): string[] {
   const totals = new Map<string, { qrId: string; humans: number; bots: number }>();
   for (const group of days.values()) {
     group.values.forEach((counts, i) => {
-      for (const [value, scans] of counts) dayValues.push({ qrId: group.qrId, day: group.day, bot: group.bot, dimension: DIMENSION_ORDER[i] as string, value, scans });
+      for (const [value, scans] of counts) dayValues.push({ qrId: group.qrId, day: group.day, bot: group.bot, dimension: SCAN_DIMENSIONS[i] as string, value, scans });
     });
     let total = totals.get(group.qrId);
     if (!total) totals.set(group.qrId, (total = { qrId: group.qrId, humans: 0, bots: 0 }));
@@ -302,9 +306,6 @@ function groupParams(scans: Scan[], texts: ArrayLiteral): string[] {
     texts.of(t, (g) => g.qrId), numberArray(t, (g) => g.humans), numberArray(t, (g) => g.bots),
   ];
 }
-
-/** The breakdowns of a day's scans, in the order groupParams counts them. */
-const DIMENSION_ORDER = ['country', 'device', 'os', 'browser', 'referrer', 'variant', 'region', 'city'] as const;
 
 function partitionBounds(month: string): { name: string; from: string; to: string } {
   const [y, m] = month.split('-').map(Number) as [number, number];
