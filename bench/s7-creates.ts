@@ -2,7 +2,8 @@
  * `node --import tsx bench/s7-creates.ts [seconds] [rounds]`: S7's create figure alone (bench/s7.ts): 50 clients
  * POSTing /api/v1/qr to QRFLOW_WORKERS=2 on PostgreSQL and Redis, in the seeded workspace of 100,000 codes and in
  * one that starts empty, in interleaved rounds. A fresh database and Redis prefix, dropped after. Not a check: a
- * quick figure for work on the write path (the full `npm run bench` takes the same figure among the others).
+ * quick figure for work on the write path (the full `npm run bench` takes the same figure among the others);
+ * `S7_CPU_PROFILE=dir` profiles the workers as in bench/s7-redirect.ts.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,7 +12,7 @@ import pg from 'pg';
 import { migrateStore } from '../server/src/store/migrate-store.js';
 import { median, sleep } from './client.js';
 import { startServerProcess, type ServerProcess } from './processes.js';
-import { addEmptyWorkspace, clusterEnv, DATABASE_SERVER, dropRedisKeys } from './s7.js';
+import { addEmptyWorkspace, clusterEnv, DATABASE_SERVER, dropRedisKeys, profiledCommand } from './s7.js';
 import { seedDataDir } from './seed.js';
 import { runWrk } from './wrk.js';
 
@@ -38,6 +39,7 @@ try {
     name: 'qrflow (2 workers on PostgreSQL)',
     entry: 'server/src/index.ts',
     env: clusterEnv({ databaseUrl: databaseUrl.toString(), prefix: PREFIX, dataFile: path.join(workDir, 'data', 'qrflow.json'), plansFile: seed.plansFile, logLevel: 'warn' }),
+    command: profiledCommand(),
     logFile: path.join(workDir, 'server.log'),
     readyPath: `/api/v1/qr/${seed.codes[5]?.id}`,
     readyHeaders: { Authorization: `Bearer ${seed.apiKey}` },

@@ -13,7 +13,7 @@ import { migrateStore } from '../server/src/store/migrate-store.js';
 import { median, sleep } from './client.js';
 import { cpuMeter } from './cpu.js';
 import { startServerProcess, type ServerProcess } from './processes.js';
-import { clusterEnv, DATABASE_SERVER, dropRedisKeys } from './s7.js';
+import { clusterEnv, DATABASE_SERVER, dropRedisKeys, profiledCommand } from './s7.js';
 import { seedDataDir } from './seed.js';
 import { WorkerChannel } from './worker-channel.js';
 import { runWrk, type WrkRun } from './wrk.js';
@@ -24,7 +24,6 @@ const CODES = 100_000;
 const CONNECTIONS = 50;
 const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
 const PREFIX = `qrflow-bench-redirect-${process.pid}:`;
-const PROFILE_DIR = process.env.S7_CPU_PROFILE;
 
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qrflow-s7-redirect-'));
 const name = `qrflow_bench_redirect_${process.pid}`;
@@ -52,8 +51,7 @@ try {
     name: 'qrflow (2 workers on PostgreSQL)',
     entry: 'server/src/index.ts',
     env: clusterEnv({ databaseUrl: databaseUrl.toString(), prefix: PREFIX, dataFile: path.join(workDir, 'data', 'qrflow.json'), plansFile: seed.plansFile, logLevel: 'info', diagnostics: true }),
-    // node:cluster forks the workers with the primary's execArgv: each writes its profile when it stops
-    ...(PROFILE_DIR ? { command: { file: process.execPath, args: ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROFILE_DIR)}`, '--import', 'tsx', 'server/src/index.ts'] } } : {}),
+    command: profiledCommand(),
     logFile: path.join(workDir, 'cluster.log'),
     ...ready,
   });

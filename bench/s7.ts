@@ -49,6 +49,15 @@ export const DATABASE_SERVER = process.env.QRFLOW_BENCH_DATABASE_URL || 'postgre
 export const REDIS_URL = process.env.QRFLOW_BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
 
 /** The environment of S7's qrflow: QRFLOW_WORKERS=2 on this database and Redis prefix (also s7-creates.ts, s7-redirect.ts). */
+/**
+ * The server command with `--cpu-prof` into `S7_CPU_PROFILE` (a directory) when that is set: node:cluster forks the
+ * workers with the primary's execArgv, so each writes its profile when it stops. Undefined: the usual command.
+ */
+export function profiledCommand(): { file: string; args: string[] } | undefined {
+  const dir = process.env.S7_CPU_PROFILE;
+  return dir ? { file: process.execPath, args: ['--cpu-prof', `--cpu-prof-dir=${path.resolve(dir)}`, '--import', 'tsx', 'server/src/index.ts'] } : undefined;
+}
+
 export function clusterEnv(options: { databaseUrl: string; prefix: string; dataFile: string; plansFile: string; logLevel: string; diagnostics?: boolean }): Record<string, string> {
   return {
     QRFLOW_DATABASE_URL: options.databaseUrl,

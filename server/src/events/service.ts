@@ -2,7 +2,7 @@ import { iso } from '../clock.js';
 import type { Context } from '../context.js';
 import { newId } from '../random.js';
 import type { DeliveryRecord, EventPayload, EventRecord } from '../store/records.js';
-import type { Op } from '../store/store.js';
+import type { Op, ReadScope } from '../store/store.js';
 import { DATA_MODES, partitionId } from '../test-mode/mode.js';
 
 export const EVENT_TYPES = ['qr.created', 'qr.updated', 'qr.deleted', 'qr.scanned'] as const;
@@ -29,9 +29,12 @@ export class EventService {
 
   constructor(private readonly ctx: Context) {}
 
-  /** Ops that queue one delivery per active subscription of the workspace to this event type. */
-  async deliveryOps(workspaceId: string, event: EventPayload): Promise<Op[]> {
-    const hooks = await this.ctx.store.findMany('webhooks', 'workspace_id', workspaceId);
+  /**
+   * Ops that queue one delivery per active subscription of the workspace to this event type. `reads`: the request's,
+   * so that the subscriptions may come from memory (CoherentReads).
+   */
+  async deliveryOps(workspaceId: string, event: EventPayload, reads?: ReadScope): Promise<Op[]> {
+    const hooks = await this.ctx.store.findMany('webhooks', 'workspace_id', workspaceId, reads);
     const now = this.ctx.clock.now();
     const wanted = hooks.filter((hook) => hook.status === 'active' && hook.events.includes(event.type));
     const open: typeof wanted = [];
@@ -68,10 +71,10 @@ export class EventService {
     return dropped;
   }
 
-  /** The event and the ops that store it and queue its deliveries. */
-  async record(workspaceId: string, type: EventType, data: unknown): Promise<{ event: EventPayload; ops: Op[] }> {
+  /** The event and the ops that store it and queue its deliveries (`reads`: as in deliveryOps). */
+  async record(workspaceId: string, type: EventType, data: unknown, reads?: ReadScope): Promise<{ event: EventPayload; ops: Op[] }> {
     const record: EventRecord = { id: newId('evt'), workspace_id: workspaceId, type, created_at: iso(this.ctx.clock.now()), data };
     const event = payloadOf(record);
-    return { event, ops: [{ collection: 'events', put: record }, ...(await this.deliveryOps(workspaceId, event))] };
+    return { event, ops: [{ collection: 'events', put: record }, ...(await this.deliveryOps(workspaceId, event, reads))] };
   }
 }

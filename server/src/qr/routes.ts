@@ -29,7 +29,7 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
       body: UpdateQrBody,
       responses: { 200: { description: 'The updated code', schema: envelope(QrSchema) } },
       handler: async (req, res, { params, body }) => {
-        res.json({ data: await qr.update(dataWorkspace(req.auth!), params.id, body) });
+        res.json({ data: await qr.update(dataWorkspace(req.auth!), params.id, body, req.scope?.reads) });
       },
     });
   return [
@@ -72,7 +72,7 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
           res.status(400).json({ error: { code: 'validation_error', message: 'Idempotency-Key must be 1 to 255 characters.', details: [{ field: 'Idempotency-Key', message: '1 to 255 characters' }] }, request_id: req.requestId });
           return;
         }
-        const { qr: created, replayed } = await qr.create(dataWorkspace(req.auth!), req.auth!.plan, body, key);
+        const { qr: created, replayed } = await qr.create(dataWorkspace(req.auth!), req.auth!.plan, body, key, req.scope?.reads);
         if (replayed) res.setHeader('Idempotent-Replayed', 'true');
         res.status(201).json({ data: created });
       },
@@ -105,7 +105,7 @@ export function qrRoutes(qr: QrService, renderer: ImageRenderer, analytics: Anal
       params: IdParams,
       responses: { 200: { description: 'Deleted', schema: envelope(z.object({ id: z.string(), deleted: z.literal(true) })) } },
       handler: async (req, res, { params }) => {
-        await qr.delete(dataWorkspace(req.auth!), params.id);
+        await qr.delete(dataWorkspace(req.auth!), params.id, req.scope?.reads);
         res.json({ data: { id: params.id, deleted: true } });
       },
     }),

@@ -188,8 +188,8 @@ export class QrService {
    * Creates a code. With an idempotency key, a retry of the same request within 24 hours returns the first result;
    * the same key with a different body is a 409.
    */
-  async create(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, idempotencyKey?: string): Promise<{ qr: QrView; replayed: boolean }> {
-    if (!idempotencyKey) return { qr: await this.createNow(workspace, plan, body, []), replayed: false };
+  async create(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, idempotencyKey?: string, reads?: ReadScope): Promise<{ qr: QrView; replayed: boolean }> {
+    if (!idempotencyKey) return { qr: await this.createNow(workspace, plan, body, [], undefined, reads), replayed: false };
     const id = `${workspace.id}:${idempotencyKey}`;
     const requestHash = createHash('sha256').update(JSON.stringify(maskPassword(body))).digest('hex');
     for (;;) {
@@ -198,7 +198,7 @@ export class QrService {
       await pending.catch(() => undefined);
     }
     // registered before the first await, so a concurrent retry (even on a store whose reads really wait) queues behind it
-    const work = this.createOnce(workspace, plan, body, id, requestHash);
+    const work = this.createOnce(workspace, plan, body, id, requestHash, reads);
     this.inFlight.set(id, work);
     try {
       return await work;
@@ -212,14 +212,14 @@ export class QrService {
    * sent to another process waits for the first request and replays its result instead of making a second code.
    * The code and the final idempotency record are written in one commit that expects the claim still held.
    */
-  private async createOnce(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, id: string, requestHash: string): Promise<{ qr: QrView; replayed: boolean }> {
+  private async createOnce(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, id: string, requestHash: string, reads?: ReadScope): Promise<{ qr: QrView; replayed: boolean }> {
     const { result, replayed } = await runIdempotent<QrView>({
       ctx: this.ctx,
       workspaceId: workspace.id,
       id,
       requestHash,
       status: 201,
-      run: (final) => this.createNow(workspace, plan, body, [], final),
+      run: (final) => this.createNow(workspace, plan, body, [], final, reads),
       replay: async (record) => {
         const stored = record.body as QrView;
         const current = await this.ctx.store.get('qrcodes', stored.id);
@@ -230,9 +230,9 @@ export class QrService {
   }
 
 
-  private async createNow(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, extraOps: Op[], idempotency?: (qr: QrView) => WriteOp): Promise<QrView> {
+  private async createNow(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, extraOps: Op[], idempotency?: (qr: QrView) => WriteOp, reads?: ReadScope): Promise<QrView> {
     for (let attempt = 1; ; attempt++) {
-      const { view, ops } = await this.prepareCreate(workspace, plan, body);
+      const { view, ops } = await this.prepareCreate(workspace, plan, body, undefined, undefined, reads);
       const all: WriteOp[] = [...ops, ...extraOps, codeCap(workspace, plan)];
       if (idempotency) all.push(idempotency(view));
       try {
@@ -250,9 +250,10 @@ export class QrService {
    * Checks a create and builds its record and ops without committing them (bulk creates commit many at once).
    * The plan's code limit is the commit's to enforce (`codeCap`, exact across processes); `held`, when the caller
    * counted the workspace's codes (plus those it prepared and has yet to commit), refuses a create past it at once.
-   * `reserved` holds the route keys of codes prepared and not yet committed.
+   * `reserved` holds the route keys of codes prepared and not yet committed; `reads`: the request's (the event's
+   * subscriptions may come from memory).
    */
-  async prepareCreate(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, held?: number, reserved?: Set<string>): Promise<PreparedWrite> {
+  async prepareCreate(workspace: WorkspaceRecord, plan: Plan, body: CreateQrBody, held?: number, reserved?: Set<string>, reads?: ReadScope): Promise<PreparedWrite> {
     const content = this.checkShape(body.type, body.mode, body.destination_url, body.content);
     if (body.domain !== undefined && body.mode !== 'dynamic') {
       throw new ValidationError('Only dynamic codes have a short link to serve on a domain.', [{ field: 'domain', message: 'only for dynamic codes' }]);
@@ -283,7 +284,7 @@ export class QrService {
     if (qr.route_key) reserved?.add(qr.route_key);
     this.assertFits(qr, qr.type === 'url' ? 'destination_url' : 'content');
     const view = await this.view(qr, 0);
-    const { ops: eventOps } = await this.events.record(workspace.id, 'qr.created', view);
+    const { ops: eventOps } = await this.events.record(workspace.id, 'qr.created', view, reads);
     return { qr, view, ops: [{ collection: 'qrcodes', put: qr }, ...newCodeChecks(qr), ...eventOps] };
   }
 
@@ -314,14 +315,14 @@ export class QrService {
     return { items: await Promise.all(page.items.map((qr) => this.view(qr))), hasMore: page.hasMore, nextCursor: page.hasMore && last ? encodeCursor(last) : null };
   }
 
-  async update(workspace: WorkspaceRecord, id: string, body: UpdateQrBody): Promise<QrView> {
-    const { view, ops } = await this.prepareUpdate(workspace, id, body);
+  async update(workspace: WorkspaceRecord, id: string, body: UpdateQrBody, reads?: ReadScope): Promise<QrView> {
+    const { view, ops } = await this.prepareUpdate(workspace, id, body, undefined, reads);
     await this.ctx.store.commit(ops);
     return view;
   }
 
-  /** Checks an update and builds the changed record and its ops without committing them. */
-  async prepareUpdate(workspace: WorkspaceRecord, id: string, body: UpdateQrBody, reserved?: Set<string>): Promise<PreparedWrite> {
+  /** Checks an update and builds the changed record and its ops without committing them (`reads`: as in prepareCreate). */
+  async prepareUpdate(workspace: WorkspaceRecord, id: string, body: UpdateQrBody, reserved?: Set<string>, reads?: ReadScope): Promise<PreparedWrite> {
     const immutable = (['type', 'mode', 'id', 'short_code'] as const).filter((field) => body[field] !== undefined);
     const qr = await this.find(workspace, id);
     const changed = immutable.filter((field) => body[field] !== qr[field]);
@@ -356,7 +357,7 @@ export class QrService {
     else delete updated.smart;
     this.assertFits(updated, body.content !== undefined ? 'content' : body.destination_url !== undefined ? 'destination_url' : 'style.error_correction');
     const view = await this.view(updated);
-    const { ops } = await this.events.record(workspace.id, 'qr.updated', view);
+    const { ops } = await this.events.record(workspace.id, 'qr.updated', view, reads);
     return { qr: updated, view, ops: [...(move?.ops ?? []), { collection: 'qrcodes', put: updated }, ...ops] };
   }
 
@@ -385,15 +386,15 @@ export class QrService {
     return { fields: { domain, short_code: code, route_key: key }, ops };
   }
 
-  async delete(workspace: WorkspaceRecord, id: string): Promise<void> {
-    await this.ctx.store.commit((await this.prepareDelete(workspace, id)).ops);
+  async delete(workspace: WorkspaceRecord, id: string, reads?: ReadScope): Promise<void> {
+    await this.ctx.store.commit((await this.prepareDelete(workspace, id, reads)).ops);
   }
 
-  /** Builds a delete's ops (the record's removal, its tombstone, its event) without committing them. */
-  async prepareDelete(workspace: WorkspaceRecord, id: string): Promise<PreparedWrite> {
+  /** Builds a delete's ops (the record's removal, its tombstone, its event) without committing them (`reads`: as in prepareCreate). */
+  async prepareDelete(workspace: WorkspaceRecord, id: string, reads?: ReadScope): Promise<PreparedWrite> {
     const qr = await this.find(workspace, id);
     const view = await this.view(qr);
-    const { ops } = await this.events.record(workspace.id, 'qr.deleted', view);
+    const { ops } = await this.events.record(workspace.id, 'qr.deleted', view, reads);
     const tombstone: Op[] = qr.short_code
       ? [{ collection: 'tombstones', put: { id: qr.route_key ?? routeKey(qr.domain, qr.short_code), workspace_id: workspace.id, qr_id: qr.id, deleted_at: iso(this.ctx.clock.now()) } satisfies TombstoneRecord }]
       : [];

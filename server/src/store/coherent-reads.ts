@@ -1,10 +1,13 @@
 import { randomInt } from 'node:crypto';
 import type { SharedRedis } from '../redis/client.js';
-import type { ApiKeyRecord, CollectionName, Collections } from './records.js';
+import type { ApiKeyRecord, CollectionName, Collections, WebhookRecord } from './records.js';
 import type { ReadScope, Store, WriteOp } from './store.js';
 
-/** The collections whose records are kept in memory: what every authenticated request reads. */
-const CACHED: ReadonlySet<CollectionName> = new Set<CollectionName>(['workspaces', 'qrcodes', 'keys']);
+/**
+ * The collections whose records are kept in memory: what every authenticated request reads, and a workspace's
+ * webhooks (every create, update and delete of a code reads them to queue its event's deliveries).
+ */
+const CACHED: ReadonlySet<CollectionName> = new Set<CollectionName>(['workspaces', 'qrcodes', 'keys', 'webhooks']);
 
 interface Entry<T> {
   record: T;
@@ -15,12 +18,13 @@ interface Entry<T> {
 }
 
 /**
- * Each workspace has two generations, read together as `auth/codes`: one for its keys and its own record (what
- * authentication reads), one for its codes, so that creating codes does not make every request authenticate again.
+ * Each workspace has three generations, read together as `auth/codes/hooks`: one for its keys and its own record
+ * (what authentication reads), one for its codes, one for its webhooks, so that creating codes does not make every
+ * request authenticate again, nor read the webhooks again.
  */
-type Part = 0 | 1;
-const partOf = (collection: CollectionName): Part => (collection === 'qrcodes' ? 1 : 0);
-const GENERATION_PARTS = ['auth', 'codes'] as const;
+type Part = 0 | 1 | 2;
+const partOf = (collection: CollectionName): Part => (collection === 'qrcodes' ? 1 : collection === 'webhooks' ? 2 : 0);
+const GENERATION_PARTS = ['auth', 'codes', 'hooks'] as const;
 
 function partAt(generation: string | undefined, part: Part): string | undefined {
   return generation?.split('/')[part];
@@ -82,6 +86,8 @@ export class CoherentReads {
   private readonly byHash = new Map<string, Entry<ApiKeyRecord>>();
   private readonly hashOfKey = new Map<string, string>();
   private readonly records = new Map<string, Entry<unknown>>();
+  /** Each workspace's webhooks, as `findMany('webhooks', 'workspace_id', …)` answered them. */
+  private readonly hooks = new Map<string, Entry<WebhookRecord[]>>();
   /** The workspace of records this process has seen, for updates and deletes that name only an id. */
   private readonly workspaceOf = new Map<string, string>();
   private readonly options: Required<CoherentReadsOptions>;
@@ -93,7 +99,8 @@ export class CoherentReads {
       get: (collection, id, reads) => this.get(collection, id, reads),
       findUnique: (collection, index, value, reads) =>
         collection === 'keys' && index === 'hash' ? (this.keyByHash(value, reads) as never) : inner.findUnique(collection, index, value),
-      findMany: (collection, index, value) => inner.findMany(collection, index, value),
+      findMany: (collection, index, value, reads) =>
+        collection === 'webhooks' && index === 'workspace_id' ? (this.hooksOf(value, reads) as never) : inner.findMany(collection, index, value),
       countMany: (collection, index, value) => inner.countMany(collection, index, value),
       all: (collection) => inner.all(collection),
       countByWorkspace: (collection, workspaceId) => inner.countByWorkspace(collection, workspaceId),
@@ -123,9 +130,9 @@ export class CoherentReads {
     };
   }
 
-  /** How many records are held (for tests). */
+  /** How many records (and webhook lists) are held (for tests). */
   get size(): number {
-    return this.byHash.size + this.records.size;
+    return this.byHash.size + this.records.size + this.hooks.size;
   }
 
   /** The Redis keys of a workspace's generations (auth, codes). */
@@ -251,6 +258,17 @@ export class CoherentReads {
     return record;
   }
 
+  /** A workspace's webhooks: from memory when held at the request's generation, else read and held at it. */
+  private async hooksOf(workspaceId: string, scope: ReadScope | undefined): Promise<WebhookRecord[]> {
+    const generation = scope?.confirmed && scope.workspaceId === workspaceId ? scope.generation : undefined;
+    const held = generation !== undefined ? this.hooks.get(workspaceId) : undefined;
+    if (held && scope && this.fresh(held, scope, 2)) return structuredClone(held.record);
+    const hooks = await this.inner.findMany('webhooks', 'workspace_id', workspaceId);
+    for (const hook of hooks) this.place(`webhooks:${hook.id}`, workspaceId);
+    if (generation !== undefined) this.remember(this.hooks, workspaceId, { record: structuredClone(hooks), workspaceId, generation, readAt: this.options.now() });
+    return hooks;
+  }
+
   private place(cacheKey: string, workspaceId: string): void {
     if (this.workspaceOf.size >= this.options.maxEntries * 4) this.workspaceOf.clear();
     this.workspaceOf.set(cacheKey, workspaceId);
@@ -283,6 +301,13 @@ export class CoherentReads {
     for (const op of ops) {
       const target = CACHED.has(op.collection) ? written(op) : undefined;
       if (!target) continue;
+      if (op.collection === 'webhooks') {
+        const workspaceId = target.record?.workspace_id ?? this.workspaceOf.get(`webhooks:${target.id}`);
+        // a webhook of a workspace not known here: no list is trusted
+        if (workspaceId === undefined) this.hooks.clear();
+        else this.hooks.delete(workspaceId);
+        continue;
+      }
       this.records.delete(`${op.collection}:${target.id}`);
       if (op.collection === 'keys') {
         const hash = this.hashOfKey.get(target.id);

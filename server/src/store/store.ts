@@ -145,7 +145,7 @@ export interface PageResult<T> {
 /**
  * What one API request's reads may take from memory, where the store keeps records coherent across processes
  * (CoherentReads, store/coherent-reads.ts): passed to `get` and `findUnique` by the reads of an authenticated
- * request; other adapters ignore it.
+ * request (and `findMany` of a workspace's webhooks); other adapters ignore it.
  */
 export interface ReadScope {
   workspaceId?: string;
@@ -169,7 +169,7 @@ export interface Store {
   readonly scans: ScanStorage;
   get<C extends CollectionName>(collection: C, id: string, reads?: ReadScope): Promise<Collections[C] | undefined>;
   findUnique<C extends CollectionName>(collection: C, index: UniqueIndex<C>, value: string, reads?: ReadScope): Promise<Collections[C] | undefined>;
-  findMany<C extends CollectionName>(collection: C, index: MultiIndex<C>, value: string): Promise<Collections[C][]>;
+  findMany<C extends CollectionName>(collection: C, index: MultiIndex<C>, value: string, reads?: ReadScope): Promise<Collections[C][]>;
   /** How many records a multi index holds for the value, without reading them. */
   countMany<C extends CollectionName>(collection: C, index: MultiIndex<C>, value: string): Promise<number>;
   /** Every record of a small collection (deliveries queue, sweeps). Not for collections that grow with traffic. */

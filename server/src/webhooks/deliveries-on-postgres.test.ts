@@ -1,8 +1,12 @@
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { createClient } from 'redis';
+import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
 import { createQr, json } from '../../../test/helpers/qr.js';
 import { startTestServer, type TestServer } from '../../../test/helpers/server.js';
+import { PostgresStore } from '../store/postgres/postgres-store.js';
 import { createTestDatabase, describePostgres, type TestDatabase } from '../store/postgres/test-database.js';
 import { startReceiver, waitFor, type Receiver } from './test-receiver.js';
+
+const REDIS_URL = process.env.QRFLOW_TEST_REDIS_URL || 'redis://127.0.0.1:6379';
 
 /** Webhook deliveries through the PostgreSQL job queue (pg-boss), with two server processes on one database. */
 await describePostgres('webhook deliveries on PostgreSQL, two processes', (serverUrl) => {
@@ -17,7 +21,8 @@ await describePostgres('webhook deliveries on PostgreSQL, two processes', (serve
     await receiver?.close();
     receiver = undefined;
     for (const server of servers.splice(0).reverse()) await server.cleanup().catch(() => undefined);
-    await database.pool.query('DELETE FROM deliveries');
+    // the processes of every test share one workspace: an earlier test's subscriptions would take the next one's events
+    await database.pool.query('DELETE FROM deliveries; DELETE FROM webhooks');
   });
   afterAll(async () => {
     await database?.drop();
@@ -91,4 +96,43 @@ await describePostgres('webhook deliveries on PostgreSQL, two processes', (serve
     await waitFor(() => receiver!.delivered().length === 1, 'the delivery made by the other process', 30_000);
     expect(receiver.received[0]?.body.id).toBe(receiver.received[1]?.body.id);
   }, 60_000);
+
+  it('with Redis, creates take the subscriptions from memory, and one made through the other process is delivered from the next create on', async () => {
+    const prefix = `qrflow-test-hooks-${process.pid}-${Date.now()}:`;
+    const env = { QRFLOW_DATABASE_URL: database.url, QRFLOW_REDIS_URL: REDIS_URL, QRFLOW_REDIS_PREFIX: prefix };
+    const a = await startTestServer({ env });
+    servers.push(a);
+    const b = await startTestServer({ env });
+    servers.push(b);
+    const token = (await a.createKey()).secret;
+    const redis = createClient({ url: REDIS_URL });
+    await redis.connect();
+    const findMany = vi.spyOn(PostgresStore.prototype, 'findMany');
+    const hookReads = () => findMany.mock.calls.filter(([collection]) => collection === 'webhooks').length;
+    try {
+      receiver = await startReceiver(() => 200);
+      await createQr(a, token, { name: 'Before 1', destination_url: 'https://example.com/before-1' });
+      const held = hookReads();
+      for (let i = 2; i <= 4; i++) await createQr(a, token, { name: `Before ${i}`, destination_url: `https://example.com/before-${i}` });
+      // the workspace's subscriptions (none) were read once and held at its generation
+      expect(hookReads()).toBe(held);
+
+      await subscribe(b, token, receiver.url());
+      const afterSubscribe = hookReads();
+      const first = await createQr(a, token, { name: 'After 1', destination_url: 'https://example.com/after-1' });
+      // the subscription bumped the workspace's webhooks generation: the next create on the other process reads them again
+      expect(hookReads()).toBe(afterSubscribe + 1);
+      const second = await createQr(a, token, { name: 'After 2', destination_url: 'https://example.com/after-2' });
+      expect(hookReads()).toBe(afterSubscribe + 1);
+
+      await waitFor(() => receiver!.delivered().length >= 2, 'two deliveries', 20_000);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const delivered = receiver.received.map((request) => (request.body.data as { id: string }).id);
+      expect(delivered.sort()).toEqual([first.id, second.id].sort());
+    } finally {
+      findMany.mockRestore();
+      for await (const keys of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) if (keys.length) await redis.del(keys);
+      await redis.quit();
+    }
+  }, 40_000);
 });
