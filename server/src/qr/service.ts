@@ -285,7 +285,7 @@ export class QrService {
     this.assertFits(qr, qr.type === 'url' ? 'destination_url' : 'content');
     const view = await this.view(qr, 0);
     const { ops: eventOps } = await this.events.record(workspace.id, 'qr.created', view, reads);
-    return { qr, view, ops: [{ collection: 'qrcodes', put: qr }, ...newCodeChecks(qr), ...eventOps] };
+    return { qr, view, ops: [{ collection: 'qrcodes', insert: qr }, ...newCodeChecks(qr), ...eventOps] };
   }
 
   /**

@@ -487,6 +487,42 @@ export function describeStoreContract(adapter: string, makeHarness: () => StoreH
       for (const id of ['evt_bad3', 'evt_bad7']) expect(await again.get('events', id)).toBeUndefined();
     });
 
+    it('concurrent creates made of inserts, absent checks and a cap (as the API makes them): exactly N land under a cap of N, and one breaking a rule is refused alone', async () => {
+      const store = await openStore();
+      await store.commit([{ collection: 'tombstones', put: { id: 'gone1', workspace_id: 'ws_1', qr_id: 'qr_old', deleted_at: T0 } }, { collection: 'qrcodes', put: qr('qr_taken', 'ws_2', at(0), 'held') }]);
+      const create = (workspaceId: string, atMost: number, i: number, id = `qr_${i}`, route = `code${i}`): WriteOp[] => [
+        { collection: 'qrcodes', insert: qr(id, workspaceId, at(i), route) },
+        { collection: 'tombstones', absent: route },
+        { collection: 'events', put: event(`evt_${i}`, workspaceId, at(i)) },
+        { collection: 'qrcodes', cap: workspaceId, atMost },
+      ];
+      const capped = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => store.commit(create('ws_1', 20, i))));
+      expect(capped.filter((r) => r.status === 'fulfilled')).toHaveLength(20);
+      expect(capped.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof CapExceededError)).toBe(true);
+
+      const bad: Record<number, { ops: WriteOp[]; index: string }> = {
+        33: { ops: create('ws_3', 100, 33, 'qr_taken'), index: 'id' },
+        35: { ops: create('ws_3', 100, 35, 'qr_35', 'held'), index: 'route_key' },
+        38: { ops: create('ws_3', 100, 38, 'qr_38', 'gone1'), index: 'id' },
+      };
+      const numbers = Array.from({ length: 12 }, (_, i) => 30 + i);
+      const mixed = await Promise.allSettled(numbers.map((i) => store.commit(bad[i]?.ops ?? create('ws_3', 100, i))));
+      for (const [position, i] of numbers.entries()) {
+        if (bad[i]) expect((mixed[position] as PromiseRejectedResult).reason).toMatchObject({ index: bad[i].index });
+        else expect(mixed[position]?.status).toBe('fulfilled');
+      }
+
+      const again = await reopen(store);
+      for (const [workspaceId, count] of [['ws_1', 20], ['ws_3', 9]] as const) {
+        expect(await again.countByWorkspace('qrcodes', workspaceId)).toBe(count);
+        const landed = (await again.listPage('qrcodes', workspaceId, { limit: 100 })).items.map((code) => code.id.slice(3)).sort();
+        expect(landed).toHaveLength(count);
+        // each landed create has its event, and no refused one has
+        expect((await again.listPage('events', workspaceId, { limit: 100 })).items.map((e) => e.id.slice(4)).sort()).toEqual(landed);
+      }
+      expect((await again.get('qrcodes', 'qr_taken'))?.workspace_id).toBe('ws_2');
+    });
+
     it('absent makes a commit conditional on no record holding an id, as the ops before it leave them', async () => {
       const store = await openStore();
       await store.commit([{ collection: 'tombstones', put: { id: 'gone1', workspace_id: 'ws_1', qr_id: 'qr_old', deleted_at: T0 } }]);

@@ -46,6 +46,58 @@ function insert(spec: TableSpec, record: AnyRecord): string {
   return `INSERT INTO ${spec.table} (${columnList(spec)}) VALUES (${recordValues(spec, record)})`;
 }
 
+/** One statement inserting the records (`upsert`: replacing a record of the same id): a group's rows of one table. */
+function insertRows(spec: TableSpec, records: readonly AnyRecord[], upsert: boolean): string {
+  const rows = records.map((record) => `(${recordValues(spec, record)})`).join(', ');
+  const conflict = upsert ? ` ON CONFLICT (id) DO UPDATE SET ${[...spec.columns, 'data'].map((column) => `"${column}" = EXCLUDED."${column}"`).join(', ')}` : '';
+  return `INSERT INTO ${spec.table} (${columnList(spec)}) VALUES ${rows}${conflict}`;
+}
+
+/**
+ * AbsentOps as one statement: the table's own primary-key violation when a record holds one of the ids. A plain
+ * index lookup; qrflow_check_absent (migration 0007) only runs, and raises, for an id that is there.
+ */
+function absentCheck(collection: CollectionName, ids: readonly string[]): string {
+  const wanted = ids.length === 1 ? `= ${literal(ids[0] as string)}` : `IN (${ids.map(literal).join(', ')})`;
+  return `SELECT qrflow_check_absent(${literal(collection)}, id) FROM ${TABLES[collection].table} WHERE id ${wanted}`;
+}
+
+/** A CapOp's statement (its `tag` names it in the error): qrflow_check_cap only runs, and raises, past the bound. */
+function capCheck(cap: CapOp, tag: number): string {
+  const atMost = Math.floor(cap.atMost);
+  // a missing count is 0, which only a negative bound is below
+  if (atMost < 0) return `SELECT qrflow_check_cap(${literal(cap.cap)}, ${atMost}, ${tag})`;
+  return `SELECT qrflow_check_cap(workspace_id, ${atMost}, ${tag}) FROM qr_counts WHERE workspace_id = ${literal(cap.cap)} AND codes > ${atMost}`;
+}
+
+/**
+ * Whether a group of commits can be written as one statement per table and kind (see `TransactionWriter.merged`):
+ * only new and whole records, each id once in the group and none also checked absent. Not updates or deletes
+ * (they read or remove what an earlier commit may have written), nor a put of a code, which could move it from one
+ * workspace's count to another's, so that a count could go down within the group.
+ */
+function mergeable(commits: readonly WriteOp[][]): boolean {
+  const written = new Set<string>();
+  const absent: string[] = [];
+  for (const ops of commits) {
+    for (const op of ops) {
+      if ('cap' in op) continue;
+      if ('absent' in op) {
+        absent.push(`${op.collection}\u0000${op.absent}`);
+        continue;
+      }
+      let id: string;
+      if ('insert' in op) id = op.insert.id;
+      else if ('put' in op && op.collection !== 'qrcodes') id = op.put.id;
+      else return false;
+      const key = `${op.collection}\u0000${id}`;
+      if (written.has(key)) return false;
+      written.add(key);
+    }
+  }
+  return absent.every((key) => !written.has(key));
+}
+
 /** A commit waiting for its transaction. */
 interface Pending {
   ops: WriteOp[];
@@ -176,6 +228,7 @@ export class TransactionWriter {
    * commit runs in a SAVEPOINT and its own round trips, and a rejection rolls back to it and is that commit's result.
    */
   private async run(client: pg.PoolClient, commits: WriteOp[][], isolate: boolean): Promise<Array<Change[] | unknown>> {
+    if (!isolate && mergeable(commits)) return this.merged(client, commits);
     const results: Array<Change[] | unknown> = [];
     const caps: Array<{ commit: number; cap: CapOp }> = [];
     let buffer: string[] = ['BEGIN'];
@@ -222,7 +275,7 @@ export class TransactionWriter {
           const spec = TABLES[op.collection];
           if ('absent' in op) {
             // raises the table's own primary-key violation (translated to UniqueViolationError on `id`)
-            push(commit, `SELECT qrflow_check_absent(${literal(op.collection)}, ${literal(op.absent)})`);
+            push(commit, absentCheck(op.collection, [op.absent]));
           } else if ('put' in op) {
             const record = op.put as unknown as AnyRecord;
             push(commit, upsert(spec, record));
@@ -254,7 +307,7 @@ export class TransactionWriter {
         }
         // a cap holds once all the commit's ops are applied; its tag names it in the error
         for (const [tag, entry] of caps.entries()) {
-          if (entry.commit === commit) push(commit, `SELECT qrflow_check_cap(${literal(entry.cap.cap)}, ${Math.floor(entry.cap.atMost)}, ${tag})`);
+          if (entry.commit === commit) push(commit, capCheck(entry.cap, tag));
         }
         if (isolate) {
           push(commit, 'RELEASE SAVEPOINT qrflow_commit');
@@ -273,12 +326,73 @@ export class TransactionWriter {
         results.push(failure.rejection);
       }
     }
+    // COMMIT in the last round trip: a failure there (an answer cut off: its outcome is not known) is the group's,
+    // unless one commit alone had statements in it
+    buffer.push('COMMIT');
     await send();
+    return results;
+  }
+
+  /**
+   * A group of new and whole records (`mergeable`) as one transaction in one round trip: one multi-row INSERT per
+   * table (and one more for whole-record puts), the group's AbsentOps as one statement, each workspace's cap checked
+   * once, at its smallest bound, after every insert, then COMMIT. Counts only go up within such a group, so when
+   * the final count is within a bound, every commit's count was; when any statement fails, no commit is named (a
+   * group of one excepted) and the caller writes the group again with each commit on its own.
+   */
+  private async merged(client: pg.PoolClient, commits: WriteOp[][]): Promise<Change[][]> {
+    const rows = new Map<CollectionName, { inserts: AnyRecord[]; puts: AnyRecord[] }>();
+    const absent = new Map<CollectionName, Set<string>>();
+    const caps: Array<{ commit: number; cap: CapOp }> = [];
+    const results = commits.map((ops, commit) => {
+      const changes: Change[] = [];
+      for (const op of ops) {
+        if ('cap' in op) {
+          if (Number.isNaN(op.atMost)) throw new GroupFailure(new TypeError('a cap must be a number'), commit);
+          if (op.atMost !== Infinity) caps.push({ commit, cap: op });
+        } else if ('absent' in op) {
+          let ids = absent.get(op.collection);
+          if (!ids) absent.set(op.collection, (ids = new Set()));
+          ids.add(op.absent);
+        } else {
+          const record = ('insert' in op ? op.insert : (op as { put: unknown }).put) as AnyRecord;
+          let table = rows.get(op.collection);
+          if (!table) rows.set(op.collection, (table = { inserts: [], puts: [] }));
+          ('insert' in op ? table.inserts : table.puts).push(record);
+          changes.push({ collection: op.collection, id: record.id, record });
+        }
+      }
+      return changes;
+    });
+    const statements = ['BEGIN'];
+    for (const [collection, { inserts, puts }] of rows) {
+      if (inserts.length) statements.push(insertRows(TABLES[collection], inserts, false));
+      if (puts.length) statements.push(insertRows(TABLES[collection], puts, true));
+    }
+    for (const [collection, ids] of absent) statements.push(absentCheck(collection, [...ids]));
+    const tightest = new Map<string, number>();
+    for (const [tag, entry] of caps.entries()) {
+      const held = tightest.get(entry.cap.cap);
+      if (held === undefined || (caps[held] as (typeof caps)[number]).cap.atMost > entry.cap.atMost) tightest.set(entry.cap.cap, tag);
+    }
+    for (const tag of tightest.values()) statements.push(capCheck((caps[tag] as (typeof caps)[number]).cap, tag));
+    statements.push('COMMIT');
     try {
-      await client.query('COMMIT');
+      // one round trip unless the group's text is very long (a bulk create's)
+      let chunk: string[] = [];
+      let size = 0;
+      for (const [index, statement] of statements.entries()) {
+        chunk.push(statement);
+        size += statement.length;
+        if (size > MAX_ROUND_TRIP_CHARS || index === statements.length - 1) {
+          await client.query(chunk.join(';\n'));
+          chunk = [];
+          size = 0;
+        }
+      }
     } catch (error) {
-      // the outcome of a COMMIT that did not answer is not known: every commit of the group is told so
-      throw new GroupFailure(error instanceof pg.DatabaseError ? error : this.translate(error), undefined);
+      if (commits.length === 1) throw new GroupFailure(error, 0, rejection(error, this.translate, caps, 0));
+      throw new GroupFailure(error, undefined);
     }
     return results;
   }
