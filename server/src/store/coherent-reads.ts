@@ -31,6 +31,12 @@ function partAt(generation: string | undefined, part: Part): string | undefined 
   return generation?.split('/')[part];
 }
 
+/** Whether two generations agree on one part: equal whole (nothing changed: the usual case, no split), or on that part. */
+function samePart(a: string | undefined, b: string | undefined, part: Part): boolean {
+  if (a === undefined || b === undefined) return false;
+  return a === b || partAt(a, part) === partAt(b, part);
+}
+
 export interface CoherentReadsOptions {
   /** How long a record is trusted at most, whatever Redis says (ms): bounds a lost generation bump. */
   maxAgeMs?: number;
@@ -156,10 +162,8 @@ export class CoherentReads {
 
   /** Whether a held record may answer: held at the same generation (of its part) as the request's. */
   private fresh(entry: Entry<unknown>, scope: ReadScope, part: Part): boolean {
-    const generation = partAt(entry.generation, part);
     return (
-      generation !== undefined &&
-      generation === partAt(scope.generation, part) &&
+      samePart(entry.generation, scope.generation, part) &&
       entry.workspaceId === scope.workspaceId &&
       this.options.now() - entry.readAt < this.options.maxAgeMs
     );
@@ -223,7 +227,7 @@ export class CoherentReads {
     scope.confirmed = true;
     if (scope.fromMemory) {
       // authentication read only keys and workspaces: their part must hold; codes are read after this, at `seen`
-      const holds = seen !== undefined && partAt(seen, 0) === partAt(scope.generation, 0);
+      const holds = samePart(seen, scope.generation, 0);
       scope.generation = seen;
       return holds;
     }
