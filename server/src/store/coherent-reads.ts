@@ -143,7 +143,7 @@ export class CoherentReads {
     return this.byHash.size + this.records.size + this.hooks.size;
   }
 
-  /** The Redis keys of a workspace's generations (auth, codes). */
+  /** The Redis keys of a workspace's generations (auth, codes, hooks). */
   generationKeys(workspaceId: string): string[] {
     return GENERATION_PARTS.map((part) => `${this.redis.prefix}gen:ws:${workspaceId}:${part}`);
   }
@@ -312,7 +312,6 @@ export class CoherentReads {
         // a webhook of a workspace not known here: no list is trusted
         if (workspaceId === undefined) this.hooks.clear();
         else this.hooks.delete(workspaceId);
-        continue;
       }
       this.records.delete(`${op.collection}:${target.id}`);
       if (op.collection === 'keys') {

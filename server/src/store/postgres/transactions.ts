@@ -37,20 +37,19 @@ function columnList(spec: TableSpec): string {
   return ['id', ...spec.columns, 'data'].map((column) => `"${column}"`).join(', ');
 }
 
-function upsert(spec: TableSpec, record: AnyRecord): string {
-  const updates = [...spec.columns, 'data'].map((column) => `"${column}" = EXCLUDED."${column}"`).join(', ');
-  return `INSERT INTO ${spec.table} (${columnList(spec)}) VALUES (${recordValues(spec, record)}) ON CONFLICT (id) DO UPDATE SET ${updates}`;
-}
-
-function insert(spec: TableSpec, record: AnyRecord): string {
-  return `INSERT INTO ${spec.table} (${columnList(spec)}) VALUES (${recordValues(spec, record)})`;
-}
-
-/** One statement inserting the records (`upsert`: replacing a record of the same id): a group's rows of one table. */
+/** One statement inserting the records (`upsert`: replacing a record of the same id), e.g. a group's rows of one table. */
 function insertRows(spec: TableSpec, records: readonly AnyRecord[], upsert: boolean): string {
   const rows = records.map((record) => `(${recordValues(spec, record)})`).join(', ');
   const conflict = upsert ? ` ON CONFLICT (id) DO UPDATE SET ${[...spec.columns, 'data'].map((column) => `"${column}" = EXCLUDED."${column}"`).join(', ')}` : '';
   return `INSERT INTO ${spec.table} (${columnList(spec)}) VALUES ${rows}${conflict}`;
+}
+
+function upsert(spec: TableSpec, record: AnyRecord): string {
+  return insertRows(spec, [record], true);
+}
+
+function insert(spec: TableSpec, record: AnyRecord): string {
+  return insertRows(spec, [record], false);
 }
 
 /**
