@@ -175,9 +175,9 @@ export function describeScanContract(name: string, harness: () => StoreHarness):
       expect(await store.scans.count()).toBe(2);
     });
 
-    it('keeps every text and time exactly as appended: quotes, backslashes, braces, "NULL", empty, non-Latin; one batch over a month end', async () => {
+    it('keeps every text and time exactly as appended: quotes, backslashes, braces, "NULL", \\N, tabs, line breaks, empty, non-Latin; one batch over a month end', async () => {
       const store = await openStore();
-      const awkward = ['say "hi"', 'back\\slash', '{a,b}', 'NULL', '', 'a, b', ' padded ', 'Zürich — 東京 🚀', '\\"{}'];
+      const awkward = ['say "hi"', 'back\\slash', '{a,b}', 'NULL', '', 'a, b', ' padded ', 'Zürich — 東京 🚀', '\\"{}', '\\N', 'tab\there', 'line\nbreak\r\n', '\\\t\\n'];
       const batch = awkward.map((text, n) =>
         scan(Date.parse('2026-03-31T23:59:59.997Z') + n, `qr_${n % 2}`, n, { referrer: text, browser: awkward[(n + 1) % awkward.length] as string, region: n % 3 && text ? text : null, city: n % 2 || !text ? null : text, variant: n % 4 === 0 ? null : n }),
       );

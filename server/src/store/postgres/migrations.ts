@@ -84,7 +84,7 @@ END $$`).execute(db);
         .execute(db);
       await sql.raw(`CREATE INDEX scans_qr_time_idx ON scans (qr_id, scanned_at)`).execute(db);
       await sql.raw(`CREATE INDEX scans_workspace_time_idx ON scans (workspace_id, scanned_at, id) WHERE NOT bot`).execute(db);
-      // roll-ups, written in the same statement as the scans they count: per code and quarter hour (time series and
+      // roll-ups, written in the same transaction as the scans they count: per code and quarter hour (time series and
       // visitors: every time zone's day starts on a quarter hour), per code, UTC day and value (breakdowns), per code
       await sql
         .raw(`CREATE TABLE scan_quarters (qr_id text COLLATE "C" NOT NULL, quarter bigint NOT NULL, bot boolean NOT NULL, scans integer NOT NULL, visitors integer[] NOT NULL, PRIMARY KEY (qr_id, quarter, bot))`)
