@@ -3,7 +3,8 @@
  * POSTing /api/v1/qr to QRFLOW_WORKERS=2 on PostgreSQL and Redis, in the seeded workspace of 100,000 codes and in
  * one that starts empty, in interleaved rounds. A fresh database and Redis prefix, dropped after. Not a check: a
  * quick figure for work on the write path (the full `npm run bench` takes the same figure among the others);
- * `S7_CPU_PROFILE=dir` profiles the workers as in bench/s7-redirect.ts.
+ * `S7_CPU_PROFILE=dir` profiles the workers as in bench/s7-redirect.ts; `S7_IDEMPOTENT=1` sends every create with an
+ * Idempotency-Key of its own, as the connectors do (`lua/create-idempotent.lua`).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,6 +21,7 @@ const SECONDS = Number(process.argv[2] ?? 10);
 const ROUNDS = Number(process.argv[3] ?? 3);
 const CODES = 100_000;
 const CONNECTIONS = 50;
+const IDEMPOTENT = process.env.S7_IDEMPOTENT === '1';
 const PREFIX = `qrflow-bench-creates-${process.pid}:`;
 
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qrflow-s7-creates-'));
@@ -50,7 +52,7 @@ try {
   const figures: Record<string, number[]> = { seeded: [], empty: [] };
   for (let round = 0; round <= ROUNDS; round++) {
     for (const [target, key] of Object.entries(targets)) {
-      const result = await runWrk({ url: `${cluster.url}/api/v1/qr`, seconds: round === 0 ? 2 : SECONDS, connections: CONNECTIONS, headers: { Authorization: `Bearer ${key}` }, script: 'create' }, workDir);
+      const result = await runWrk({ url: `${cluster.url}/api/v1/qr`, seconds: round === 0 ? 2 : SECONDS, connections: CONNECTIONS, headers: { Authorization: `Bearer ${key}` }, script: IDEMPOTENT ? 'create-idempotent' : 'create' }, workDir);
       const rate = (result.requests - result.statusErrors) / result.durationSeconds;
       console.log(`${round === 0 ? 'warm-up ' : `round ${round} `}${target}: ${rate.toFixed(0)} creates/s, p99 ${result.latencyMs.p99} ms${result.statusErrors ? `, ${result.statusErrors} error responses` : ''}; load ${os.loadavg()[0]?.toFixed(1)}`);
       if (round > 0) figures[target]?.push(rate);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiKeyRecord, EventRecord, MemberRecord, QrRecord, UserRecord, WorkspaceRecord } from './records.js';
 import { CapExceededError, StaleRecordError, type Store, UniqueViolationError, type WriteOp } from './store.js';
-import type { UsageRecord } from './records.js';
+import type { IdempotencyRecord, UsageRecord } from './records.js';
 
 /** How the contract suite reaches one adapter's storage. */
 export interface StoreHarness {
@@ -521,6 +521,34 @@ export function describeStoreContract(adapter: string, makeHarness: () => StoreH
         expect((await again.listPage('events', workspaceId, { limit: 100 })).items.map((e) => e.id.slice(4)).sort()).toEqual(landed);
       }
       expect((await again.get('qrcodes', 'qr_taken'))?.workspace_id).toBe('ws_2');
+    });
+
+    it('concurrent idempotent creates (a claimed key updated in the commit that expects the claim): each lands with its final record, one whose claim changed is refused alone', async () => {
+      const store = await openStore();
+      const claim = (i: number): IdempotencyRecord => ({ id: `ws_1:key${i}`, workspace_id: 'ws_1', request_hash: `h${i}`, status: 0, body: null, created_at: at(i) });
+      await Promise.all(Array.from({ length: 24 }, (_, i) => store.commit([{ collection: 'idempotency', insert: claim(i) }])));
+      // another request took key 5 over, and key 9's claim expired and was dropped, before their creates committed
+      await store.commit([{ collection: 'idempotency', update: 'ws_1:key5', set: { request_hash: 'other' } }]);
+      await store.commit([{ collection: 'idempotency', delete: 'ws_1:key9' }]);
+      const create = (i: number): WriteOp[] => [
+        { collection: 'qrcodes', insert: qr(`qr_${i}`, 'ws_1', at(i), `code${i}`) },
+        { collection: 'tombstones', absent: `code${i}` },
+        { collection: 'events', put: event(`evt_${i}`, 'ws_1', at(i)) },
+        { collection: 'qrcodes', cap: 'ws_1', atMost: 100 },
+        { collection: 'idempotency', update: `ws_1:key${i}`, expect: { created_at: at(i), status: 0, request_hash: `h${i}` }, set: { status: 201, body: { id: `qr_${i}` } } },
+      ];
+      const results = await Promise.allSettled(Array.from({ length: 24 }, (_, i) => store.commit(create(i))));
+      for (const [i, result] of results.entries()) {
+        if (i === 5 || i === 9) expect((result as PromiseRejectedResult).reason).toBeInstanceOf(StaleRecordError);
+        else expect(result.status).toBe('fulfilled');
+      }
+      const again = await reopen(store);
+      const landed = (await again.listPage('qrcodes', 'ws_1', { limit: 100 })).items.map((code) => Number(code.id.slice(3))).sort((a, b) => a - b);
+      expect(landed).toEqual(Array.from({ length: 24 }, (_, i) => i).filter((i) => i !== 5 && i !== 9));
+      expect((await again.listPage('events', 'ws_1', { limit: 100 })).items).toHaveLength(22);
+      for (const i of landed) expect(await again.get('idempotency', `ws_1:key${i}`)).toEqual({ ...claim(i), status: 201, body: { id: `qr_${i}` } });
+      expect(await again.get('idempotency', 'ws_1:key5')).toEqual({ ...claim(5), request_hash: 'other' });
+      expect(await again.get('idempotency', 'ws_1:key9')).toBeUndefined();
     });
 
     it('absent makes a commit conditional on no record holding an id, as the ops before it leave them', async () => {

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { CollectionName } from '../records.js';
-import { CapExceededError, type CapOp, type WriteOp } from '../store.js';
+import { CapExceededError, type CapOp, type UpdateOp, type WriteOp } from '../store.js';
 import { StoreUnavailableError } from '../unavailable.js';
 import { applyUpdate } from '../update.js';
 import { CAP_EXCEEDED } from './migrations.js';
@@ -71,9 +71,10 @@ function capCheck(cap: CapOp, tag: number): string {
 
 /**
  * Whether a group of commits can be written as one statement per table and kind (see `TransactionWriter.merged`):
- * only new and whole records, each id once in the group and none also checked absent. Not updates or deletes
- * (they read or remove what an earlier commit may have written), nor a put of a code, which could move it from one
- * workspace's count to another's, so that a count could go down within the group.
+ * new and whole records and updates (an idempotent create's final op), each id once in the group (so no update
+ * reads what another commit of the group wrote) and none also checked absent. Not deletes, nor a put or an update
+ * of a code, which could move it from one workspace's count to another's, so that a count could go down within
+ * the group.
  */
 function mergeable(commits: readonly WriteOp[][]): boolean {
   const written = new Set<string>();
@@ -88,6 +89,7 @@ function mergeable(commits: readonly WriteOp[][]): boolean {
       let id: string;
       if ('insert' in op) id = op.insert.id;
       else if ('put' in op && op.collection !== 'qrcodes') id = op.put.id;
+      else if ('update' in op && op.collection !== 'qrcodes') id = op.update;
       else return false;
       const key = `${op.collection}\u0000${id}`;
       if (written.has(key)) return false;
@@ -333,8 +335,10 @@ export class TransactionWriter {
   }
 
   /**
-   * A group of new and whole records (`mergeable`) as one transaction in one round trip: one multi-row INSERT per
-   * table (and one more for whole-record puts), the group's AbsentOps as one statement, each workspace's cap checked
+   * A group of new and whole records and updates (`mergeable`) as one transaction: the updated records locked and
+   * read in a first round trip (when there are any) and their updates applied here, then in one round trip one
+   * multi-row INSERT per table (and one more for whole-record puts and updated records), the group's AbsentOps as
+   * one statement, each workspace's cap checked
    * once, at its smallest bound, after every insert, then COMMIT. Counts only go up within such a group, so when
    * the final count is within a bound, every commit's count was; when any statement fails, no commit is named (a
    * group of one excepted) and the caller writes the group again with each commit on its own.
@@ -343,6 +347,7 @@ export class TransactionWriter {
     const rows = new Map<CollectionName, { inserts: AnyRecord[]; puts: AnyRecord[] }>();
     const absent = new Map<CollectionName, Set<string>>();
     const caps: Array<{ commit: number; cap: CapOp }> = [];
+    const updates: Array<{ commit: number; op: UpdateOp; change: number }> = [];
     const results = commits.map((ops, commit) => {
       const changes: Change[] = [];
       for (const op of ops) {
@@ -353,6 +358,9 @@ export class TransactionWriter {
           let ids = absent.get(op.collection);
           if (!ids) absent.set(op.collection, (ids = new Set()));
           ids.add(op.absent);
+        } else if ('update' in op) {
+          updates.push({ commit, op, change: changes.length });
+          changes.push({ collection: op.collection, id: op.update, record: undefined });
         } else {
           const record = ('insert' in op ? op.insert : (op as { put: unknown }).put) as AnyRecord;
           let table = rows.get(op.collection);
@@ -364,6 +372,37 @@ export class TransactionWriter {
       return changes;
     });
     const statements = ['BEGIN'];
+    if (updates.length) {
+      // updated records are read and locked first (in id order, as any other writer locks them), their updates
+      // applied here as in a commit of its own, and the results written with the group's puts
+      let locked: Map<string, AnyRecord>;
+      try {
+        locked = await this.lockForUpdate(client, updates);
+      } catch (error) {
+        if (commits.length === 1) throw new GroupFailure(error, 0, rejection(error, this.translate, caps, 0));
+        throw new GroupFailure(error, undefined);
+      }
+      for (const { commit, op, change } of updates) {
+        let next: AnyRecord | undefined;
+        try {
+          next = applyUpdate(locked.get(`${op.collection}\u0000${storableText(op.update)}`), op);
+        } catch (error) {
+          // a stale `expect`: that commit's own rejection; the others are written again without it
+          throw new GroupFailure(error, commit, rejection(error, this.translate, caps, commit));
+        }
+        const changes = results[commit] as Change[];
+        if (!next) {
+          changes.splice(change, 1, undefined as unknown as Change);
+          continue;
+        }
+        (changes[change] as Change).record = next;
+        let table = rows.get(op.collection);
+        if (!table) rows.set(op.collection, (table = { inserts: [], puts: [] }));
+        table.puts.push(next);
+      }
+      for (const [commit, changes] of results.entries()) results[commit] = changes.filter((change) => change !== undefined);
+      statements.shift();
+    }
     for (const [collection, { inserts, puts }] of rows) {
       if (inserts.length) statements.push(insertRows(TABLES[collection], inserts, false));
       if (puts.length) statements.push(insertRows(TABLES[collection], puts, true));
@@ -394,6 +433,33 @@ export class TransactionWriter {
       throw new GroupFailure(error, undefined);
     }
     return results;
+  }
+
+  /**
+   * Opens the group's transaction and locks the records its updates change (a missing one made first from
+   * `ifMissing`, so that the lock holds against a concurrent creator too), in one round trip: each record as it is.
+   */
+  private async lockForUpdate(client: pg.PoolClient, updates: ReadonlyArray<{ op: UpdateOp }>): Promise<Map<string, AnyRecord>> {
+    const statements = ['BEGIN'];
+    const ids = new Map<CollectionName, string[]>();
+    for (const { op } of updates) {
+      const spec = TABLES[op.collection];
+      if (op.ifMissing) statements.push(`${insert(spec, { ...(op.ifMissing as unknown as AnyRecord), id: op.update })} ON CONFLICT (id) DO NOTHING`);
+      let list = ids.get(op.collection);
+      if (!list) ids.set(op.collection, (list = []));
+      list.push(op.update);
+    }
+    for (const [collection, list] of ids) {
+      statements.push(`SELECT id, data FROM ${TABLES[collection].table} WHERE id IN (${list.map(literal).join(', ')}) ORDER BY id FOR UPDATE`);
+    }
+    const answer = (await client.query(statements.join(';\n'))) as unknown as pg.QueryResult<{ id: string; data: AnyRecord }> | pg.QueryResult<{ id: string; data: AnyRecord }>[];
+    const answers = Array.isArray(answer) ? answer : [answer];
+    const locked = new Map<string, AnyRecord>();
+    const selects = answers.slice(answers.length - ids.size);
+    for (const [position, collection] of [...ids.keys()].entries()) {
+      for (const row of selects[position]?.rows ?? []) locked.set(`${collection}\u0000${row.id}`, row.data);
+    }
+    return locked;
   }
 }
 
