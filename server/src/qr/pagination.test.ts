@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.js';
 import type { QrView } from './schemas.js';
 import { startTestServer, type TestServer } from '../../../test/helpers/server.js';
-import { createQr, expectError, json } from '../../../test/helpers/qr.js';
+import { createQr, expectError, json, scan, USER_AGENTS } from '../../../test/helpers/qr.js';
 
 interface Page {
   data: QrView[];
@@ -207,3 +207,33 @@ describe('cursors', () => {
 function ids(items: QrView[]): string[] {
   return items.map((qr) => qr.id);
 }
+
+describe('a page shows each code as it is now', () => {
+  it('after a change, a scan and a schedule passing, every listed code is what its own GET answers', async () => {
+    // each newer than every code before it, so the three make the first page
+    clock.advance(1000);
+    const fresh = await createQr(srv, token, { name: 'Cached A', destination_url: 'https://example.com/a', tags: ['x'] });
+    clock.advance(1);
+    const scanned = await createQr(srv, token, { name: 'Cached B', destination_url: 'https://example.com/b' });
+    clock.advance(1);
+    const ending = await createQr(srv, token, { name: 'Cached C', destination_url: 'https://example.com/c', valid_until: new Date(clock.now() + 60_000).toISOString() });
+    const ids = [ending.id, scanned.id, fresh.id];
+    const current = async () => Promise.all(ids.map(async (id) => json<{ data: QrView }>(await srv.request('GET', `/api/v1/qr/${id}`, { token })).then((body) => body.data)));
+    // listed twice, so the second page comes from what the first remembered
+    for (let i = 0; i < 2; i++) expect((await list('limit=3')).data).toEqual(await current());
+
+    const patched = await srv.request('PATCH', `/api/v1/qr/${fresh.id}`, { token, body: { name: 'Cached A, renamed', tags: ['x', 'y'] } });
+    expect(patched.status).toBe(200);
+    expect((await scan(srv, scanned.short_code as string, { 'User-Agent': USER_AGENTS.iphone })).status).toBe(302);
+    await srv.running.app.services.recorder.drain();
+    expect((await current())[1]?.scan_count).toBe(1);
+    clock.advance(120_000);
+    const page = (await list('limit=3')).data;
+    expect(page).toEqual(await current());
+    expect(page.map((code) => [code.name, code.tags, code.scan_count, code.state])).toEqual([
+      ['Cached C', [], 0, 'expired'],
+      ['Cached B', [], 1, 'live'],
+      ['Cached A, renamed', ['x', 'y'], 0, 'live'],
+    ]);
+  });
+});

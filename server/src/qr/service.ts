@@ -14,6 +14,7 @@ import { CONTENT_SCHEMAS, type CreateQrBody, type QrView, type UpdateQrBody } fr
 import { modeOfPartition, type DataMode } from '../test-mode/mode.js';
 import { IDEMPOTENCY_TTL_MS, runIdempotent } from './idempotency.js';
 import { maskPassword, mergeSmart, smartView } from './smart.js';
+import { ViewJsonCache } from './view-json.js';
 
 export const DEFAULT_STYLE: Required<QrStyle> = { foreground: '#000000', background: '#ffffff', margin: 4, error_correction: 'M', module_shape: 'square', finder_shape: 'square', frame: null };
 
@@ -81,6 +82,8 @@ export function limitReached(plan: Plan, held: number): PermissionError {
 export class QrService {
   /** Creates in flight per idempotency key, so concurrent retries wait for the first instead of racing it. */
   private readonly inFlight = new Map<string, Promise<unknown>>();
+
+  private readonly viewJson = new ViewJsonCache();
 
   constructor(
     private readonly ctx: Context,
@@ -298,7 +301,11 @@ export class QrService {
     return qr;
   }
 
-  async list(workspace: WorkspaceRecord, options: ListOptions): Promise<{ items: QrView[]; hasMore: boolean; nextCursor: string | null }> {
+  /**
+   * A page of codes, newest first. `json` is `JSON.stringify(items)`, each code's part remembered between pages
+   * (ViewJsonCache) for the list route, which sends it as it is.
+   */
+  async list(workspace: WorkspaceRecord, options: ListOptions): Promise<{ items: QrView[]; json: string; hasMore: boolean; nextCursor: string | null }> {
     const before = options.cursor ? decodeCursor(options.cursor) : undefined;
     const search = options.search?.trim().toLowerCase();
     const filters: Array<(qr: QrRecord) => boolean> = [];
@@ -312,7 +319,9 @@ export class QrService {
       filter: filters.length ? (qr) => filters.every((f) => f(qr)) : undefined,
     });
     const last = page.items[page.items.length - 1];
-    return { items: await Promise.all(page.items.map((qr) => this.view(qr))), hasMore: page.hasMore, nextCursor: page.hasMore && last ? encodeCursor(last) : null };
+    const items = await Promise.all(page.items.map((qr) => this.view(qr)));
+    const json = `[${items.map((view, i) => this.viewJson.json(page.items[i] as QrRecord, view)).join(',')}]`;
+    return { items, json, hasMore: page.hasMore, nextCursor: page.hasMore && last ? encodeCursor(last) : null };
   }
 
   async update(workspace: WorkspaceRecord, id: string, body: UpdateQrBody, reads?: ReadScope): Promise<QrView> {
