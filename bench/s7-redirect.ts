@@ -3,13 +3,15 @@
  * (bench/s7.ts): QRFLOW_WORKERS=2 on PostgreSQL and Redis against one embedded process, both on the same seed of
  * 100,000 codes (no scans), in interleaved rounds, with the cores each side used. A fresh database and Redis prefix,
  * dropped after. Not a check: a quick figure for work on the redirect and read paths. `S7_CPU_PROFILE=dir` starts
- * the workers with `--cpu-prof` into that directory (profiles are written when they stop).
+ * the workers with `--cpu-prof` into that directory (profiles are written when they stop). `S7_CEILING=1` (with the
+ * redirect) also measures the machine's ceiling for the ratio (bench/ceiling.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { migrateStore } from '../server/src/store/migrate-store.js';
+import { measureCeiling } from './ceiling.js';
 import { median, sleep } from './client.js';
 import { cpuMeter } from './cpu.js';
 import { startServerProcess, type ServerProcess } from './processes.js';
@@ -70,6 +72,7 @@ try {
   const only = process.env.S7_ONLY;
   const chosen = only ? targets.filter((t) => t.key.endsWith(only)) : targets;
   const figures = new Map<string, number[]>();
+  const embeddedRedirects: Array<{ rate: number; cores: number }> = [];
   for (let round = 0; round <= ROUNDS; round++) {
     for (const target of chosen) {
       const measure = cpuMeter(target.pids);
@@ -78,8 +81,13 @@ try {
       const rate = (result.requests - result.statusErrors) / result.durationSeconds;
       console.log(`${round === 0 ? 'warm-up' : `round ${round}`} ${target.key}: ${rate.toFixed(0)}/s, p99 ${result.latencyMs.p99} ms${result.statusErrors ? `, ${result.statusErrors} errors` : ''}; cores: qrflow ${cpu.processes}, postgres ${cpu.postgres}, machine ${cpu.machine}`);
       if (round > 0) figures.set(target.key, [...(figures.get(target.key) ?? []), rate]);
+      if (round > 0 && target.key === 'embedded redirect') embeddedRedirects.push({ rate, cores: cpu.processes });
       await sleep(300);
     }
+  }
+  if (process.env.S7_CEILING && embeddedRedirects.length) {
+    const ceiling = await measureCeiling({ embedded: embeddedRedirects, redirectUrl: `${embedded.url}/r/${code}`, headers: { 'User-Agent': BROWSER }, connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, workers: 2, workDir, progress: console.log });
+    console.log(`ceiling: ${ceiling.ratio.toFixed(2)}× (${median(ceiling.cluster.runs).toFixed(0)} against ${median(ceiling.one.runs).toFixed(0)} req/s, ${ceiling.workMicroseconds} µs of work an answer)`);
   }
   const m = (key: string) => median(figures.get(key) ?? []);
   for (const kind of ['redirect', 'read']) {

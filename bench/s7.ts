@@ -13,6 +13,7 @@ import { newId } from '../server/src/random.js';
 import { migrateStore } from '../server/src/store/migrate-store.js';
 import type { ApiKeyRecord, WorkspaceRecord } from '../server/src/store/records.js';
 import { median, sleep } from './client.js';
+import { measureCeiling } from './ceiling.js';
 import { cpuMeter, type CpuShare } from './cpu.js';
 import { memoryOf, startServerProcess, type ServerProcess } from './processes.js';
 import { limitCheck, ratioCheck, type Check } from './report.js';
@@ -182,6 +183,21 @@ export async function runS7(options: S7Options): Promise<S7Outcome> {
     const redirectAnswers = [...(results.get('S7-redirect') ?? []), ...warmRedirects].reduce((sum, r) => sum + r.requests, 0);
     progress(`S7 scans recorded for the redirect runs: ${redirectScans.toLocaleString('en-US')} for ${redirectAnswers.toLocaleString('en-US')} answers counted by wrk`);
 
+    // ---- the machine's ceiling for the redirect ratio: two processes of a bare server as costly as qrflow, no store ----
+    const embeddedRedirects = (results.get('embedded-redirect') ?? []).map((r, i) => ({ rate: (r.requests - r.statusErrors) / r.durationSeconds, cores: cpu.get('embedded-redirect')?.[i]?.processes ?? NaN }));
+    const ceiling = await measureCeiling({
+      embedded: embeddedRedirects,
+      redirectUrl: `${options.embeddedUrl}/r/${code(1).shortCode}`,
+      headers: { 'User-Agent': options.browser },
+      connections: options.connections,
+      seconds: options.seconds,
+      rounds: options.rounds,
+      workers: WORKERS,
+      workDir: dir,
+      progress,
+    });
+    progress(`S7 ceiling: ${WORKERS} processes of the baseline reach ${ceiling.ratio.toFixed(2)}× one (${median(ceiling.cluster.runs).toFixed(0)} against ${median(ceiling.one.runs).toFixed(0)} req/s)`);
+
     // ---- a destination change seen by every worker: quiet, then under 50 clients creating codes ----
     for (const channel of channels) await channel.reconnect(); // their connections idled through the wrk runs
     const changeCode = code(CHANGE_CODE);
@@ -229,7 +245,7 @@ export async function runS7(options: S7Options): Promise<S7Outcome> {
     const emptyCreates = (results.get('S7-create-empty-workspace') ?? []).map((r) => (r.requests - r.statusErrors) / r.durationSeconds);
     const checks: Check[] = [
       withErrors(
-        ratioCheck('S7', `GET /r/:code, ${WORKERS} workers on PostgreSQL + Redis, scans recorded`, rps('S7-redirect'), { name: 'one embedded process', ...rps('embedded-redirect') }, 1.4, `${redirectScans.toLocaleString('en-US')} scans in PostgreSQL for ${redirectAnswers.toLocaleString('en-US')} answers counted by wrk`),
+        ratioCheck('S7', `GET /r/:code, ${WORKERS} workers on PostgreSQL + Redis, scans recorded`, rps('S7-redirect'), { name: 'one embedded process', ...rps('embedded-redirect') }, 1.4, `${redirectScans.toLocaleString('en-US')} scans in PostgreSQL for ${redirectAnswers.toLocaleString('en-US')} answers counted by wrk; this machine's ceiling, ${WORKERS} processes of bare node:http doing the embedded process's ${ceiling.embeddedMicroseconds.toFixed(1)} µs of CPU a request with no store: ${ceiling.ratio.toFixed(2)}× one (${median(ceiling.cluster.runs).toFixed(0)} against ${median(ceiling.one.runs).toFixed(0)} req/s)`),
         'S7-redirect',
         'embedded-redirect',
       ),
@@ -251,6 +267,7 @@ export async function runS7(options: S7Options): Promise<S7Outcome> {
       wrk: Object.fromEntries(results),
       cpu_cores: { note: 'average cores used during each run: by the qrflow process(es) measured, by all postgres processes, by the whole machine (wrk and anything else included)', ...Object.fromEntries(cpu) },
       redirect_scans: { recorded: redirectScans, answers_counted_by_wrk: redirectAnswers },
+      redirect_ceiling: { note: 'bench/ceiling.ts: bare node:http answering as the redirect did, with the embedded process\'s CPU a request as work and no store; one process against node:cluster workers, same wrk load', ...ceiling },
       creates: { rows_before: codesBefore, rows_after: codesAfter, answered_201_counted_by_wrk: answered },
       change_feed: {
         quiet: { after_answer_ms: quiet.delays.map(round), after_sent_ms: quiet.fromSent.map(round), patch_ms: quiet.acks.map(round) },
