@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.js';
 import { startTestServer, type TestServer } from '../../../test/helpers/server.js';
-import { MAX_QUEUED_DELIVERIES } from './service.js';
+import { createQr, scan, USER_AGENTS } from '../../../test/helpers/qr.js';
+import type { EventPayload } from '../store/records.js';
+import { MAX_QUEUED_DELIVERIES, newDeliveryBatch, type EventType } from './service.js';
 
 let srv: TestServer | undefined;
 afterEach(async () => {
@@ -37,24 +39,34 @@ describe('retention sweeps', () => {
   });
 });
 
+/** A subscription of the test workspace to `type`, sending nowhere. */
+async function subscribe(secret: string, type: EventType): Promise<string> {
+  const response = await srv!.request('POST', '/api/v1/webhooks', { token: secret, body: { url: 'http://127.0.0.1:9/hook', events: [type] } });
+  expect(response.status).toBe(201);
+  return ((await response.json()) as { data: { id: string } }).data.id;
+}
+
+/** Stops sending (the queues only grow) and queues `count` deliveries of a filler `type` event for `hook`. */
+async function fillQueue(hook: string, count: number, type: EventType): Promise<EventPayload> {
+  const { store, app } = srv!.running;
+  await app.services.deliveries.stop();
+  const event = { id: 'evt_filler', type, created_at: new Date().toISOString(), data: {} };
+  await store.commit(
+    Array.from({ length: count }, (_, n) => ({
+      collection: 'deliveries' as const,
+      put: { id: `dlv_filler${n}`, workspace_id: srv!.workspace.id, webhook_id: hook, event, attempts: 0, next_attempt_at: Date.now(), created_at: event.created_at },
+    })),
+  );
+  return event;
+}
+
 describe('bounded webhook queues', () => {
   it('stops queueing events for a subscription holding MAX_QUEUED_DELIVERIES, and only for that one', async () => {
     srv = await startTestServer();
     const { secret } = await srv.createKey();
-    const subscribe = async () => {
-      const response = await srv!.request('POST', '/api/v1/webhooks', { token: secret, body: { url: 'http://127.0.0.1:9/hook', events: ['qr.created'] } });
-      expect(response.status).toBe(201);
-      return ((await response.json()) as { data: { id: string } }).data.id;
-    };
-    const [full, open] = [await subscribe(), await subscribe()];
-    const { store, app } = srv.running;
-    await app.services.deliveries.stop(); // nothing is sent: the queue only grows
-    const event = { id: 'evt_filler', type: 'qr.created' as const, created_at: new Date().toISOString(), data: {} };
-    const filler = Array.from({ length: MAX_QUEUED_DELIVERIES }, (_, n) => ({
-      collection: 'deliveries' as const,
-      put: { id: `dlv_filler${n}`, workspace_id: srv!.workspace.id, webhook_id: full, event, attempts: 0, next_attempt_at: Date.now(), created_at: event.created_at },
-    }));
-    await store.commit(filler);
+    const [full, open] = [await subscribe(secret, 'qr.created'), await subscribe(secret, 'qr.created')];
+    await fillQueue(full, MAX_QUEUED_DELIVERIES, 'qr.created');
+    const { store } = srv.running;
 
     const created = await srv.request('POST', '/api/v1/qr', { token: secret, body: { name: 'after', destination_url: 'https://example.com/' } });
     expect(created.status).toBe(201);
@@ -64,5 +76,38 @@ describe('bounded webhook queues', () => {
     // the event itself is still in the feed for a client to catch up from
     const feed = (await (await srv.request('GET', '/api/v1/events?type=qr.created', { token: secret })).json()) as { data: Array<{ data: { name: string } }> };
     expect(feed.data.map((e) => e.data.name)).toEqual(['after']);
+  });
+
+  it('holds the cap within a batch of scans: the deliveries a batch queues count towards it', async () => {
+    srv = await startTestServer();
+    const { secret } = await srv.createKey();
+    const [nearlyFull, open] = [await subscribe(secret, 'qr.scanned'), await subscribe(secret, 'qr.scanned')];
+    await fillQueue(nearlyFull, MAX_QUEUED_DELIVERIES - 3, 'qr.scanned');
+    const { store, app } = srv.running;
+    const qr = await createQr(srv, secret, { name: 'Poster', destination_url: 'https://example.com/poster' });
+    // sent together, so that the recorder writes them (mostly) as one batch
+    const answers = await Promise.all(Array.from({ length: 10 }, () => scan(srv!, qr.short_code!, { 'user-agent': USER_AGENTS.iphone })));
+    expect(answers.map((answer) => answer.status)).toEqual(Array(10).fill(302));
+    await app.services.recorder.drain();
+    expect(await store.countMany('deliveries', 'webhook_id', nearlyFull)).toBe(MAX_QUEUED_DELIVERIES);
+    expect(await store.countMany('deliveries', 'webhook_id', open)).toBe(10);
+    expect(srv.logs()).toContain('webhook queue full');
+  });
+});
+
+describe('EventService.deliveryOps with a batch', () => {
+  it("counts each subscription once and the batch's own deliveries after that", async () => {
+    srv = await startTestServer();
+    const { secret } = await srv.createKey();
+    const hook = await subscribe(secret, 'qr.scanned');
+    const event = await fillQueue(hook, MAX_QUEUED_DELIVERIES - 2, 'qr.scanned');
+    const { events } = srv.running.app.services;
+    const batch = newDeliveryBatch();
+    const queued: number[] = [];
+    for (let n = 0; n < 5; n++) queued.push((await events.deliveryOps(srv.workspace.id, { ...event, id: `evt_${n}` }, undefined, batch)).length);
+    expect(queued).toEqual([1, 1, 0, 0, 0]);
+    expect(batch.queued.get(hook)).toBe(MAX_QUEUED_DELIVERIES);
+    // without a batch each call counts what is committed, which the calls above did not commit
+    expect((await events.deliveryOps(srv.workspace.id, event)).length).toBe(1);
   });
 });

@@ -1,7 +1,7 @@
 import { iso } from '../clock.js';
 import type { Context } from '../context.js';
 import { newId } from '../random.js';
-import type { DeliveryRecord, EventPayload, EventRecord } from '../store/records.js';
+import type { DeliveryRecord, EventPayload, EventRecord, WebhookRecord } from '../store/records.js';
 import type { Op, ReadScope } from '../store/store.js';
 import { DATA_MODES, partitionId } from '../test-mode/mode.js';
 
@@ -18,6 +18,16 @@ export const EVENTS_PER_WORKSPACE = 10_000;
  */
 export const MAX_QUEUED_DELIVERIES = 10_000;
 
+/** What deliveryOps remembers across the events of one commit: subscriptions per workspace, queued deliveries per subscription. */
+export interface DeliveryBatch {
+  hooks: Map<string, WebhookRecord[]>;
+  queued: Map<string, number>;
+}
+
+export function newDeliveryBatch(): DeliveryBatch {
+  return { hooks: new Map(), queued: new Map() };
+}
+
 export function payloadOf(event: EventRecord | EventPayload): EventPayload {
   return { id: event.id, type: event.type, created_at: event.created_at, data: event.data };
 }
@@ -31,25 +41,33 @@ export class EventService {
 
   /**
    * Ops that queue one delivery per active subscription of the workspace to this event type. `reads`: the request's,
-   * so that the subscriptions may come from memory (CoherentReads).
+   * so that the subscriptions may come from memory (CoherentReads). `batch`: for many events committed together (a
+   * batch of scans), each workspace's subscriptions read once and each subscription's queue counted once, then kept
+   * up to date with the deliveries already queued in the batch, so that the cap holds within the batch too.
    */
-  async deliveryOps(workspaceId: string, event: EventPayload, reads?: ReadScope): Promise<Op[]> {
-    const hooks = await this.ctx.store.findMany('webhooks', 'workspace_id', workspaceId, reads);
+  async deliveryOps(workspaceId: string, event: EventPayload, reads?: ReadScope, batch?: DeliveryBatch): Promise<Op[]> {
+    let hooks = batch?.hooks.get(workspaceId);
+    if (!hooks) {
+      hooks = await this.ctx.store.findMany('webhooks', 'workspace_id', workspaceId, reads);
+      batch?.hooks.set(workspaceId, hooks);
+    }
     const now = this.ctx.clock.now();
-    const wanted = hooks.filter((hook) => hook.status === 'active' && hook.events.includes(event.type));
-    const open: typeof wanted = [];
-    for (const hook of wanted) {
-      if ((await this.ctx.store.countMany('deliveries', 'webhook_id', hook.id)) < MAX_QUEUED_DELIVERIES) open.push(hook);
-      else if (now - (this.warnedFull.get(hook.id) ?? -Infinity) >= 60_000) {
+    const ops: Op[] = [];
+    for (const hook of hooks) {
+      if (hook.status !== 'active' || !hook.events.includes(event.type)) continue;
+      let queued = batch?.queued.get(hook.id);
+      if (queued === undefined) queued = await this.ctx.store.countMany('deliveries', 'webhook_id', hook.id);
+      if (queued < MAX_QUEUED_DELIVERIES) {
+        const delivery: DeliveryRecord = { id: newId('dlv'), workspace_id: workspaceId, webhook_id: hook.id, event, attempts: 0, next_attempt_at: now, created_at: iso(now) };
+        ops.push({ collection: 'deliveries', put: delivery });
+        queued++;
+      } else if (now - (this.warnedFull.get(hook.id) ?? -Infinity) >= 60_000) {
         this.warnedFull.set(hook.id, now);
         this.ctx.logger.warn({ webhook_id: hook.id, queued: MAX_QUEUED_DELIVERIES }, 'webhook queue full: new events are not queued for this subscription');
       }
+      batch?.queued.set(hook.id, queued);
     }
-    return open
-      .map((hook) => {
-        const delivery: DeliveryRecord = { id: newId('dlv'), workspace_id: workspaceId, webhook_id: hook.id, event, attempts: 0, next_attempt_at: now, created_at: iso(now) };
-        return { collection: 'deliveries', put: delivery } as Op;
-      });
+    return ops;
   }
 
   /** Drops stored events older than 30 days, and the oldest beyond 10,000 per workspace. */

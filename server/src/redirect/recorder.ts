@@ -5,7 +5,7 @@ import type { Context } from '../context.js';
 import { DAY_MS, type OrphanCount, type OrphanReason, type Scan, type ScanStorage } from '../store/scans.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import { geoDatabasesLoaded, geoLookup, NOWHERE, geoUnavailableReason, loadGeoDatabases } from '../geo/lookup.js';
-import type { EventService } from '../events/service.js';
+import { newDeliveryBatch, type EventService } from '../events/service.js';
 import type { Op } from '../store/store.js';
 import { scanEvent } from '../events/feed.js';
 import { DaySalts } from './salts.js';
@@ -313,6 +313,8 @@ export class ScanRecorder {
 
   private async queueDeliveries(scans: Scan[], ids: number[]): Promise<void> {
     const subscribed = new Map<string, boolean>();
+    // one read of each workspace's subscriptions and one count of each one's queue for the whole batch
+    const batch = newDeliveryBatch();
     const ops: Op[] = [];
     for (let n = 0; n < scans.length; n++) {
       const scan = scans[n] as Scan;
@@ -320,12 +322,13 @@ export class ScanRecorder {
       let has = subscribed.get(scan.workspaceId);
       if (has === undefined) {
         const hooks = await this.ctx.store.findMany('webhooks', 'workspace_id', scan.workspaceId);
+        batch.hooks.set(scan.workspaceId, hooks);
         has = hooks.some((hook) => hook.status === 'active' && hook.events.includes('qr.scanned'));
         subscribed.set(scan.workspaceId, has);
       }
       if (!has) continue;
       const qr = await this.ctx.store.get('qrcodes', scan.qrId);
-      ops.push(...(await this.events.deliveryOps(scan.workspaceId, scanEvent(ids[n] as number, scan, qr?.name ?? null))));
+      ops.push(...(await this.events.deliveryOps(scan.workspaceId, scanEvent(ids[n] as number, scan, qr?.name ?? null), undefined, batch)));
     }
     if (ops.length) await this.ctx.store.commit(ops);
   }
