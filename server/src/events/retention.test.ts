@@ -84,13 +84,18 @@ describe('bounded webhook queues', () => {
     const [nearlyFull, open] = [await subscribe(secret, 'qr.scanned'), await subscribe(secret, 'qr.scanned')];
     await fillQueue(nearlyFull, MAX_QUEUED_DELIVERIES - 3, 'qr.scanned');
     const { store, app } = srv.running;
-    const qr = await createQr(srv, secret, { name: 'Poster', destination_url: 'https://example.com/poster' });
-    // sent together, so that the recorder writes them (mostly) as one batch
-    const answers = await Promise.all(Array.from({ length: 10 }, () => scan(srv!, qr.short_code!, { 'user-agent': USER_AGENTS.iphone })));
+    const codes = [await createQr(srv, secret, { name: 'Poster', destination_url: 'https://example.com/poster' }), await createQr(srv, secret, { name: 'Flyer', destination_url: 'https://example.com/flyer' })];
+    // sent together, so that the recorder writes them (mostly) as one batch, the two codes interleaved
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, n) => scan(srv!, codes[n % 2]!.short_code!, { 'user-agent': USER_AGENTS.iphone })));
     expect(answers.map((answer) => answer.status)).toEqual(Array(10).fill(302));
     await app.services.recorder.drain();
     expect(await store.countMany('deliveries', 'webhook_id', nearlyFull)).toBe(MAX_QUEUED_DELIVERIES);
-    expect(await store.countMany('deliveries', 'webhook_id', open)).toBe(10);
+    const queued = await store.findMany('deliveries', 'webhook_id', open);
+    expect(queued).toHaveLength(10);
+    // each event names its own code (the batch reads each code's name once)
+    const named = queued.map((delivery) => delivery.event.data as { qr_id: string; qr_name: string });
+    expect(named.every((data) => data.qr_name === codes.find((code) => code.id === data.qr_id)?.name)).toBe(true);
+    expect(new Set(named.map((data) => data.qr_name))).toEqual(new Set(['Poster', 'Flyer']));
     expect(srv.logs()).toContain('webhook queue full');
   });
 });

@@ -313,8 +313,9 @@ export class ScanRecorder {
 
   private async queueDeliveries(scans: Scan[], ids: number[]): Promise<void> {
     const subscribed = new Map<string, boolean>();
-    // one read of each workspace's subscriptions and one count of each one's queue for the whole batch
+    // one read of each workspace's subscriptions, of each code's name and one count of each queue for the whole batch
     const batch = newDeliveryBatch();
+    const names = new Map<string, string | null>();
     const ops: Op[] = [];
     for (let n = 0; n < scans.length; n++) {
       const scan = scans[n] as Scan;
@@ -327,8 +328,12 @@ export class ScanRecorder {
         subscribed.set(scan.workspaceId, has);
       }
       if (!has) continue;
-      const qr = await this.ctx.store.get('qrcodes', scan.qrId);
-      ops.push(...(await this.events.deliveryOps(scan.workspaceId, scanEvent(ids[n] as number, scan, qr?.name ?? null), undefined, batch)));
+      let name = names.get(scan.qrId);
+      if (name === undefined) {
+        name = (await this.ctx.store.get('qrcodes', scan.qrId))?.name ?? null;
+        names.set(scan.qrId, name);
+      }
+      ops.push(...(await this.events.deliveryOps(scan.workspaceId, scanEvent(ids[n] as number, scan, name), undefined, batch)));
     }
     if (ops.length) await this.ctx.store.commit(ops);
   }
