@@ -73,6 +73,31 @@ it('keeps scans while the storage is unavailable and writes them, in order, once
   await recorder.stop();
 });
 
+it('drain() waits for the scans queued before it even when another drain took them into a pass of its own', async () => {
+  const { storage } = flakyStorage();
+  let written = 0;
+  // a storage that takes a while to make scans durable, as PostgreSQL's batches do
+  const slow: ScanStorage = Object.assign(Object.create(storage) as ScanStorage, {
+    append: async (scans: Scan[]) => {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const ids = await storage.append(scans);
+      written += scans.length;
+      return ids;
+    },
+  });
+  const { recorder } = recorderOn(slow, { intervalMs: 60_000 });
+  for (let n = 0; n < 5; n++) recorder.hit(hit(n));
+  const first = recorder.drain(); // a pass with the first five, waiting on the storage
+  for (let n = 5; n < 10; n++) recorder.hit(hit(n));
+  // the timer's drain asks first, then a caller's: when the first pass ends, the timer's takes the five queued meanwhile
+  const timer = recorder.drain();
+  const caller = recorder.drain();
+  await caller;
+  expect(written).toBe(10);
+  await Promise.all([first, timer]);
+  await recorder.stop();
+});
+
 it('backs off between attempts, doubling up to its limit', async () => {
   const { storage, down, appends } = flakyStorage();
   const { recorder, lines } = recorderOn(storage, { intervalMs: 60_000, retryDelayMs: 100, maxRetryDelayMs: 400 });

@@ -236,7 +236,9 @@ export class ScanRecorder {
   /** Processes everything queued: scans written, deliveries queued, orphans counted. */
   drain(): Promise<void> {
     void this.salts.preload();
-    if (this.running) return this.running.then(() => (this.queue.length || this.orphanQueue.length ? this.drain() : undefined));
+    // after the pass under way, drain again: what was queued meanwhile may be in a pass another drain (the timer's)
+    // started first, which this one must wait for as well
+    if (this.running) return this.running.then(() => this.drain());
     if (this.queue.length === 0 && this.orphanQueue.length === 0 && this.unwritten.length === 0 && this.unwrittenOrphans.size === 0) return this.scans.flush();
     const hits = this.queue;
     const orphans = this.orphanQueue;
