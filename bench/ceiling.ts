@@ -4,11 +4,10 @@
  * no store and no scans at all (bench/baselines/ceiling.ts). Not a check: the measure of what the 1.4× target asks
  * of the machine, reported beside the S7 redirect figure.
  */
-import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { median, sleep } from './client.js';
-import { cpuMeter, type CpuShare } from './cpu.js';
+import { childrenOf, cpuMeter, type CpuShare } from './cpu.js';
 import { startServerProcess, type ServerProcess } from './processes.js';
 import { runWrk, type WrkRun } from './wrk.js';
 
@@ -54,21 +53,6 @@ function sampleAnswer(url: string, headers: Record<string, string>): Promise<{ s
       })
       .on('error', reject);
   });
-}
-
-/** The pids of a process's children (node:cluster's workers), from /proc. */
-function childrenOf(pid: number): number[] {
-  const children: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return children;
 }
 
 const microseconds = (share: { rate: number; cores: number }) => (share.cores / share.rate) * 1e6;

@@ -2,29 +2,44 @@ import fs from 'node:fs';
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
-/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat; 0 once it is gone. */
-function cpuSecondsOf(pid: number): number {
+/** The fields of /proc/<pid>/stat after the command name (state first), or undefined once the process is gone. */
+function statFields(pid: number | string): string[] | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return 0;
+    return undefined;
   }
 }
 
-/** The pids of every process whose name (comm) is `name`. */
-function pidsNamed(name: string): number[] {
+/** CPU seconds (user + system) a process has used; 0 once it is gone. */
+function cpuSecondsOf(pid: number): number {
+  const fields = statFields(pid);
+  return fields ? (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND : 0;
+}
+
+/** The pids of every process for which `matches` holds of its pid ("gone meanwhile" counts as no). */
+function pidsWhere(matches: (pid: string) => boolean): number[] {
   const pids: number[] = [];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === name) pids.push(Number(entry));
+      if (matches(entry)) pids.push(Number(entry));
     } catch {
       // gone meanwhile
     }
   }
   return pids;
+}
+
+/** The pids of every process whose name (comm) is `name`. */
+function pidsNamed(name: string): number[] {
+  return pidsWhere((pid) => fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === name);
+}
+
+/** The pids of a process's children (node:cluster's workers). */
+export function childrenOf(parent: number): number[] {
+  return pidsWhere((pid) => Number(statFields(pid)?.[1]) === parent);
 }
 
 /** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */

@@ -196,7 +196,8 @@ export async function runS7(options: S7Options): Promise<S7Outcome> {
       workDir: dir,
       progress,
     });
-    progress(`S7 ceiling: ${WORKERS} processes of the baseline reach ${ceiling.ratio.toFixed(2)}× one (${median(ceiling.cluster.runs).toFixed(0)} against ${median(ceiling.one.runs).toFixed(0)} req/s)`);
+    const ceilingFigure = `${ceiling.ratio.toFixed(2)}× one (${median(ceiling.cluster.runs).toFixed(0)} against ${median(ceiling.one.runs).toFixed(0)} req/s)`;
+    progress(`S7 ceiling: ${WORKERS} processes of the baseline reach ${ceilingFigure}`);
 
     // ---- a destination change seen by every worker: quiet, then under 50 clients creating codes ----
     for (const channel of channels) await channel.reconnect(); // their connections idled through the wrk runs
@@ -245,7 +246,7 @@ export async function runS7(options: S7Options): Promise<S7Outcome> {
     const emptyCreates = (results.get('S7-create-empty-workspace') ?? []).map((r) => (r.requests - r.statusErrors) / r.durationSeconds);
     const checks: Check[] = [
       withErrors(
-        ratioCheck('S7', `GET /r/:code, ${WORKERS} workers on PostgreSQL + Redis, scans recorded`, rps('S7-redirect'), { name: 'one embedded process', ...rps('embedded-redirect') }, 1.4, `${redirectScans.toLocaleString('en-US')} scans in PostgreSQL for ${redirectAnswers.toLocaleString('en-US')} answers counted by wrk; this machine's ceiling, ${WORKERS} processes of bare node:http doing the embedded process's ${ceiling.embeddedMicroseconds.toFixed(1)} µs of CPU a request with no store: ${ceiling.ratio.toFixed(2)}× one (${median(ceiling.cluster.runs).toFixed(0)} against ${median(ceiling.one.runs).toFixed(0)} req/s)`),
+        ratioCheck('S7', `GET /r/:code, ${WORKERS} workers on PostgreSQL + Redis, scans recorded`, rps('S7-redirect'), { name: 'one embedded process', ...rps('embedded-redirect') }, 1.4, `${redirectScans.toLocaleString('en-US')} scans in PostgreSQL for ${redirectAnswers.toLocaleString('en-US')} answers counted by wrk; this machine's ceiling, ${WORKERS} processes of bare node:http doing the embedded process's ${ceiling.embeddedMicroseconds.toFixed(1)} µs of CPU a request with no store: ${ceilingFigure}`),
         'S7-redirect',
         'embedded-redirect',
       ),

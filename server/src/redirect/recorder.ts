@@ -314,7 +314,6 @@ export class ScanRecorder {
   }
 
   private async queueDeliveries(scans: Scan[], ids: number[]): Promise<void> {
-    const subscribed = new Map<string, boolean>();
     // one read of each workspace's subscriptions, of each code's name and one count of each queue for the whole batch
     const batch = newDeliveryBatch();
     const names = new Map<string, string | null>();
@@ -322,14 +321,12 @@ export class ScanRecorder {
     for (let n = 0; n < scans.length; n++) {
       const scan = scans[n] as Scan;
       if (scan.bot) continue;
-      let has = subscribed.get(scan.workspaceId);
-      if (has === undefined) {
-        const hooks = await this.ctx.store.findMany('webhooks', 'workspace_id', scan.workspaceId);
+      let hooks = batch.hooks.get(scan.workspaceId);
+      if (!hooks) {
+        hooks = await this.ctx.store.findMany('webhooks', 'workspace_id', scan.workspaceId);
         batch.hooks.set(scan.workspaceId, hooks);
-        has = hooks.some((hook) => hook.status === 'active' && hook.events.includes('qr.scanned'));
-        subscribed.set(scan.workspaceId, has);
       }
-      if (!has) continue;
+      if (!hooks.some((hook) => hook.status === 'active' && hook.events.includes('qr.scanned'))) continue;
       let name = names.get(scan.qrId);
       if (name === undefined) {
         name = (await this.ctx.store.get('qrcodes', scan.qrId))?.name ?? null;
