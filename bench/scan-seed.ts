@@ -15,7 +15,7 @@ export const NINETY_DAY_QUERY: AnalyticsQuery = { from: '2026-06-05', to: '2026-
  * hash per scan, the worst case for unique counts; a fiftieth bots), then rebuilds the roll-ups in SQL (the visitor-day
  * ones too) and VACUUMs.
  * The database must be migrated (a PostgresStore opened on it once) and hold no other scans (ids start at 0;
- * rebuildRollups moves the id sequence past them). Its own pool, without the store's 10 s statement bound: on a busy
+ * rebuildRollups moves the id counter past them). Its own pool, without the store's 10 s statement bound: on a busy
  * machine the roll-up rebuild over 1M scans takes longer.
  */
 export async function seedScansOnOneCode(connectionString: string, code: { qrId: string; workspaceId: string }, count: number): Promise<{ scansSeconds: number; rollupsSeconds: number }> {
@@ -26,7 +26,7 @@ export async function seedScansOnOneCode(connectionString: string, code: { qrId:
     let started = performance.now();
     await store.scans.ensurePartitions(Array.from({ length: 5 }, (_, m) => SCANS_START + m * 30 * DAY));
     await pool.query(
-      `INSERT INTO scans (id, scanned_at, qr_id, workspace_id, visitor, country, device, os, browser, referrer, bot)
+      `INSERT INTO scan_rows (id, scanned_at, qr_id, workspace_id, visitor, country, device, os, browser, referrer, bot)
        SELECT n, to_timestamp(${SCANS_START / 1000}) + (n * ${(SCANS_SPAN_DAYS * DAY) / count}) * interval '1 millisecond', $1, $2, hashtext(n::text),
          (ARRAY['US','FR','DE','GB','IN','BR','JP'])[1 + n % 7], CASE WHEN n % 50 = 0 THEN 'bot' ELSE (ARRAY['mobile','desktop','tablet'])[1 + (n / 7) % 3] END,
          (ARRAY['iOS','Android','Windows','macOS'])[1 + (n / 3) % 4], (ARRAY['Safari','Chrome','Firefox','Edge'])[1 + (n / 11) % 4],

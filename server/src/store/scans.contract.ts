@@ -59,6 +59,43 @@ export function generatedScans(count: number, seed = 14): Scan[] {
   );
 }
 
+/**
+ * Bursts, as a busy code sees them: 5 to 300 scans of one code a few milliseconds apart (some across a second's end),
+ * now and then one of another code or workspace between them, at random moments from late February to early April
+ * 2026 (month ends and DST changes among them), a tenth bots. On PostgreSQL a batch's scans of one code and second
+ * are packed. In time order, as they arrive.
+ */
+export function burstScans(count: number, seed = 15): Scan[] {
+  const random = prng(seed);
+  const start = Date.parse('2026-02-25T00:00:00Z');
+  const span = Date.parse('2026-04-06T00:00:00Z') - start;
+  const pick = <T,>(values: readonly T[]) => values[Math.floor(random() * values.length)] as T;
+  const out: Scan[] = [];
+  while (out.length < count) {
+    let time = start + Math.floor(random() * span);
+    if (random() < 0.3) time = Math.floor(time / 1000) * 1000 + 990;
+    const code = pick(['qr_a', 'qr_a', 'qr_b']);
+    for (let n = 5 + Math.floor(random() * 296); n > 0 && out.length < count; n--) {
+      time += Math.floor(random() * 4);
+      const other = random() < 0.05;
+      out.push(
+        scan(time, other ? pick(['qr_a', 'qr_b', 'qr_c']) : code, pick([0, 1, 2, 0xffffffff, ...Array.from({ length: 50 }, (_, k) => 1000 + k * 7919)]), {
+          workspaceId: other && random() < 0.5 ? 'ws_2' : 'ws_1',
+          country: pick(['FR', 'US', '']),
+          device: pick(['mobile', 'desktop']),
+          browser: pick(['Safari', 'Chrome', 'say "hi"', 'back\\slash']),
+          referrer: pick(['direct', 'news.example', '{a,b}', 'NULL']),
+          bot: random() < 0.1,
+          variant: pick([null, 0, 1]),
+          region: pick([null, 'Bavaria', 'Île-de-France']),
+          city: pick([null, 'Paris', 'tab\there']),
+        }),
+      );
+    }
+  }
+  return out.sort((a, b) => a.time - b.time);
+}
+
 /** Ranges, time zones and intervals the adapters must answer identically. */
 function queries(): Array<{ qrId: string; query: AnalyticsQuery }> {
   const random = prng(99);
@@ -126,6 +163,34 @@ export function oddPeriodQueries(seed: number, count: number): ScanTallyQuery[] 
     out.push({ qrId: n % 4 === 0 ? 'qr_b' : 'qr_a', from, to, includeBots: n % 2 === 0, periodStarts: starts });
   }
   return out;
+}
+
+/**
+ * Appends `scans` to the store and to the reference log alike, in batches of varied size (so roll-up rows are merged
+ * as they are in service); returns each scan by the id the store gave it.
+ */
+async function appendToBoth(store: Store, expected: EmbeddedScans, scans: Scan[]): Promise<Map<number, Scan>> {
+  const byId = new Map<number, Scan>();
+  for (let start = 0, n = 0; start < scans.length; n++) {
+    const size = [1, 37, 250, 900][n % 4] as number;
+    const batch = scans.slice(start, start + size);
+    const [ids] = await Promise.all([store.scans.append(batch), expected.append(batch)]);
+    ids.forEach((id, k) => byId.set(id, batch[k] as Scan));
+    start += size;
+  }
+  return byId;
+}
+
+/** Every query of `queries()` answers to the row as the reference log answers it. */
+async function expectSameAnalytics(store: Store, expected: EmbeddedScans): Promise<{ actual: AnalyticsService; oracle: AnalyticsService }> {
+  const clock = { now: () => Date.parse('2026-04-01T12:00:00Z') };
+  const actual = new AnalyticsService(store.scans, clock);
+  const oracle = new AnalyticsService(expected, clock);
+  for (const { qrId, query } of queries()) {
+    const [got, want] = await Promise.all([actual.compute(qrId, query), oracle.compute(qrId, query)]);
+    expect({ qrId, query, answer: got }).toEqual({ qrId, query, answer: want });
+  }
+  return { actual, oracle };
 }
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
@@ -226,24 +291,47 @@ export function describeScanContract(name: string, harness: () => StoreHarness):
       expect(exported.find((s) => s.id === ids[1])?.bot).toBe(true);
     });
 
+    it('keeps bursts of one code (packed on PostgreSQL) as appended: by id, newest first, exported, and in analytics to the row', async () => {
+      const scans = burstScans(3000);
+      const store = await openStore();
+      const expected = await reference();
+      const byId = await appendToBoth(store, expected, scans);
+      expect(byId.size).toBe(scans.length);
+      const ids = [...byId.keys()];
+      for (let k = 0; k < ids.length; k += 7) expect(await store.scans.get(ids[k] as number)).toEqual({ id: ids[k], ...byId.get(ids[k] as number) });
+      expect(await store.scans.count()).toBe(scans.length);
+      // everything, in id order, each scan as appended under its id
+      const exported = (await collect(store.scans.export(0, 500))).flat();
+      expect(exported.map((s) => s.id)).toEqual([...ids].sort((a, b) => a - b));
+      for (const s of exported) expect(s).toEqual({ id: s.id, ...byId.get(s.id) });
+      // newest first by time, then id; the same scans as the reference lists (scans of one millisecond may be numbered apart)
+      const canonical = (list: Array<Scan & { id: number }>) => list.map(({ id: _id, ...rest }) => JSON.stringify(rest)).sort();
+      const t = Date.parse('2026-03-15T00:00:00Z');
+      for (const [max, min] of [[Infinity, -Infinity], [t, t - 9 * DAY], [t + 1000, t]] as const) {
+        const listed = await collect(store.scans.newestOfWorkspace('ws_1', max, min));
+        const want = await collect(expected.newestOfWorkspace('ws_1', max, min));
+        expect(listed.length).toBe(want.length);
+        expect(canonical(listed)).toEqual(canonical(want));
+        for (let k = 1; k < listed.length; k++) {
+          const [a, b] = [listed[k - 1] as Scan & { id: number }, listed[k] as Scan & { id: number }];
+          expect(a.time > b.time || (a.time === b.time && a.id > b.id)).toBe(true);
+        }
+        for (const s of listed) expect(s).toEqual({ id: s.id, ...byId.get(s.id) });
+      }
+      await expectSameAnalytics(store, expected);
+      for (const query of oddPeriodQueries(6, 20)) {
+        const got = await store.scans.tally(query);
+        expect({ query, got: { total: got.total, unique: got.unique, periods: got.periods } }).toEqual({ query, got: expectedTally(scans, query) });
+      }
+      await expected.close();
+    });
+
     it('answers analytics to the row as the embedded scan log does, across months, DST changes and time zones', async () => {
       const scans = generatedScans(4000);
       const store = await openStore();
       const expected = await reference();
-      // in batches of varied size, so roll-up rows are merged as they are in service
-      for (let start = 0, n = 0; start < scans.length; n++) {
-        const size = [1, 37, 250, 900][n % 4] as number;
-        const batch = scans.slice(start, start + size);
-        await Promise.all([store.scans.append(batch), expected.append(batch)]);
-        start += size;
-      }
-      const clock = { now: () => Date.parse('2026-04-01T12:00:00Z') };
-      const actual = new AnalyticsService(store.scans, clock);
-      const oracle = new AnalyticsService(expected, clock);
-      for (const { qrId, query } of queries()) {
-        const [got, want] = await Promise.all([actual.compute(qrId, query), oracle.compute(qrId, query)]);
-        expect({ qrId, query, answer: got }).toEqual({ qrId, query, answer: want });
-      }
+      await appendToBoth(store, expected, scans);
+      const { actual, oracle } = await expectSameAnalytics(store, expected);
       // each scan in the period of its own local date (Intl, scan by scan): the period starts the service finds are right
       for (const { qrId, query } of queries()) {
         const want = await oracle.compute(qrId, query);

@@ -264,6 +264,61 @@ END $$`).execute(db);
       await sql.raw(`DROP TABLE scan_visitor_days`).execute(db);
     },
   },
+  // a batch's scans of one code within one second are one row of column arrays (`scan_packs`), a scan alone stays a
+  // row (`scan_rows`, the old `scans`): a stored scan of a busy code costs PostgreSQL a fraction of a row. Ids are
+  // handed out in blocks (`scan_ids`), so a pack's are first_id .. first_id + n - 1. `scans` becomes a view of both.
+  '0009_scan_packs': {
+    async up(db) {
+      await sql.raw(`ALTER TABLE scans RENAME TO scan_rows`).execute(db);
+      // lz4 where the server has it (a pack's arrays are compressed when large: lz4 costs a fraction of pglz)
+      const { rows } = await sql<{ lz4: boolean }>`SELECT EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) AS lz4`.execute(db);
+      const packed = rows[0]?.lz4 ? ' COMPRESSION lz4' : '';
+      await sql
+        .raw(
+          `CREATE TABLE scan_packs (
+            first_id bigint NOT NULL, at timestamptz NOT NULL,
+            qr_id text COLLATE "C" NOT NULL, workspace_id text COLLATE "C" NOT NULL, n integer NOT NULL, humans integer NOT NULL,
+            ms smallint[]${packed} NOT NULL, visitors integer[]${packed} NOT NULL,
+            countries text[]${packed} NOT NULL, devices text[]${packed} NOT NULL, oss text[]${packed} NOT NULL, browsers text[]${packed} NOT NULL, referrers text[]${packed} NOT NULL,
+            bots boolean[]${packed} NOT NULL, variants smallint[]${packed} NOT NULL, regions text[]${packed} NOT NULL, cities text[]${packed} NOT NULL,
+            PRIMARY KEY (first_id, at)
+          ) PARTITION BY RANGE (at)`,
+        )
+        .execute(db);
+      await sql.raw(`CREATE INDEX scan_packs_qr_time_idx ON scan_packs (qr_id, at)`).execute(db);
+      await sql.raw(`CREATE INDEX scan_packs_workspace_time_idx ON scan_packs (workspace_id, at) WHERE humans > 0`).execute(db);
+      // a partition of scan_packs beside each one of scan_rows
+      const { rows: months } = await sql<{ name: string; bounds: string }>`
+        SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bounds FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'scan_rows'::regclass`.execute(db);
+      for (const month of months) {
+        await sql.raw(`CREATE TABLE "${month.name.replace(/^scans_p/, 'scan_packs_p')}" PARTITION OF scan_packs ${month.bounds}`).execute(db);
+      }
+      await sql.raw(`CREATE TABLE scan_ids (next_id bigint NOT NULL)`).execute(db);
+      await sql.raw(`INSERT INTO scan_ids (next_id) SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM scans_id_seq`).execute(db);
+      await sql.raw(`DROP SEQUENCE scans_id_seq`).execute(db);
+      await sql
+        .raw(
+          `CREATE VIEW scans AS
+             SELECT id, scanned_at, qr_id, workspace_id, visitor, country, device, os, browser, referrer, bot, variant, region, city FROM scan_rows
+           UNION ALL
+             SELECT p.first_id + u.i - 1, p.at + u.ms * interval '1 millisecond', p.qr_id, p.workspace_id, u.visitor, u.country, u.device, u.os, u.browser, u.referrer, u.bot, u.variant, u.region, u.city
+             FROM scan_packs p CROSS JOIN LATERAL unnest(p.ms, p.visitors, p.countries, p.devices, p.oss, p.browsers, p.referrers, p.bots, p.variants, p.regions, p.cities)
+               WITH ORDINALITY AS u(ms, visitor, country, device, os, browser, referrer, bot, variant, region, city, i)`,
+        )
+        .execute(db);
+    },
+    async down(db) {
+      await sql.raw(`CREATE SEQUENCE scans_id_seq AS bigint MINVALUE 0 START 0`).execute(db);
+      await sql.raw(`SELECT setval('scans_id_seq', next_id, false) FROM scan_ids`).execute(db);
+      await sql.raw(`INSERT INTO scan_rows SELECT p.first_id + u.i - 1, p.at + u.ms * interval '1 millisecond', p.qr_id, p.workspace_id, u.visitor, u.country, u.device, u.os, u.browser, u.referrer, u.bot, u.variant, u.region, u.city
+        FROM scan_packs p CROSS JOIN LATERAL unnest(p.ms, p.visitors, p.countries, p.devices, p.oss, p.browsers, p.referrers, p.bots, p.variants, p.regions, p.cities)
+          WITH ORDINALITY AS u(ms, visitor, country, device, os, browser, referrer, bot, variant, region, city, i)`).execute(db);
+      await sql.raw(`DROP VIEW scans`).execute(db);
+      await sql.raw(`DROP TABLE scan_ids`).execute(db);
+      await sql.raw(`DROP TABLE scan_packs`).execute(db);
+      await sql.raw(`ALTER TABLE scan_rows RENAME TO scans`).execute(db);
+    },
+  },
 };
 
 /** The session-level advisory lock that makes processes starting together migrate one at a time (any 64-bit key). */

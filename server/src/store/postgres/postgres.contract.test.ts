@@ -5,7 +5,7 @@ import { describeScanContract } from '../scans.contract.js';
 import { PostgresStore } from './postgres-store.js';
 
 // qr_counts too: TRUNCATE fires no row triggers, so the code counts would outlive the codes
-const SCAN_TABLES = ['scans', 'scan_quarters', 'scan_day_values', 'scan_totals', 'scan_orphans', 'scan_visitor_days', 'scan_visitor_quarters', 'scan_salts', 'qr_counts'];
+const SCAN_TABLES = ['scan_rows', 'scan_packs', 'scan_quarters', 'scan_day_values', 'scan_totals', 'scan_orphans', 'scan_visitor_days', 'scan_visitor_quarters', 'scan_salts', 'qr_counts'];
 import { createTestDatabase, describePostgres, type TestDatabase } from './test-database.js';
 
 await describePostgres('PostgreSQL store contract', (serverUrl) => {
@@ -26,7 +26,7 @@ await describePostgres('PostgreSQL store contract', (serverUrl) => {
       const { rows } = await database.pool.query<{ count: string }>(`SELECT count(*) AS count FROM pg_tables WHERE schemaname = 'public' AND tablename = 'qrcodes'`);
       if (Number(rows[0]?.count) > 0) {
         await database.pool.query(`TRUNCATE ${[...COLLECTION_NAMES, ...SCAN_TABLES].map((name) => `"${name}"`).join(', ')}`);
-        await database.pool.query(`ALTER SEQUENCE scans_id_seq RESTART`);
+        await database.pool.query(`UPDATE scan_ids SET next_id = 0`);
       }
     },
   });

@@ -51,22 +51,6 @@ const VISITOR_DAY_DELTAS = (
   })
   .join('\n    UNION ALL ');
 
-/** A batch's scans per code, UTC day, bot and value of each breakdown (as DIMENSION_VALUES), one aggregate per dimension. */
-const DIMENSION_COUNTS = (
-  [
-    ['country', 'country'],
-    ['device', 'device'],
-    ['os', 'os'],
-    ['browser', 'browser'],
-    ['referrer', 'referrer'],
-    ['variant', 'variant::text'],
-    ['region', `coalesce(region, '${UNKNOWN}')`],
-    ['city', `coalesce(city, '${UNKNOWN}')`],
-  ] as const
-)
-  .map(([dimension, value]) => `SELECT qr_id, day, bot, '${dimension}'::text AS dimension, ${value} AS value, count(*) AS scans FROM fresh WHERE ${value} IS NOT NULL GROUP BY 1, 2, 3, 5`)
-  .join('\n    UNION ALL ');
-
 /** Fills the (empty) visitor-day roll-ups from `scans`, as batch writes would have (also migration 0008's backfill). */
 export const REBUILD_VISITOR_DAYS = [
   `INSERT INTO scan_visitor_days (qr_id, day, visitor, human_first, human_last, any_first, any_last)
@@ -82,9 +66,9 @@ export const REBUILD_VISITOR_DAYS = [
 ];
 
 /**
- * A batch of scans and its roll-ups in one transaction (imported ones: one statement), so the roll-ups always match the scans. Rows already
- * present (same id and time: a rerun of `migrate-store`) are skipped and not counted twice. Groups are written in
- * key order, so two processes updating the same roll-up rows lock them in the same order.
+ * A batch of scans and its roll-ups are written in one transaction, so the roll-ups always match the scans. Scans
+ * already present (a rerun of `migrate-store`) are left out and not counted twice. Groups are written in key order,
+ * so two processes updating the same roll-up rows lock them in the same order.
  *
  * Visitor-days: `scan_visitor_days` keeps, per code, UTC day and visitor hash, the first and last quarter hour of the
  * day it was seen in (humans only, and all scans). Its upsert returns the new span and, for a row it changed, the
@@ -127,41 +111,12 @@ function rollupUpserts(source: { quarters: string; visitorDays: string; dayValue
 )`;
 }
 
-/** The scans of a batch, one array per column: $1 to $14 (ids null for new scans). */
-const BATCH_INPUT = `input AS (
-  SELECT coalesce(t.id, nextval('scans_id_seq')) AS id, ord, timestamptz 'epoch' + ms * interval '1 millisecond' AS scanned_at, qr_id, workspace_id, visitor, country, device, os, browser, referrer, bot,
-    div(ms, ${QUARTER_HOUR_MS}) AS quarter, div(ms, ${DAY_MS})::integer AS day, variant, region, city
-  FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::boolean[], $12::smallint[], $13::text[], $14::text[])
-    WITH ORDINALITY AS t(id, ms, qr_id, workspace_id, visitor, country, device, os, browser, referrer, bot, variant, region, city, ord)
-  ORDER BY ord
-)`;
-
-const BATCH_RESULT = `SELECT (SELECT count(*)::integer FROM inserted) AS inserted, (SELECT string_agg(id::text, ',' ORDER BY ord) FROM input) AS ids`;
-
 /**
- * Imported scans (carrying their ids: a rerun of `migrate-store` meets rows it copied before): those present are
- * skipped, and the roll-ups count the rows inserted, grouped here.
+ * A batch's roll-ups: the scans themselves are copied in by COPY, and the roll-ups' groups, counted by the writer
+ * (groupParams), come as arrays $1 to $20: far less work for PostgreSQL than grouping the batch's rows once per
+ * roll-up and breakdown.
  */
-const INSERT_IMPORTED = `
-WITH ${BATCH_INPUT}, inserted AS (
-  INSERT INTO scans (${SCAN_COLUMNS}) SELECT ${SCAN_COLUMNS} FROM input ORDER BY id ON CONFLICT DO NOTHING RETURNING id, scanned_at
-), fresh AS (
-  SELECT input.*, (input.quarter - input.day::bigint * ${QUARTERS_A_DAY})::smallint AS quarter_of_day FROM input JOIN inserted USING (id, scanned_at)
-), ${rollupUpserts({
-  quarters: 'SELECT qr_id, quarter, bot, count(*) FROM fresh GROUP BY qr_id, quarter, bot ORDER BY qr_id, quarter, bot',
-  visitorDays: `SELECT qr_id, day, visitor, min(quarter_of_day) FILTER (WHERE NOT bot), max(quarter_of_day) FILTER (WHERE NOT bot), min(quarter_of_day), max(quarter_of_day)
-  FROM fresh GROUP BY qr_id, day, visitor ORDER BY qr_id, day, visitor`,
-  dayValues: `SELECT * FROM (${DIMENSION_COUNTS}) AS counts ORDER BY qr_id, day, bot, dimension, value`,
-  totals: 'SELECT qr_id, count(*) FILTER (WHERE NOT bot), count(*) FILTER (WHERE bot) FROM fresh GROUP BY qr_id ORDER BY qr_id',
-})}
-${BATCH_RESULT}`;
-
-/**
- * New scans' roll-ups: the scans themselves are copied in by COPY (written by the batch writer with ids it drew), and
- * the roll-ups' groups, counted by the writer (groupParams), come as arrays $1 to $20: far less work for PostgreSQL
- * than grouping the batch's rows once per roll-up and breakdown.
- */
-const ROLLUPS_OF_NEW = `
+const ROLLUPS_OF_BATCH = `
 WITH ${rollupUpserts({
   quarters: 'SELECT * FROM unnest($1::text[], $2::bigint[], $3::boolean[], $4::integer[]) AS g(qr_id, quarter, bot, scans) ORDER BY qr_id, quarter, bot',
   visitorDays: 'SELECT * FROM unnest($5::text[], $6::integer[], $7::integer[], $8::smallint[], $9::smallint[], $10::smallint[], $11::smallint[]) AS g(qr_id, day, visitor, hf, hl, af, al) ORDER BY qr_id, day, visitor',
@@ -263,8 +218,8 @@ const nullableArray = <T,>(rows: T[], value: (row: T) => number | null) => `{${r
 const booleanArray = <T,>(rows: T[], value: (row: T) => boolean) => `{${rows.map((row) => (value(row) ? 't' : 'f')).join(',')}}`;
 
 /**
- * A batch of new scans' roll-up groups, counted as INSERT_IMPORTED groups them in SQL (the same storable texts,
- * quarter hours, UTC days and breakdown values, DIMENSION_COUNTS' included), as the arrays $15 to $34 of INSERT_NEW.
+ * A batch's roll-up groups, counted as rebuildRollups groups them in SQL (the same storable texts, quarter hours, UTC
+ * days and breakdown values, DIMENSION_VALUES' included), as the arrays $1 to $20 of ROLLUPS_OF_BATCH.
  */
 function groupParams(scans: Scan[], texts: ArrayLiteral): string[] {
   const text = (value: string) => texts.storable(value);
@@ -299,7 +254,7 @@ function groupParams(scans: Scan[], texts: ArrayLiteral): string[] {
     if (!group) days.set(dayKey, (group = { qrId, day, bot, scans: 0, values: SCAN_DIMENSIONS.map(() => new Map<string, number>()) }));
     group.scans++;
     const variant = storedVariant(scan.variant);
-    // in SCAN_DIMENSIONS' order, as DIMENSION_COUNTS: a scan without a variant is in no variant; no region or city
+    // in SCAN_DIMENSIONS' order, as DIMENSION_VALUES: a scan without a variant is in no variant; no region or city
     // counts as unknown
     const values = [
       text(scan.country),
@@ -383,9 +338,195 @@ function fromRow(row: ScanRow): StoredScan {
   };
 }
 
+/** A pack holds at most this many scans: a pack holding an id starts at most PACK_MAX - 1 below it (lookups by id are bounded so). */
+const PACK_MAX = 5000;
+/** Scans of one code and second fewer than this are rows of their own: for one or two, a pack's arrays cost more than rows. */
+const PACK_MIN = 3;
+
+const second = (time: number) => Math.floor(time / 1000);
+
 /**
- * Scans in PostgreSQL: the `scans` table partitioned by month, written in batches (at most `maxDelayMs` after the
- * append; new scans by COPY, imported ones by one multi-row INSERT), with roll-ups updated in the same transaction.
+ * The order a batch of new scans takes its ids in: grouped by code, workspace and second (each group in append
+ * order, the groups in the order of their first scan), so that the ids of each pack are consecutive.
+ */
+function groupOrder(scans: Scan[]): number[] {
+  const groups = new Map<string, number[]>();
+  for (let i = 0; i < scans.length; i++) {
+    const scan = scans[i] as Scan;
+    const key = `${scan.qrId}\0${scan.workspaceId}\0${second(scan.time)}`;
+    const group = groups.get(key);
+    if (group) group.push(i);
+    else groups.set(key, [i]);
+  }
+  return [...groups.values()].flat();
+}
+
+/**
+ * Where a batch's scans go (ids[k] is scans[k]'s): each run of consecutive ids of one code, workspace and second,
+ * PACK_MIN to PACK_MAX long, is a pack (its start and end in `scans`); the other scans are rows.
+ */
+function layout(scans: Scan[], ids: number[]): { rows: number[]; packs: Array<[number, number]> } {
+  const rows: number[] = [];
+  const packs: Array<[number, number]> = [];
+  let start = 0;
+  const close = (end: number) => {
+    if (end - start >= PACK_MIN) packs.push([start, end]);
+    else for (let k = start; k < end; k++) rows.push(k);
+    start = end;
+  };
+  for (let k = 1; k < scans.length; k++) {
+    const scan = scans[k] as Scan;
+    const head = scans[start] as Scan;
+    const continues = ids[k] === (ids[k - 1] as number) + 1 && k - start < PACK_MAX && scan.qrId === head.qrId && scan.workspaceId === head.workspaceId && second(scan.time) === second(head.time);
+    if (!continues) close(k);
+  }
+  if (scans.length > 0) close(scans.length);
+  return { rows, packs };
+}
+
+const PACK_COLUMNS = 'first_id, at, qr_id, workspace_id, n, humans, ms, visitors, countries, devices, oss, browsers, referrers, bots, variants, regions, cities';
+
+/**
+ * Writes a batch of scans (ids[k] is scans[k]'s) in the caller's transaction: rows and packs by COPY, then the
+ * roll-ups from the groups counted here.
+ */
+async function writeBatch(client: pg.PoolClient, scans: Scan[], ids: number[]): Promise<void> {
+  const texts = new ArrayLiteral();
+  const times = new IsoTimes();
+  const { rows, packs } = layout(scans, ids);
+  if (rows.length > 0) {
+    const lines = new Array<string>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const k = rows[i] as number;
+      const s = scans[k] as Scan;
+      const variant = storedVariant(s.variant);
+      const region = s.region === null || s.region === undefined ? '\\N' : texts.copy(s.region);
+      const city = s.city === null || s.city === undefined ? '\\N' : texts.copy(s.city);
+      lines[i] =
+        `${ids[k]}\t${times.of(s.time)}\t${texts.copy(s.qrId)}\t${texts.copy(s.workspaceId)}\t${s.visitor | 0}\t${texts.copy(s.country)}\t` +
+        `${texts.copy(s.device)}\t${texts.copy(s.os)}\t${texts.copy(s.browser)}\t${texts.copy(s.referrer)}\t${s.bot ? 't' : 'f'}\t${variant === null ? '\\N' : variant}\t${region}\t${city}`;
+    }
+    await pipeline(Readable.from([`${lines.join('\n')}\n`]), client.query(copyFrom(`COPY scan_rows (${SCAN_COLUMNS}) FROM STDIN`)));
+  }
+  if (packs.length > 0) {
+    const lines = packs.map(([start, end]) => {
+      const pack = scans.slice(start, end);
+      const head = pack[0] as Scan;
+      const at = second(head.time) * 1000;
+      const humans = pack.reduce((n, s) => (s.bot ? n : n + 1), 0);
+      // array literals, then escaped as COPY text fields
+      const column = (value: (s: Scan) => string | null) => copyField(texts.of(pack, value));
+      return [
+        ids[start],
+        times.of(at),
+        texts.copy(head.qrId),
+        texts.copy(head.workspaceId),
+        pack.length,
+        humans,
+        numberArray(pack, (s) => s.time - at),
+        numberArray(pack, (s) => s.visitor | 0),
+        column((s) => s.country),
+        column((s) => s.device),
+        column((s) => s.os),
+        column((s) => s.browser),
+        column((s) => s.referrer),
+        booleanArray(pack, (s) => s.bot),
+        nullableArray(pack, (s) => storedVariant(s.variant)),
+        column((s) => s.region ?? null),
+        column((s) => s.city ?? null),
+      ].join('\t');
+    });
+    await pipeline(Readable.from([`${lines.join('\n')}\n`]), client.query(copyFrom(`COPY scan_packs (${PACK_COLUMNS}) FROM STDIN`)));
+  }
+  await client.query(ROLLUPS_OF_BATCH, groupParams(scans, texts));
+}
+
+/** The ids from $1 to $2 (inclusive) that are stored, as rows or in packs. */
+const PRESENT_IDS = `SELECT id FROM scan_rows WHERE id BETWEEN $1 AND $2
+UNION ALL
+SELECT generate_series(greatest(first_id, $1), least(first_id + n - 1, $2)) FROM scan_packs WHERE first_id > $1::bigint - ${PACK_MAX} AND first_id <= $2 AND first_id + n > $1`;
+
+/** A pack's scans, one row each (its arrays unnested), from `source` (a table or subquery) as `p`. */
+const unnested = (source = 'scan_packs') =>
+  `${source} p CROSS JOIN LATERAL unnest(p.ms, p.visitors, p.countries, p.devices, p.oss, p.browsers, p.referrers, p.bots, p.variants, p.regions, p.cities)
+     WITH ORDINALITY AS u(ms, visitor, country, device, os, browser, referrer, bot, variant, region, city, i)`;
+
+/** Each scan column as read from an unnested pack. */
+const PACKED: Record<string, string> = {
+  id: 'p.first_id + u.i - 1',
+  scanned_at: "p.at + u.ms * interval '1 millisecond'",
+  qr_id: 'p.qr_id',
+  workspace_id: 'p.workspace_id',
+  visitor: 'u.visitor',
+  country: 'u.country',
+  device: 'u.device',
+  os: 'u.os',
+  browser: 'u.browser',
+  referrer: 'u.referrer',
+  bot: 'u.bot',
+  variant: 'u.variant',
+  region: 'u.region',
+  city: 'u.city',
+};
+const packedColumns = (columns: string) =>
+  columns
+    .split(', ')
+    .map((column) => `${PACKED[column] as string} AS ${column}`)
+    .join(', ');
+
+interface ScanFilter {
+  qrId?: string;
+  workspaceId?: string;
+  humansOnly: boolean;
+  /** Inclusive, epoch ms. */
+  from?: number;
+  /** Exclusive, epoch ms. */
+  to?: number;
+}
+
+/**
+ * The scans meeting `filter`, rows and packed ones alike, as `columns` (names of `scans`' columns, ", "-separated);
+ * its parameters are pushed on `params`. Packs are found by their second (`at`), then their scans filtered one by one.
+ */
+function selectScans(columns: string, filter: ScanFilter, params: unknown[]): string {
+  const rows: string[] = [];
+  const packs: string[] = [];
+  if (filter.qrId !== undefined) {
+    const $ = `$${params.push(storableText(filter.qrId))}`;
+    rows.push(`qr_id = ${$}`);
+    packs.push(`p.qr_id = ${$}`);
+  }
+  if (filter.workspaceId !== undefined) {
+    const $ = `$${params.push(storableText(filter.workspaceId))}`;
+    rows.push(`workspace_id = ${$}`);
+    packs.push(`p.workspace_id = ${$}`);
+  }
+  if (filter.humansOnly) {
+    rows.push('NOT bot');
+    packs.push('p.humans > 0', 'NOT u.bot');
+  }
+  if (filter.from !== undefined && Number.isFinite(filter.from)) {
+    const $ = `$${params.push(new Date(filter.from).toISOString())}::timestamptz`;
+    rows.push(`scanned_at >= ${$}`);
+    packs.push(`p.at >= date_trunc('second', ${$})`, `${PACKED.scanned_at} >= ${$}`);
+  }
+  if (filter.to !== undefined && Number.isFinite(filter.to)) {
+    const $ = `$${params.push(new Date(filter.to).toISOString())}::timestamptz`;
+    rows.push(`scanned_at < ${$}`);
+    packs.push(`p.at < ${$}`, `${PACKED.scanned_at} < ${$}`);
+  }
+  const where = (conditions: string[]) => (conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '');
+  return `SELECT ${columns} FROM scan_rows${where(rows)} UNION ALL SELECT ${packedColumns(columns)} FROM ${unnested()}${where(packs)}`;
+}
+
+/** The highest scan id stored (null if none): blocks never overlap, so a pack's last id is the highest of any pack up to it. */
+const MAX_ID = `SELECT greatest((SELECT max(id) FROM scan_rows), (SELECT first_id + n - 1 FROM scan_packs ORDER BY first_id DESC LIMIT 1)) AS id`;
+
+/**
+ * Scans in PostgreSQL, partitioned by month and written in batches by COPY (at most `maxDelayMs` after the append),
+ * with roll-ups updated in the same transaction. A batch's scans of one code within one second (PACK_MIN or more)
+ * are one row of `scan_packs` holding a column array each; the others are rows of `scan_rows`. The view `scans`
+ * shows both as one row a scan.
  * Analytics read whole UTC days from the roll-ups and only the partial days at either end of a range from `scans`.
  */
 export class PostgresScans implements ScanStorage {
@@ -425,13 +566,13 @@ export class PostgresScans implements ScanStorage {
     });
   }
 
-  /** Copies scans with their ids (from another storage): present ones are skipped. Returns how many were new. */
+  /**
+   * Copies scans with their ids (from another storage, in id order): present ones are skipped, and new scans get ids
+   * after the copied ones. Returns how many were new.
+   */
   async importScans(scans: StoredScan[]): Promise<number> {
     if (scans.length === 0) return 0;
-    const { inserted } = await this.write(scans);
-    // new scans must get ids after the imported ones
-    await this.query(`SELECT setval('scans_id_seq', greatest((SELECT max(id) FROM scans), (SELECT last_value FROM scans_id_seq)))`);
-    return inserted;
+    return (await this.write(scans)).inserted;
   }
 
   flush(): Promise<void> {
@@ -443,7 +584,6 @@ export class PostgresScans implements ScanStorage {
     this.writing = (async () => {
       const scans = batch.flatMap((w) => w.scans);
       try {
-        // ids are drawn in the batch's own statement, in append order
         const { ids } = await this.write(scans);
         let n = 0;
         for (const w of batch) {
@@ -475,7 +615,8 @@ export class PostgresScans implements ScanStorage {
       await client.query(`SELECT pg_advisory_xact_lock(${0x7172666c6f78})`);
       for (const month of missing) {
         const { name, from, to } = partitionBounds(month);
-        await client.query(`CREATE TABLE IF NOT EXISTS "${name}" PARTITION OF scans FOR VALUES FROM ('${from}') TO ('${to}')`);
+        await client.query(`CREATE TABLE IF NOT EXISTS "${name}" PARTITION OF scan_rows FOR VALUES FROM ('${from}') TO ('${to}')`);
+        await client.query(`CREATE TABLE IF NOT EXISTS "${name.replace(/^scans_p/, 'scan_packs_p')}" PARTITION OF scan_packs FOR VALUES FROM ('${from}') TO ('${to}')`);
       }
       await client.query('COMMIT');
     } catch (error) {
@@ -489,7 +630,7 @@ export class PostgresScans implements ScanStorage {
 
   /**
    * Writes scans with their roll-ups: those that carry an id with it (present ones skipped), the others with new
-   * ids from the sequence. Returns how many were not there yet, and every scan's id in order.
+   * ids. Returns how many were not there yet, and every scan's id in order.
    */
   private async write(scans: Array<Scan & { id?: number }>): Promise<{ inserted: number; ids: number[] }> {
     let first = Infinity;
@@ -504,9 +645,7 @@ export class PostgresScans implements ScanStorage {
     const imported = scans.some((s) => s.id !== undefined);
     for (let attempt = 1; ; attempt++) {
       try {
-        if (!imported) return await this.writeNew(scans);
-        const { rows } = await this.query<{ inserted: number; ids: string }>(INSERT_IMPORTED, this.columnParams(scans, new ArrayLiteral()));
-        return { inserted: rows[0]?.inserted ?? 0, ids: rows[0]?.ids ? rows[0].ids.split(',').map(Number) : [] };
+        return imported ? await this.writeImported(scans as StoredScan[]) : await this.writeNew(scans);
       } catch (error) {
         // two processes' batches touching the same roll-up rows: PostgreSQL aborts one; it is rerun whole
         if ((error as { code?: string }).code !== '40P01' || attempt === 3) throw error;
@@ -514,34 +653,50 @@ export class PostgresScans implements ScanStorage {
     }
   }
 
-  /** Each column of a batch as one array literal, $1 to $14 of INSERT_IMPORTED (a batch repeats a few codes, countries and agents: each written once). */
-  private columnParams(scans: Array<Scan & { id?: number }>, texts: ArrayLiteral): string[] {
-    return [
-      `{${scans.map((s) => s.id ?? 'NULL').join(',')}}`,
-      numberArray(scans, (s) => s.time),
-      texts.of(scans, (s) => s.qrId),
-      texts.of(scans, (s) => s.workspaceId),
-      numberArray(scans, (s) => s.visitor | 0),
-      texts.of(scans, (s) => s.country),
-      texts.of(scans, (s) => s.device),
-      texts.of(scans, (s) => s.os),
-      texts.of(scans, (s) => s.browser),
-      texts.of(scans, (s) => s.referrer),
-      booleanArray(scans, (s) => s.bot),
-      nullableArray(scans, (s) => storedVariant(s.variant)),
-      texts.of(scans, (s) => s.region ?? null),
-      texts.of(scans, (s) => s.city ?? null),
-    ];
-  }
-
   /**
-   * New scans, in one transaction: ids drawn from the sequence (in append order), the rows copied in by COPY (no
-   * per-row executor work, and rows written to the heap a page at a time), then the roll-ups from the groups the
-   * writer counted. A statement that fails rolls back the whole batch, scans and roll-ups alike.
+   * New scans: a block of ids drawn (outside the batch's transaction, so that writers never wait on each other's
+   * commit for it), handed out group by group of groupOrder so that each pack's are consecutive; then the batch.
    */
   private async writeNew(scans: Scan[]): Promise<{ inserted: number; ids: number[] }> {
-    const texts = new ArrayLiteral();
-    const rollups = groupParams(scans, texts);
+    const { rows } = await this.query<{ first: string }>(`UPDATE scan_ids SET next_id = next_id + $1 RETURNING next_id - $1 AS first`, [scans.length]);
+    if (!rows[0]) throw new Error('The scan id counter (scan_ids) is empty.');
+    const first = Number(rows[0].first);
+    const order = groupOrder(scans);
+    const ids = new Array<number>(scans.length);
+    const ordered = new Array<Scan>(scans.length);
+    const orderedIds = new Array<number>(scans.length);
+    for (let k = 0; k < order.length; k++) {
+      const index = order[k] as number;
+      ids[index] = first + k;
+      ordered[k] = scans[index] as Scan;
+      orderedIds[k] = first + k;
+    }
+    await this.transaction((client) => writeBatch(client, ordered, orderedIds));
+    return { inserted: scans.length, ids };
+  }
+
+  /** Imported scans (in id order): those present are left out (in the same transaction), and the id counter moves past the last. */
+  private async writeImported(scans: StoredScan[]): Promise<{ inserted: number; ids: number[] }> {
+    let low = Infinity;
+    let high = -Infinity;
+    for (const scan of scans) {
+      if (scan.id < low) low = scan.id;
+      if (scan.id > high) high = scan.id;
+    }
+    let inserted = 0;
+    await this.transaction(async (client) => {
+      const { rows } = await client.query<{ id: string }>(PRESENT_IDS, [low, high]);
+      const present = new Set(rows.map((row) => Number(row.id)));
+      const fresh = scans.filter((scan) => !present.has(scan.id));
+      if (fresh.length > 0) await writeBatch(client, fresh, fresh.map((scan) => scan.id));
+      await client.query(`UPDATE scan_ids SET next_id = greatest(next_id, $1::bigint + 1)`, [high]);
+      inserted = fresh.length;
+    });
+    return { inserted, ids: scans.map((scan) => scan.id) };
+  }
+
+  /** Runs `work` in a transaction on a connection of its own; a failed statement rolls back everything it wrote. */
+  private async transaction(work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -550,27 +705,9 @@ export class PostgresScans implements ScanStorage {
     }
     let broken = false;
     try {
-      const [, drawn] = (await client.query(
-        `BEGIN; SELECT string_agg(id::text, ',' ORDER BY id) AS ids FROM (SELECT nextval('scans_id_seq') AS id FROM generate_series(1, ${scans.length | 0})) AS n`,
-      )) as unknown as [pg.QueryResult, pg.QueryResult<{ ids: string }>];
-      const ids = (drawn.rows[0]?.ids ?? '').split(',').map(Number);
-      if (ids.length !== scans.length) throw new Error(`Drew ${ids.length} scan ids for ${scans.length} scans.`);
-      const lines = new Array<string>(scans.length);
-      const times = new IsoTimes();
-      for (let i = 0; i < scans.length; i++) {
-        const s = scans[i] as Scan;
-        const variant = storedVariant(s.variant);
-        const region = s.region === null || s.region === undefined ? '\\N' : texts.copy(s.region);
-        const city = s.city === null || s.city === undefined ? '\\N' : texts.copy(s.city);
-        lines[i] =
-          `${ids[i]}\t${times.of(s.time)}\t${texts.copy(s.qrId)}\t${texts.copy(s.workspaceId)}\t${s.visitor | 0}\t${texts.copy(s.country)}\t` +
-          `${texts.copy(s.device)}\t${texts.copy(s.os)}\t${texts.copy(s.browser)}\t${texts.copy(s.referrer)}\t${s.bot ? 't' : 'f'}\t${variant === null ? '\\N' : variant}\t${region}\t${city}`;
-      }
-      const copy = client.query(copyFrom(`COPY scans (${SCAN_COLUMNS}) FROM STDIN`));
-      await pipeline(Readable.from([`${lines.join('\n')}\n`]), copy);
-      await client.query(ROLLUPS_OF_NEW, rollups);
+      await client.query('BEGIN');
+      await work(client);
       await client.query('COMMIT');
-      return { inserted: scans.length, ids };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => (broken = true));
       throw translate(error);
@@ -599,7 +736,7 @@ export class PostgresScans implements ScanStorage {
          GROUP BY 1, 2, 3, 4, 5`,
       );
       await client.query(`INSERT INTO scan_totals (qr_id, humans, bots) SELECT qr_id, count(*) FILTER (WHERE NOT bot), count(*) FILTER (WHERE bot) FROM scans GROUP BY qr_id`);
-      await client.query(`SELECT setval('scans_id_seq', greatest((SELECT max(id) FROM scans), (SELECT last_value FROM scans_id_seq)))`);
+      await client.query(`UPDATE scan_ids SET next_id = greatest(next_id, coalesce((${MAX_ID}), -1) + 1)`);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -647,19 +784,17 @@ export class PostgresScans implements ScanStorage {
       if (start > day * DAY_MS && end < (day + 1) * DAY_MS && start < end && day >= firstDay && day < endDay) middleDays.add(day);
     }
     const bots = query.includeBots ? '' : ' AND NOT bot';
-    const rawQueries = edges.map(([from, to]) =>
-      this.query<Omit<ScanRow, 'id' | 'qr_id' | 'workspace_id' | 'bot'>>(
-        `SELECT scanned_at, visitor, country, device, os, browser, referrer, variant, region, city FROM scans WHERE qr_id = $1 AND scanned_at >= $2 AND scanned_at < $3${bots}`,
-        [qrId, new Date(from).toISOString(), new Date(to).toISOString()],
-      ),
-    );
-    const middleQueries = [...middleDays].map((day) =>
-      this.query<{ scanned_at: Date; visitor: number }>(`SELECT scanned_at, visitor FROM scans WHERE qr_id = $1 AND scanned_at >= $2 AND scanned_at < $3${bots}`, [
-        qrId,
-        new Date(day * DAY_MS).toISOString(),
-        new Date((day + 1) * DAY_MS).toISOString(),
-      ]),
-    );
+    const humansOnly = !query.includeBots;
+    const rawQueries = edges.map(([from, to]) => {
+      const params: unknown[] = [];
+      const text = selectScans('scanned_at, visitor, country, device, os, browser, referrer, variant, region, city', { qrId: query.qrId, humansOnly, from, to }, params);
+      return this.query<Omit<ScanRow, 'id' | 'qr_id' | 'workspace_id' | 'bot'>>(text, params);
+    });
+    const middleQueries = [...middleDays].map((day) => {
+      const params: unknown[] = [];
+      const text = selectScans('scanned_at, visitor', { qrId: query.qrId, humansOnly, from: day * DAY_MS, to: (day + 1) * DAY_MS }, params);
+      return this.query<{ scanned_at: Date; visitor: number }>(text, params);
+    });
     // period starts in quarter hours (the first one, `from`, rounded down: it is at or before the rolled days)
     const thresholds = starts.map((start) => Math.floor(start / QUARTER_HOUR_MS));
     const fromQuarter = firstDay * QUARTERS_A_DAY;
@@ -730,33 +865,62 @@ export class PostgresScans implements ScanStorage {
     return { total, unique, periods, breakdowns };
   }
 
+  /**
+   * Newest first, a window of time at a time: the newest scan before the window's end (rows and packs, from their
+   * indexes) says where the next window ends, and the window widens while it finds few scans and narrows when it
+   * finds many. Each window's scans are read whole and sorted, so that scans of one millisecond come by id.
+   */
   async *newestOfWorkspace(workspaceId: string, maxTime: number, minTime: number): AsyncIterable<StoredScan> {
-    const page = 200;
-    let cursor: { time: string; id: string } | undefined;
+    const workspace = storableText(workspaceId);
+    // exclusive
+    let end = Number.isFinite(maxTime) ? maxTime + 1 : Infinity;
+    let width = 60_000;
     for (;;) {
-      const params: unknown[] = [storableText(workspaceId)];
-      const where = ['workspace_id = $1', 'NOT bot'];
-      if (Number.isFinite(maxTime)) where.push(`scanned_at <= $${params.push(new Date(maxTime).toISOString())}`);
-      if (Number.isFinite(minTime)) where.push(`scanned_at >= $${params.push(new Date(minTime).toISOString())}`);
-      if (cursor) where.push(`(scanned_at, id) < ($${params.push(cursor.time)}, $${params.push(cursor.id)})`);
-      const { rows } = await this.query<ScanRow>(`SELECT ${SCAN_COLUMNS} FROM scans WHERE ${where.join(' AND ')} ORDER BY scanned_at DESC, id DESC LIMIT ${page}`, params);
+      const bound = Number.isFinite(end) ? new Date(end).toISOString() : 'infinity';
+      const { rows: newest } = await this.query<{ time: Date | null }>(
+        `SELECT greatest((SELECT max(scanned_at) FROM scan_rows WHERE workspace_id = $1 AND NOT bot AND scanned_at < $2::timestamptz),
+                         (SELECT max(at) FROM scan_packs WHERE workspace_id = $1 AND humans > 0 AND at < $2::timestamptz)) AS time`,
+        [workspace, bound],
+      );
+      const time = newest[0]?.time?.getTime();
+      if (time === undefined || time < minTime) return;
+      const start = Math.max(minTime, time - width);
+      const params: unknown[] = [];
+      const text = selectScans(SCAN_COLUMNS, { workspaceId, humansOnly: true, from: start, to: end }, params);
+      const { rows } = await this.query<ScanRow>(`${text} ORDER BY scanned_at DESC, id DESC`, params);
       for (const row of rows) yield fromRow(row);
-      if (rows.length < page) return;
-      const last = rows[rows.length - 1] as ScanRow;
-      cursor = { time: last.scanned_at.toISOString(), id: last.id };
+      if (start <= minTime) return;
+      end = start;
+      if (rows.length < 200) width = Math.min(width * 10, 400 * DAY_MS);
+      else if (rows.length > 5000) width = Math.max(100, Math.floor(width / 10));
     }
   }
 
   async get(id: number): Promise<StoredScan | undefined> {
     if (!Number.isSafeInteger(id)) return undefined;
-    const { rows } = await this.query<ScanRow>(`SELECT ${SCAN_COLUMNS} FROM scans WHERE id = $1`, [id]);
+    const { rows } = await this.query<ScanRow>(
+      `SELECT ${SCAN_COLUMNS} FROM scan_rows WHERE id = $1
+       UNION ALL
+       SELECT ${packedColumns(SCAN_COLUMNS)} FROM ${unnested(`(SELECT * FROM scan_packs WHERE first_id <= $1 AND first_id > $1::bigint - ${PACK_MAX} AND first_id + n > $1)`)}
+       WHERE p.first_id + u.i - 1 = $1`,
+      [id],
+    );
     return rows[0] && fromRow(rows[0]);
   }
 
+  /** In id order: the first `batchSize` rows and the first `batchSize` packs from `next` hold the first `batchSize` scans. */
   async *export(fromId: number, batchSize: number): AsyncIterable<StoredScan[]> {
     let next = fromId;
     for (;;) {
-      const { rows } = await this.query<ScanRow>(`SELECT ${SCAN_COLUMNS} FROM scans WHERE id >= $1 ORDER BY id LIMIT $2`, [next, batchSize]);
+      const { rows } = await this.query<ScanRow>(
+        `SELECT * FROM (
+           (SELECT ${SCAN_COLUMNS} FROM scan_rows WHERE id >= $1 ORDER BY id LIMIT $2)
+           UNION ALL
+           SELECT ${packedColumns(SCAN_COLUMNS)} FROM ${unnested(`(SELECT * FROM scan_packs WHERE first_id > $1::bigint - ${PACK_MAX} AND first_id + n > $1 ORDER BY first_id LIMIT $2)`)}
+           WHERE p.first_id + u.i - 1 >= $1
+         ) AS s ORDER BY id LIMIT $2`,
+        [next, batchSize],
+      );
       if (rows.length === 0) return;
       const batch = rows.map(fromRow);
       yield batch;
@@ -766,12 +930,12 @@ export class PostgresScans implements ScanStorage {
 
   /** The highest scan id, if any scan is kept. */
   async maxId(): Promise<number | undefined> {
-    const { rows } = await this.query<{ id: string | null }>(`SELECT max(id) AS id FROM scans`);
+    const { rows } = await this.query<{ id: string | null }>(MAX_ID);
     return rows[0]?.id == null ? undefined : Number(rows[0].id);
   }
 
   async count(): Promise<number> {
-    const { rows } = await this.query<{ count: string }>(`SELECT count(*) AS count FROM scans`);
+    const { rows } = await this.query<{ count: string }>(`SELECT (SELECT count(*) FROM scan_rows) + (SELECT coalesce(sum(n), 0) FROM scan_packs) AS count`);
     return Number(rows[0]?.count ?? 0);
   }
 
