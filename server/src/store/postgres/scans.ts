@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { bump, DAY_MS, dimensionValue, storedVariant, emptyBreakdowns, periodIndex, UNKNOWN, QUARTER_HOUR_MS, SCAN_DIMENSIONS, VisitorDays, type Scan, type ScanDimension, type ScanStorage, type ScanTally, type ScanTallyQuery, type StoredScan, ORPHAN_REASONS, type OrphanCount, type OrphanQuery, type OrphanReason } from '../scans.js';
+import { bump, DAY_MS, dimensionValue, MAX_VARIANT, storedVariant, emptyBreakdowns, periodIndex, UNKNOWN, QUARTER_HOUR_MS, SCAN_DIMENSIONS, VisitorDays, type Scan, type ScanDimension, type ScanStorage, type ScanTally, type ScanTallyQuery, type StoredScan, ORPHAN_REASONS, type OrphanCount, type OrphanQuery, type OrphanReason } from '../scans.js';
 import { storableText } from './schema.js';
 import { translate } from './postgres-store.js';
 
@@ -217,6 +217,9 @@ class ArrayLiteral {
 const nullableArray = <T,>(rows: T[], value: (row: T) => number | null) => `{${rows.map((row) => value(row) ?? 'NULL').join(',')}}`;
 const booleanArray = <T,>(rows: T[], value: (row: T) => boolean) => `{${rows.map((row) => (value(row) ? 't' : 'f')).join(',')}}`;
 
+/** A variant's breakdown value, for each variant kept. */
+const VARIANT_TEXTS = Array.from({ length: MAX_VARIANT + 1 }, (_, n) => String(n));
+
 /**
  * A batch's roll-up groups, counted as rebuildRollups groups them in SQL (the same storable texts, quarter hours, UTC
  * days and breakdown values, DIMENSION_VALUES' included), as the arrays $1 to $20 of ROLLUPS_OF_BATCH.
@@ -224,23 +227,56 @@ const booleanArray = <T,>(rows: T[], value: (row: T) => boolean) => `{${rows.map
 function groupParams(scans: Scan[], texts: ArrayLiteral): string[] {
   const text = (value: string) => texts.storable(value);
   const quarters = new Map<string, { qrId: string; quarter: number; bot: boolean; scans: number }>();
-  const visitorDays = new Map<string, { qrId: string; day: number; visitor: number; humanFirst: number | null; humanLast: number | null; anyFirst: number; anyLast: number }>();
+  type Span = { qrId: string; day: number; visitor: number; humanFirst: number | null; humanLast: number | null; anyFirst: number; anyLast: number };
+  /** Per code and UTC day, the span of each visitor hash. */
+  const visitorDays = new Map<string, Map<number, Span>>();
   /** Per code, UTC day and bot: the scans, and per breakdown (in SCAN_DIMENSIONS' order) the scans of each value. */
-  const days = new Map<string, { qrId: string; day: number; bot: boolean; scans: number; values: Array<Map<string, number>> }>();
+  const days = new Map<string, { qrId: string; day: number; bot: boolean; scans: number; values: Array<Map<string, { scans: number }>> }>();
+  // a batch comes in runs of one code and second (groupOrder): each group a scan counts in is most often the
+  // previous scan's, so it is taken again without a key made and looked up, and so is each breakdown value's count
+  let quarterGroup: { qrId: string; quarter: number; bot: boolean; scans: number } | undefined;
+  let visitorGroup: Map<number, Span> | undefined;
+  let dayGroup: { qrId: string; day: number; bot: boolean; scans: number; values: Array<Map<string, { scans: number }>> } | undefined;
+  let last: Scan | undefined;
+  let lastQrId = '';
+  let lastQuarter = NaN;
+  let lastDay = NaN;
+  const lastValues = new Array<string | undefined>(SCAN_DIMENSIONS.length);
+  const lastCounts = new Array<{ scans: number } | undefined>(SCAN_DIMENSIONS.length);
+  const countValue = (i: number, raw: string) => {
+    if (raw === lastValues[i]) {
+      (lastCounts[i] as { scans: number }).scans++;
+      return;
+    }
+    const value = text(raw);
+    const counts = (dayGroup as { values: Array<Map<string, { scans: number }>> }).values[i] as Map<string, { scans: number }>;
+    let counted = counts.get(value);
+    if (!counted) counts.set(value, (counted = { scans: 0 }));
+    counted.scans++;
+    lastValues[i] = raw;
+    lastCounts[i] = counted;
+  };
   for (const scan of scans) {
-    const qrId = text(scan.qrId);
     const quarter = Math.floor(scan.time / QUARTER_HOUR_MS);
     const day = Math.floor(scan.time / DAY_MS);
     const ofDay = quarter - day * QUARTERS_A_DAY;
     const visitor = scan.visitor | 0;
     const bot = scan.bot;
-    const quarterKey = `${qrId}\0${quarter}\0${bot}`;
-    const counted = quarters.get(quarterKey);
-    if (counted) counted.scans++;
-    else quarters.set(quarterKey, { qrId, quarter, bot, scans: 1 });
-    const visitorKey = `${qrId}\0${day}\0${visitor}`;
-    const span = visitorDays.get(visitorKey);
-    if (!span) visitorDays.set(visitorKey, { qrId, day, visitor, humanFirst: bot ? null : ofDay, humanLast: bot ? null : ofDay, anyFirst: ofDay, anyLast: ofDay });
+    const sameCode = last !== undefined && scan.qrId === last.qrId;
+    const qrId = sameCode ? lastQrId : text(scan.qrId);
+    if (!(sameCode && quarter === lastQuarter && bot === (last as Scan).bot)) {
+      const quarterKey = `${qrId}\0${quarter}\0${bot}`;
+      quarterGroup = quarters.get(quarterKey);
+      if (!quarterGroup) quarters.set(quarterKey, (quarterGroup = { qrId, quarter, bot, scans: 0 }));
+    }
+    (quarterGroup as { scans: number }).scans++;
+    if (!(sameCode && day === lastDay)) {
+      const visitorKey = `${qrId}\0${day}`;
+      visitorGroup = visitorDays.get(visitorKey);
+      if (!visitorGroup) visitorDays.set(visitorKey, (visitorGroup = new Map()));
+    }
+    const span = (visitorGroup as Map<number, Span>).get(visitor);
+    if (!span) (visitorGroup as Map<number, Span>).set(visitor, { qrId, day, visitor, humanFirst: bot ? null : ofDay, humanLast: bot ? null : ofDay, anyFirst: ofDay, anyLast: ofDay });
     else {
       if (ofDay < span.anyFirst) span.anyFirst = ofDay;
       if (ofDay > span.anyLast) span.anyLast = ofDay;
@@ -249,42 +285,41 @@ function groupParams(scans: Scan[], texts: ArrayLiteral): string[] {
         if (span.humanLast === null || ofDay > span.humanLast) span.humanLast = ofDay;
       }
     }
-    const dayKey = `${qrId}\0${day}\0${bot}`;
-    let group = days.get(dayKey);
-    if (!group) days.set(dayKey, (group = { qrId, day, bot, scans: 0, values: SCAN_DIMENSIONS.map(() => new Map<string, number>()) }));
-    group.scans++;
-    const variant = storedVariant(scan.variant);
+    if (!(sameCode && day === lastDay && bot === (last as Scan).bot)) {
+      const dayKey = `${qrId}\0${day}\0${bot}`;
+      dayGroup = days.get(dayKey);
+      if (!dayGroup) days.set(dayKey, (dayGroup = { qrId, day, bot, scans: 0, values: SCAN_DIMENSIONS.map(() => new Map<string, { scans: number }>()) }));
+      lastValues.fill(undefined);
+    }
+    (dayGroup as { scans: number }).scans++;
     // in SCAN_DIMENSIONS' order, as DIMENSION_VALUES: a scan without a variant is in no variant; no region or city
     // counts as unknown
-    const values = [
-      text(scan.country),
-      text(scan.device),
-      text(scan.os),
-      text(scan.browser),
-      text(scan.referrer),
-      variant === null ? null : String(variant),
-      scan.region === null || scan.region === undefined ? UNKNOWN : text(scan.region),
-      scan.city === null || scan.city === undefined ? UNKNOWN : text(scan.city),
-    ];
-    for (let i = 0; i < values.length; i++) {
-      const value = values[i];
-      if (value === null || value === undefined) continue;
-      const counts = group.values[i] as Map<string, number>;
-      counts.set(value, (counts.get(value) ?? 0) + 1);
-    }
+    countValue(0, scan.country);
+    countValue(1, scan.device);
+    countValue(2, scan.os);
+    countValue(3, scan.browser);
+    countValue(4, scan.referrer);
+    const variant = storedVariant(scan.variant);
+    if (variant !== null) countValue(5, VARIANT_TEXTS[variant] as string);
+    countValue(6, scan.region === null || scan.region === undefined ? UNKNOWN : scan.region);
+    countValue(7, scan.city === null || scan.city === undefined ? UNKNOWN : scan.city);
+    last = scan;
+    lastQrId = qrId;
+    lastQuarter = quarter;
+    lastDay = day;
   }
   const dayValues: Array<{ qrId: string; day: number; bot: boolean; dimension: string; value: string; scans: number }> = [];
   const totals = new Map<string, { qrId: string; humans: number; bots: number }>();
   for (const group of days.values()) {
     group.values.forEach((counts, i) => {
-      for (const [value, scans] of counts) dayValues.push({ qrId: group.qrId, day: group.day, bot: group.bot, dimension: SCAN_DIMENSIONS[i] as string, value, scans });
+      for (const [value, { scans }] of counts) dayValues.push({ qrId: group.qrId, day: group.day, bot: group.bot, dimension: SCAN_DIMENSIONS[i] as string, value, scans });
     });
     let total = totals.get(group.qrId);
     if (!total) totals.set(group.qrId, (total = { qrId: group.qrId, humans: 0, bots: 0 }));
     total[group.bot ? 'bots' : 'humans'] += group.scans;
   }
   const q = [...quarters.values()];
-  const v = [...visitorDays.values()];
+  const v = [...visitorDays.values()].flatMap((spans) => [...spans.values()]);
   const d = dayValues;
   const t = [...totals.values()];
   return [
