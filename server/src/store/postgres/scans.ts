@@ -386,14 +386,20 @@ const second = (time: number) => Math.floor(time / 1000);
  */
 function groupOrder(scans: Scan[]): number[] {
   const groups = new Map<string, number[]>();
+  let group: number[] | undefined;
+  let previous: Scan | undefined;
   for (let i = 0; i < scans.length; i++) {
     const scan = scans[i] as Scan;
-    const key = `${scan.qrId}\0${scan.workspaceId}\0${second(scan.time)}`;
-    const group = groups.get(key);
-    if (group) group.push(i);
-    else groups.set(key, [i]);
+    // a scan of the previous one's group (the usual case: a busy code's scans come together) needs no key
+    if (!(previous && scan.qrId === previous.qrId && scan.workspaceId === previous.workspaceId && second(scan.time) === second(previous.time))) {
+      const key = `${scan.qrId}\0${scan.workspaceId}\0${second(scan.time)}`;
+      group = groups.get(key);
+      if (!group) groups.set(key, (group = []));
+    }
+    (group as number[]).push(i);
+    previous = scan;
   }
-  return [...groups.values()].flat();
+  return groups.size === 1 ? (group as number[]) : [...groups.values()].flat();
 }
 
 /**
