@@ -1,8 +1,7 @@
-import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { MIGRATION_NAMES, MIGRATIONS, migrateToLatest } from './migrations.js';
+import { MIGRATION_NAMES, migrateToLatest } from './migrations.js';
 import { PostgresStore } from './postgres-store.js';
-import { createTestDatabase, describePostgres, type TestDatabase } from './test-database.js';
+import { createTestDatabase, describePostgres, migrateBefore, type TestDatabase } from './test-database.js';
 
 await describePostgres('PostgreSQL migration 0004 (custom domains)', (serverUrl) => {
   let database: TestDatabase;
@@ -17,9 +16,7 @@ await describePostgres('PostgreSQL migration 0004 (custom domains)', (serverUrl)
 
   it('moves codes of a database made before custom domains to route keys, and lets a short code live on two domains', async () => {
     // the database as the previous release left it: 0001 only, with a code in it
-    const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: database.pool }) });
-    const migrator = new Migrator({ db, provider: { getMigrations: async () => ({ '0001_records': MIGRATIONS['0001_records']! }) }, migrationTableName: 'qrflow_migrations', migrationLockTableName: 'qrflow_migrations_lock' });
-    expect((await migrator.migrateToLatest()).error).toBeUndefined();
+    await migrateBefore(database.pool, '0002');
     const old = { id: 'qr_old', workspace_id: 'ws_1', name: 'Old', type: 'url', mode: 'dynamic', destination_url: 'https://example.com/', content: null, short_code: 'abc1234', status: 'active', tags: [], style: {}, created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z' };
     await database.pool.query('INSERT INTO qrcodes (id, workspace_id, created_at, short_code, data) VALUES ($1, $2, $3, $4, $5)', [old.id, old.workspace_id, old.created_at, old.short_code, JSON.stringify(old)]);
 

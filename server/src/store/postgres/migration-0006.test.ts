@@ -1,9 +1,8 @@
-import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AnalyticsService } from '../../analytics/service.js';
-import { MIGRATIONS, migrateToLatest } from './migrations.js';
+import { migrateToLatest } from './migrations.js';
 import { PostgresStore } from './postgres-store.js';
-import { createTestDatabase, describePostgres, type TestDatabase } from './test-database.js';
+import { createTestDatabase, describePostgres, migrateBefore, type TestDatabase } from './test-database.js';
 
 await describePostgres('PostgreSQL migration 0006 (scan dimensions, orphan scans)', (serverUrl) => {
   let database: TestDatabase;
@@ -18,10 +17,7 @@ await describePostgres('PostgreSQL migration 0006 (scan dimensions, orphan scans
 
   it('keeps scans written before it, counted as region and city "unknown" in whole days as in partial ones', async () => {
     // the database as the previous release left it: every migration before 0006, with a scan and its roll-ups
-    const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: database.pool }) });
-    const before = Object.fromEntries(Object.entries(MIGRATIONS).filter(([name]) => name < '0006'));
-    const migrator = new Migrator({ db, provider: { getMigrations: async () => before }, migrationTableName: 'qrflow_migrations', migrationLockTableName: 'qrflow_migrations_lock' });
-    expect((await migrator.migrateToLatest()).error).toBeUndefined();
+    await migrateBefore(database.pool, '0006');
     await database.pool.query(`CREATE TABLE scans_p202603 PARTITION OF scans FOR VALUES FROM ('2026-03-01 00:00:00+00') TO ('2026-04-01 00:00:00+00')`);
     const time = Date.parse('2026-03-10T12:00:00Z');
     await database.pool.query(`INSERT INTO scans (id, scanned_at, qr_id, workspace_id, visitor, country, device, os, browser, referrer, bot) VALUES (0, $1, 'qr_old', 'ws_1', 7, 'FR', 'mobile', 'iOS', 'Safari', 'direct', false)`, [new Date(time).toISOString()]);

@@ -1,10 +1,9 @@
-import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { qr } from '../store.contract.js';
 import { CapExceededError } from '../store.js';
-import { MIGRATIONS, migrateToLatest } from './migrations.js';
+import { migrateToLatest } from './migrations.js';
 import { PostgresStore } from './postgres-store.js';
-import { createTestDatabase, describePostgres, type TestDatabase } from './test-database.js';
+import { createTestDatabase, describePostgres, migrateBefore, type TestDatabase } from './test-database.js';
 
 await describePostgres('PostgreSQL migration 0007 (code counts)', (serverUrl) => {
   let database: TestDatabase;
@@ -19,10 +18,7 @@ await describePostgres('PostgreSQL migration 0007 (code counts)', (serverUrl) =>
 
   it('counts the codes each workspace and test partition already holds, and keeps counting them', async () => {
     // the database as the previous release left it: every migration before 0007, with codes in two partitions
-    const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: database.pool }) });
-    const before = Object.fromEntries(Object.entries(MIGRATIONS).filter(([name]) => name < '0007'));
-    const migrator = new Migrator({ db, provider: { getMigrations: async () => before }, migrationTableName: 'qrflow_migrations', migrationLockTableName: 'qrflow_migrations_lock' });
-    expect((await migrator.migrateToLatest()).error).toBeUndefined();
+    await migrateBefore(database.pool, '0007');
     const insert = (code: ReturnType<typeof qr>) =>
       database.pool.query('INSERT INTO qrcodes (id, workspace_id, created_at, route_key, domain, data) VALUES ($1, $2, $3, $4, NULL, $5)', [code.id, code.workspace_id, code.created_at, code.route_key, JSON.stringify(code)]);
     for (let i = 0; i < 3; i++) await insert(qr(`qr_live${i}`, 'ws_1', '2026-01-01T00:00:00.000Z', `live${i}`));

@@ -23,6 +23,11 @@ const TABLE_0001: ReadonlyArray<{ name: string; columns: string[]; unique: strin
   { name: 'delivery_logs', columns: [], unique: [], multi: [] },
 ];
 
+/** 0009's packed scans, one row a scan in `scan_rows`' column order (its view, and its down step's copy back). */
+const PACKED_SCANS_0009 = `SELECT p.first_id + u.i - 1, p.at + u.ms * interval '1 millisecond', p.qr_id, p.workspace_id, u.visitor, u.country, u.device, u.os, u.browser, u.referrer, u.bot, u.variant, u.region, u.city
+  FROM scan_packs p CROSS JOIN LATERAL unnest(p.ms, p.visitors, p.countries, p.devices, p.oss, p.browsers, p.referrers, p.bots, p.variants, p.regions, p.cities)
+    WITH ORDINALITY AS u(ms, visitor, country, device, os, browser, referrer, bot, variant, region, city, i)`;
+
 /** The SQLSTATE qrflow_check_cap (0007) raises when a commit would pass a CapOp. */
 export const CAP_EXCEEDED = 'QF001';
 
@@ -297,22 +302,13 @@ END $$`).execute(db);
       await sql.raw(`INSERT INTO scan_ids (next_id) SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM scans_id_seq`).execute(db);
       await sql.raw(`DROP SEQUENCE scans_id_seq`).execute(db);
       await sql
-        .raw(
-          `CREATE VIEW scans AS
-             SELECT id, scanned_at, qr_id, workspace_id, visitor, country, device, os, browser, referrer, bot, variant, region, city FROM scan_rows
-           UNION ALL
-             SELECT p.first_id + u.i - 1, p.at + u.ms * interval '1 millisecond', p.qr_id, p.workspace_id, u.visitor, u.country, u.device, u.os, u.browser, u.referrer, u.bot, u.variant, u.region, u.city
-             FROM scan_packs p CROSS JOIN LATERAL unnest(p.ms, p.visitors, p.countries, p.devices, p.oss, p.browsers, p.referrers, p.bots, p.variants, p.regions, p.cities)
-               WITH ORDINALITY AS u(ms, visitor, country, device, os, browser, referrer, bot, variant, region, city, i)`,
-        )
+        .raw(`CREATE VIEW scans AS SELECT id, scanned_at, qr_id, workspace_id, visitor, country, device, os, browser, referrer, bot, variant, region, city FROM scan_rows UNION ALL ${PACKED_SCANS_0009}`)
         .execute(db);
     },
     async down(db) {
       await sql.raw(`CREATE SEQUENCE scans_id_seq AS bigint MINVALUE 0 START 0`).execute(db);
       await sql.raw(`SELECT setval('scans_id_seq', next_id, false) FROM scan_ids`).execute(db);
-      await sql.raw(`INSERT INTO scan_rows SELECT p.first_id + u.i - 1, p.at + u.ms * interval '1 millisecond', p.qr_id, p.workspace_id, u.visitor, u.country, u.device, u.os, u.browser, u.referrer, u.bot, u.variant, u.region, u.city
-        FROM scan_packs p CROSS JOIN LATERAL unnest(p.ms, p.visitors, p.countries, p.devices, p.oss, p.browsers, p.referrers, p.bots, p.variants, p.regions, p.cities)
-          WITH ORDINALITY AS u(ms, visitor, country, device, os, browser, referrer, bot, variant, region, city, i)`).execute(db);
+      await sql.raw(`INSERT INTO scan_rows ${PACKED_SCANS_0009}`).execute(db);
       await sql.raw(`DROP VIEW scans`).execute(db);
       await sql.raw(`DROP TABLE scan_ids`).execute(db);
       await sql.raw(`DROP TABLE scan_packs`).execute(db);
@@ -335,20 +331,13 @@ export class MigrationError extends Error {}
  */
 export async function migrateToLatest(pool: pg.Pool): Promise<string[]> {
   const lockHolder = await pool.connect();
-  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
   try {
     // polled rather than waited for in one statement: another process's migrations may take longer than the
     // pool's statement and query timeouts (a busy machine, a large table), and waiting is not a failure
     while (!(await lockHolder.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [MIGRATION_LOCK_KEY])).rows[0]?.locked) {
       await new Promise((resolve) => setTimeout(resolve, MIGRATION_LOCK_POLL_MS));
     }
-    const migrator = new Migrator({
-      db,
-      provider: { getMigrations: async () => MIGRATIONS },
-      migrationTableName: 'qrflow_migrations',
-      migrationLockTableName: 'qrflow_migrations_lock',
-    });
-    const { error, results } = await migrator.migrateToLatest();
+    const { error, results } = await migratorOf(pool).migrateToLatest();
     if (error) {
       const failed = results?.find((result) => result.status === 'Error')?.migrationName;
       throw new MigrationError(`Migrating the database failed${failed ? ` at ${failed}` : ''}: ${(error as Error).message ?? String(error)}`);
@@ -357,8 +346,14 @@ export async function migrateToLatest(pool: pg.Pool): Promise<string[]> {
   } finally {
     await lockHolder.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
     lockHolder.release();
-    // destroying the Kysely instance would end the shared pool; it holds nothing else
   }
+}
+
+/** Kysely's Migrator over `migrations` (every one this version knows unless given), recording them where qrflow does. */
+export function migratorOf(pool: pg.Pool, migrations: Record<string, Migration> = MIGRATIONS): Migrator {
+  // destroying the Kysely instance would end the shared pool; it holds nothing else
+  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+  return new Migrator({ db, provider: { getMigrations: async () => migrations }, migrationTableName: 'qrflow_migrations', migrationLockTableName: 'qrflow_migrations_lock' });
 }
 
 /** Names of every migration this version knows, oldest first (for readiness checks). */

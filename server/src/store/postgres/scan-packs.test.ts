@@ -1,11 +1,10 @@
-import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnalyticsService } from '../../analytics/service.js';
 import { burstScans, expectedTally, oddPeriodQueries } from '../scans.contract.js';
 import type { Scan, StoredScan } from '../scans.js';
-import { MIGRATIONS, migrateToLatest } from './migrations.js';
+import { migrateToLatest, migratorOf } from './migrations.js';
 import { PostgresStore } from './postgres-store.js';
-import { createTestDatabase, describePostgres, type TestDatabase } from './test-database.js';
+import { createTestDatabase, describePostgres, migrateBefore, type TestDatabase } from './test-database.js';
 
 const SCAN_COLUMNS = 'id, scanned_at, qr_id, workspace_id, visitor, country, device, os, browser, referrer, bot, variant, region, city';
 
@@ -145,6 +144,19 @@ await describePostgres('PostgreSQL scan packs (migration 0009)', (serverUrl) => 
         await store.close();
       }
     });
+    it('refuses to number new scans when the id counter has lost its row, and writes nothing', async () => {
+      const store = await PostgresStore.open(database.url, { poolSize: 2 });
+      const { rows: kept } = await database.pool.query<{ next_id: string }>('DELETE FROM scan_ids RETURNING next_id');
+      try {
+        const before = await store.scans.count();
+        const base = { workspaceId: 'ws_lost', visitor: 1, country: 'FR', device: 'mobile', os: 'iOS', browser: 'Safari', referrer: 'direct', bot: false, variant: null, region: null, city: null };
+        await expect(store.scans.append([{ ...base, qrId: 'qr_lost', time: Date.parse('2026-04-03T00:00:00Z') }])).rejects.toThrow('The scan id counter (scan_ids) is empty.');
+        expect(await store.scans.count()).toBe(before);
+      } finally {
+        await database.pool.query('INSERT INTO scan_ids (next_id) VALUES ($1)', [kept[0]?.next_id ?? '0']);
+        await store.close();
+      }
+    });
   });
 
   describe('on a database of the previous release', () => {
@@ -157,10 +169,7 @@ await describePostgres('PostgreSQL scan packs (migration 0009)', (serverUrl) => 
     });
 
     it('keeps the scans stored one a row, shows them in the view, and numbers new ones after them', async () => {
-      const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: database.pool }) });
-      const before = Object.fromEntries(Object.entries(MIGRATIONS).filter(([name]) => name < '0009'));
-      const migrator = new Migrator({ db, provider: { getMigrations: async () => before }, migrationTableName: 'qrflow_migrations', migrationLockTableName: 'qrflow_migrations_lock' });
-      expect((await migrator.migrateToLatest()).error).toBeUndefined();
+      await migrateBefore(database.pool, '0009');
       // what 0008's writer left: a partition, two scans (ids 0 and 1), the sequence past them, their total
       await database.pool.query(`CREATE TABLE scans_p202603 PARTITION OF scans FOR VALUES FROM ('2026-03-01 00:00:00+00') TO ('2026-04-01 00:00:00+00')`);
       const time = Date.parse('2026-03-10T12:00:00Z');
@@ -190,8 +199,7 @@ await describePostgres('PostgreSQL scan packs (migration 0009)', (serverUrl) => 
         await store.close();
       }
       // and back down: one table of rows again, every scan in it
-      const down = new Migrator({ db, provider: { getMigrations: async () => MIGRATIONS }, migrationTableName: 'qrflow_migrations', migrationLockTableName: 'qrflow_migrations_lock' });
-      expect((await down.migrateDown()).error).toBeUndefined();
+      expect((await migratorOf(database.pool).migrateDown()).error).toBeUndefined();
       expect((await database.pool.query<{ n: number }>('SELECT count(*)::integer AS n FROM scans')).rows[0]?.n).toBe(12);
       expect((await database.pool.query<{ id: string }>(`SELECT nextval('scans_id_seq')::text AS id`)).rows[0]?.id).toBe('12');
     });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { describe, it } from 'vitest';
+import { MIGRATIONS, migratorOf } from './migrations.js';
 
 /** The server the PostgreSQL tests use; each test file makes (and drops) a database of its own on it. */
 export const TEST_DATABASE_VARIABLE = 'QRFLOW_TEST_DATABASE_URL';
@@ -93,4 +94,10 @@ export async function describePostgres(name: string, body: (serverUrl: string) =
       it('needs a PostgreSQL server', () => undefined);
     });
   }
+}
+
+/** Brings a test database to the schema of an older release: every migration whose name sorts before `name`. */
+export async function migrateBefore(pool: pg.Pool, name: string): Promise<void> {
+  const { error } = await migratorOf(pool, Object.fromEntries(Object.entries(MIGRATIONS).filter(([migration]) => migration < name))).migrateToLatest();
+  if (error) throw error;
 }

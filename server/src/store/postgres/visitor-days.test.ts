@@ -1,9 +1,8 @@
-import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectedTally, generatedScans, oddPeriodQueries } from '../scans.contract.js';
-import { MIGRATIONS, migrateToLatest } from './migrations.js';
+import { migrateToLatest } from './migrations.js';
 import { PostgresStore } from './postgres-store.js';
-import { createTestDatabase, describePostgres, type TestDatabase } from './test-database.js';
+import { createTestDatabase, describePostgres, migrateBefore, type TestDatabase } from './test-database.js';
 
 /** Deterministic shuffle (a linear congruential generator), so a failure can be replayed. */
 function shuffled<T>(values: T[], seed: number): T[] {
@@ -71,10 +70,7 @@ await describePostgres('PostgreSQL visitor-day roll-ups (migration 0008)', (serv
     it('fills the visitor-day roll-ups from the scans kept before it, and drops the quarter hours\' visitor arrays', async () => {
       // the database as the previous release left it, with scans written by that release's batch writer (a copy
       // of its roll-ups, rebuilt here in SQL as it would have written them)
-      const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: database.pool }) });
-      const before = Object.fromEntries(Object.entries(MIGRATIONS).filter(([name]) => name < '0008'));
-      const migrator = new Migrator({ db, provider: { getMigrations: async () => before }, migrationTableName: 'qrflow_migrations', migrationLockTableName: 'qrflow_migrations_lock' });
-      expect((await migrator.migrateToLatest()).error).toBeUndefined();
+      await migrateBefore(database.pool, '0008');
       const scans = generatedScans(1500, 44);
       await database.pool.query(`CREATE TABLE scans_p202602 PARTITION OF scans FOR VALUES FROM ('2026-02-01 00:00:00+00') TO ('2026-03-01 00:00:00+00')`);
       await database.pool.query(`CREATE TABLE scans_p202603 PARTITION OF scans FOR VALUES FROM ('2026-03-01 00:00:00+00') TO ('2026-04-01 00:00:00+00')`);
