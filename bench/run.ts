@@ -12,6 +12,7 @@ import { memoryOf, REPO_ROOT, startServerProcess, type ServerProcess } from './p
 import { baselineTable, limitCheck, markdownTable, ratioCheck, type Check } from './report.js';
 import { BENCH_DOMAIN, CUSTOM_DOMAIN_CODE, seedDataDir, type Seed } from './seed.js';
 import { runS7, type S7Outcome } from './s7.js';
+import { S8_SMART_CODE } from './s8-smart-code.js';
 import { runWrk, wrkVersion, type WrkResult, type WrkRun } from './wrk.js';
 
 const args = new Set(process.argv.slice(2));
@@ -92,19 +93,7 @@ async function main(): Promise<number> {
 
     // S8: a smart code (5 rules that all miss for the load generator's request, so every one is checked, then an A/B
     // split that hashes the visitor) against a plain code of the same seed, in the same run
-    const smartCode = await postJson<{ data: { short_code: string } }>(`${qrflow.url}/api/v1/qr`, auth, {
-      name: 'S8 smart',
-      destination_url: 'https://example.com/s8',
-      redirect_rules: [
-        { url: 'https://example.com/phone', conditions: [{ type: 'device', in: ['mobile', 'tablet'] }] },
-        { url: 'https://example.com/app', conditions: [{ type: 'os', in: ['iOS', 'Android'] }] },
-        { url: 'https://example.com/dach', conditions: [{ type: 'country', in: ['DE', 'AT', 'CH'] }] },
-        { url: 'https://example.com/fr', conditions: [{ type: 'language', in: ['fr'] }] },
-        { url: 'https://example.com/flyer', conditions: [{ type: 'time', from: '00:00', to: '23:59', tz: 'Europe/Berlin' }, { type: 'query', param: 'src', equals: 'flyer' }] },
-      ],
-      variants: [{ url: 'https://example.com/a', weight: 50 }, { url: 'https://example.com/b', weight: 50 }],
-      utm: { source: 'bench', medium: 'qr' },
-    });
+    const smartCode = await postJson<{ data: { short_code: string } }>(`${qrflow.url}/api/v1/qr`, auth, S8_SMART_CODE);
     const s8Smart = smartCode.data.short_code;
 
     let coldNext = 1000;

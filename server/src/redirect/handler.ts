@@ -6,10 +6,11 @@ import { DATABASE_RETRY_AFTER_SECONDS } from '../errors.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import { routeKey, type QrRecord } from '../store/records.js';
 import type { SharedRedis } from '../redis/client.js';
-import type { ScanRecorder } from './recorder.js';
+import type { Hit, ScanRecorder, VisitorStamp } from './recorder.js';
 import type { CodeAnswer, CodeLookup } from './code-cache.js';
 import { agentOf, type VisitorAgent } from './agent.js';
 import { resolveCountry, type GeoLookup } from './country.js';
+import type { GeoLocation } from '../geo/lookup.js';
 import { page } from './pages.js';
 import { PasswordGate, type Asker } from './password-gate.js';
 import { ScanLimits } from './scan-limits.js';
@@ -72,38 +73,34 @@ export function preferredLanguage(header: string | undefined): string | undefine
 }
 
 /**
- * The day's visitor hashes of recent visitors, so a returning visitor's split costs a map lookup, not a SHA-256
- * (the hash is the recorder's, so the variant matches the visitor analytics counts). Emptied every UTC day.
+ * Recent visitors' hashes, so a returning visitor's split costs a map lookup, not a SHA-256. Each is kept with the
+ * salt it was made with and made again once that is no longer the day's (a new UTC day, or a provisional salt
+ * replaced by the stored one), so the split always follows the hash the recorder stores.
  */
 class VisitorHashes {
-  private day = -1;
-  private readonly hashes = new Map<string, number>();
+  private readonly stamps = new Map<string, VisitorStamp>();
 
   constructor(private readonly recorder: ScanRecorder) {}
 
-  of(now: number, ip: string, userAgent: string): number {
-    const day = Math.floor(now / 86_400_000);
-    if (day !== this.day || this.hashes.size >= 10_000) {
-      this.day = day;
-      this.hashes.clear();
-    }
+  of(now: number, ip: string, userAgent: string): VisitorStamp {
     const key = `${ip}\0${userAgent}`;
-    let hash = this.hashes.get(key);
-    if (hash === undefined) {
-      hash = this.recorder.visitorOf(now, ip, userAgent);
-      this.hashes.set(key, hash);
-    }
-    return hash;
+    const held = this.stamps.get(key);
+    if (held && held.salt === this.recorder.saltFor(now)) return held;
+    const stamp = this.recorder.visitorStamp(now, ip, userAgent);
+    if (this.stamps.size >= 10_000) this.stamps.clear();
+    this.stamps.set(key, stamp);
+    return stamp;
   }
 }
 
-/** A scan as the conditions see it: each part worked out on first use. */
+/** A scan as the conditions see it: each part worked out on first use, and handed to the recorder with the hit. */
 class ScanVisit implements Visit {
   private parsedAgent: VisitorAgent | undefined;
   private resolvedCountry: string | undefined;
+  private place: GeoLocation | undefined;
   private language_: string | null | undefined;
   private params: URLSearchParams | undefined;
-  private visitorHash: number | undefined;
+  private stamp: VisitorStamp | undefined;
 
   constructor(
     readonly now: number,
@@ -123,7 +120,16 @@ class ScanVisit implements Visit {
   }
 
   country(): string {
-    return (this.resolvedCountry ??= resolveCountry(this.req.headers[this.countryHeader], this.ip, this.geoLookup));
+    if (this.resolvedCountry === undefined) {
+      const lookup = this.geoLookup;
+      // the lookup's whole answer is kept: the recorder takes region and city from it instead of asking again
+      this.resolvedCountry = resolveCountry(this.req.headers[this.countryHeader], this.ip, lookup && ((ip) => {
+        const found = lookup(ip);
+        this.place = { country: found.country, region: found.region ?? null, city: found.city ?? null };
+        return found;
+      }));
+    }
+    return this.resolvedCountry;
   }
 
   /** The country for the scan record: the proxy header only, unless a country rule already looked it up. */
@@ -147,7 +153,16 @@ class ScanVisit implements Visit {
   }
 
   visitor(): number {
-    return (this.visitorHash ??= this.visitors.of(this.now, this.ip, this.userAgent));
+    return (this.stamp ??= this.visitors.of(this.now, this.ip, this.userAgent)).hash;
+  }
+
+  /** What the recorder would otherwise work out again in the batch. */
+  worked(): Pick<Hit, 'agent' | 'visitor' | 'place'> {
+    const worked: Pick<Hit, 'agent' | 'visitor' | 'place'> = {};
+    if (this.parsedAgent) worked.agent = this.parsedAgent;
+    if (this.stamp) worked.visitor = this.stamp;
+    if (this.place && this.place.country !== null) worked.place = this.place;
+    return worked;
   }
 }
 
@@ -248,6 +263,7 @@ export function redirectHandler(ctx: Context, recorder: ScanRecorder, codes: Cod
       country: visit.recordedCountry(),
       referer: req.headers.referer ?? '',
       ...(variant !== undefined ? { variant } : {}),
+      ...visit.worked(),
     });
   };
 

@@ -196,3 +196,29 @@ describe('visitor salts', () => {
     await recorder.stop();
   });
 });
+
+describe('what a smart code\'s decision worked out', () => {
+  it('is recorded as given when its salt is still the day\'s, and worked out again when the salt was replaced since', async () => {
+    const { storage } = flakyStorage();
+    const { recorder } = recorderOn(storage, { intervalMs: 60_000 });
+    await recorder.ready();
+    const first = hit(0);
+    const stamp = recorder.visitorStamp(first.time, first.ip, first.userAgent);
+    expect(stamp.hash).toBe(recorder.visitorOf(first.time, first.ip, first.userAgent));
+    // the batch takes the stamp's hash without hashing again: a marked hash shows it did
+    recorder.hit({ ...first, visitor: { hash: (stamp.hash ^ 1) >>> 0, salt: stamp.salt } });
+    // a stamp made with a salt that is no longer the day's (a provisional one the stored one replaced) is not trusted
+    recorder.hit({ ...hit(1), visitor: { hash: 12345, salt: Buffer.alloc(32, 9) } });
+    const place = { country: 'FR', region: 'Île-de-France', city: 'Paris' };
+    const agent = { device: 'tablet', os: 'iOS', browser: 'Mobile Safari', bot: false };
+    recorder.hit({ ...hit(2), country: 'FR', place, agent });
+    await recorder.drain();
+    const scans: Array<{ time: number; visitor: number; device: string; region: string | null; city: string | null }> = [];
+    for await (const scan of storage.newestOfWorkspace('ws_1', Infinity, -Infinity)) scans.push(scan);
+    scans.reverse();
+    expect(scans.map((scan) => scan.visitor)).toEqual([(stamp.hash ^ 1) >>> 0, stamp.hash, stamp.hash]);
+    expect(scans.map((scan) => scan.device)).toEqual(['mobile', 'mobile', 'tablet']);
+    expect(scans.map((scan) => [scan.region, scan.city])).toEqual([[null, null], [null, null], ['Île-de-France', 'Paris']]);
+    await recorder.stop();
+  });
+});

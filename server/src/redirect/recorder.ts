@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
-import { isbot } from 'isbot';
-import { UAParser } from 'ua-parser-js';
 import type { Context } from '../context.js';
 import { DAY_MS, type OrphanCount, type OrphanReason, type Scan, type ScanStorage } from '../store/scans.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
-import { geoDatabasesLoaded, geoLookup, NOWHERE, geoUnavailableReason, loadGeoDatabases } from '../geo/lookup.js';
+import { geoDatabasesLoaded, geoLookup, NOWHERE, geoUnavailableReason, loadGeoDatabases, type GeoLocation } from '../geo/lookup.js';
 import { newDeliveryBatch, type EventService } from '../events/service.js';
 import type { Op } from '../store/store.js';
 import { scanEvent } from '../events/feed.js';
+import { agentOf, type VisitorAgent } from './agent.js';
 import { DaySalts } from './salts.js';
 
 /** What the redirect keeps of a request until the next bulk pass; nothing here is stored as is. */
@@ -22,6 +21,17 @@ export interface Hit {
   referer: string;
   /** The A/B variant the scan was sent to (0-based index into the code's variants), if the split decided. */
   variant?: number;
+  /** What a smart code's decision already worked out for this request, so the batch does not work it out again. */
+  agent?: VisitorAgent;
+  visitor?: VisitorStamp;
+  /** A GeoIP answer with a country (a country rule asked); without one the batch asks the database itself. */
+  place?: GeoLocation;
+}
+
+/** A visitor hash and the day salt it was made with: the batch uses it only if that salt is still the day's. */
+export interface VisitorStamp {
+  hash: number;
+  salt: Buffer;
 }
 
 /** A scan that reached no destination (Shlink's orphan visit): counted per day and reason, nothing else kept. */
@@ -58,15 +68,6 @@ export const MAX_BUFFERED_SCANS = 100_000;
 /** Scans handed to the storage in one append. */
 const WRITE_CHUNK = 5000;
 
-interface Agent {
-  device: string;
-  os: string;
-  browser: string;
-  bot: boolean;
-}
-
-const AGENT_CACHE_LIMIT = 10_000;
-
 /** The unique-visitor hash of a day: the day's salt, the IP and the user agent (the scans' `visitor`, the A/B split's key). */
 export function visitorHash(salt: Buffer, ip: string, userAgent: string): number {
   return createHash('sha256').update(salt).update(ip).update('\0').update(userAgent).digest().readUInt32LE(0);
@@ -87,7 +88,6 @@ export class ScanRecorder {
   /** Scans made from hits, not written yet: the next batch, and those whose write found the storage unavailable. */
   private unwritten: Scan[] = [];
   private unwrittenOrphans = new Map<string, OrphanCount>();
-  private readonly agents = new Map<string, Agent>();
   /** The daily visitor salts, kept by the scan storage (shared by every process on it), loaded ahead. */
   private readonly salts: DaySalts;
   private readonly timer: NodeJS.Timeout;
@@ -136,23 +136,6 @@ export class ScanRecorder {
     return this.unwritten.length;
   }
 
-  private agent(userAgent: string): Agent {
-    let agent = this.agents.get(userAgent);
-    if (!agent) {
-      const parsed = UAParser(userAgent);
-      const bot = userAgent.trim() === '' || isbot(userAgent);
-      agent = {
-        device: bot ? 'bot' : (parsed.device.type ?? 'desktop'),
-        os: parsed.os.name ?? 'unknown',
-        browser: parsed.browser.name ?? 'unknown',
-        bot,
-      };
-      if (this.agents.size >= AGENT_CACHE_LIMIT) this.agents.clear();
-      this.agents.set(userAgent, agent);
-    }
-    return agent;
-  }
-
   /** Loads the GeoIP database once, off the event loop, before the first batch that needs it. */
   private loadGeo(): Promise<void> {
     this.geoReady ??= loadGeoDatabases().then(() => {
@@ -164,12 +147,25 @@ export class ScanRecorder {
 
   /** The visitor hash a hit at `time` from this IP and user agent will be recorded with. */
   visitorOf(time: number, ip: string, userAgent: string): number {
-    return visitorHash(this.salts.saltFor(time), ip, userAgent);
+    return this.visitorStamp(time, ip, userAgent).hash;
+  }
+
+  /** The salt the visitors of `time`'s day are hashed with now. */
+  saltFor(time: number): Buffer {
+    return this.salts.saltFor(time);
+  }
+
+  /** The same hash with its salt, for a hit to carry (Hit.visitor). */
+  visitorStamp(time: number, ip: string, userAgent: string): VisitorStamp {
+    const salt = this.salts.saltFor(time);
+    return { hash: visitorHash(salt, ip, userAgent), salt };
   }
 
   private toScan(hit: Hit): Scan {
-    const agent = this.agent(hit.userAgent);
-    const visitor = this.visitorOf(hit.time, hit.ip, hit.userAgent);
+    const agent = hit.agent ?? agentOf(hit.userAgent);
+    // a stamp made with a provisional salt that the stored one replaced since is made again
+    const stamp = hit.visitor?.salt === this.salts.saltFor(hit.time) ? hit.visitor : this.visitorStamp(hit.time, hit.ip, hit.userAgent);
+    const visitor = stamp.hash;
     let referrer = 'direct';
     if (hit.referer) {
       try {
@@ -179,7 +175,7 @@ export class ScanRecorder {
       }
     }
     // the proxy's country header wins; the database's region and city are kept only where it agrees on the country
-    const place = geoDatabasesLoaded() ? geoLookup(hit.ip) : NOWHERE;
+    const place = hit.place ?? (geoDatabasesLoaded() ? geoLookup(hit.ip) : NOWHERE);
     const headerCountry = hit.country && hit.country !== 'unknown' ? hit.country : null;
     const country = headerCountry ?? place.country ?? 'unknown';
     const placeAgrees = place.country !== null && place.country === country;
@@ -223,7 +219,7 @@ export class ScanRecorder {
         }
         workspaceId = known;
       }
-      const bot = this.agent(orphan.userAgent ?? '').bot;
+      const bot = agentOf(orphan.userAgent ?? '').bot;
       const day = Math.floor(orphan.time / DAY_MS);
       const key = JSON.stringify([workspaceId, day, orphan.reason]);
       const count = this.unwrittenOrphans.get(key) ?? { day, workspaceId, reason: orphan.reason, humans: 0, bots: 0 };

@@ -62,8 +62,12 @@ export function inTimeWindow(window: TimeWindow, now: number): boolean {
   } catch {
     return false;
   }
-  const on = (weekday: number) => (window.weekdays & (1 << weekday)) !== 0;
-  if (window.from < window.to) return local.minutes >= window.from && local.minutes < window.to && on(local.weekday);
-  if (local.minutes >= window.from) return on(local.weekday);
-  return local.minutes < window.to && on(local.weekday === 1 ? 7 : local.weekday - 1);
+  if (window.from < window.to) return local.minutes >= window.from && local.minutes < window.to && opensOn(window, local.weekday);
+  if (local.minutes >= window.from) return opensOn(window, local.weekday);
+  return local.minutes < window.to && opensOn(window, local.weekday === 1 ? 7 : local.weekday - 1);
+}
+
+/** Top level, not a closure per call: under tsx every named closure made is also renamed (esbuild's keepNames). */
+function opensOn(window: TimeWindow, weekday: number): boolean {
+  return (window.weekdays & (1 << weekday)) !== 0;
 }
