@@ -90,27 +90,32 @@ export interface RouteTableParts {
  * headers are out), and never takes the process down.
  */
 export function routeTableListener(parts: RouteTableParts): (incoming: http.IncomingMessage, outgoing: http.ServerResponse) => void {
-  const { app, log, dispatch, handleError, logger } = parts;
-  const ignore = () => undefined;
+  const { app, log, dispatch } = parts;
   return (incoming, outgoing) => {
     const { req, res } = adopt(app, incoming, outgoing);
-    const fail = (error: unknown) => {
-      try {
-        handleError(error, req, res, ignore);
-      } catch (failure) {
-        logger.error({ err: failure, original_err: error instanceof Error ? pino.stdSerializers.err(error) : error, request_id: req.requestId }, 'error handler failed');
-        if (res.headersSent) res.destroy();
-        else res.status(500).end();
-      }
-    };
     log(req, res, ignore);
     try {
       dispatch(req, res, (error?: unknown) => {
-        if (error !== undefined && error !== null) fail(error);
+        if (error !== undefined && error !== null) fail(parts, req, res, error);
         else app(req, res);
       });
     } catch (error) {
-      fail(error);
+      fail(parts, req, res, error);
     }
   };
+}
+
+// top level, not closures made per request: under tsx (esbuild's keepNames) each named closure made is also renamed
+function ignore(): undefined {
+  return undefined;
+}
+
+function fail({ handleError, logger }: RouteTableParts, req: Request, res: Response, error: unknown): void {
+  try {
+    handleError(error, req, res, ignore);
+  } catch (failure) {
+    logger.error({ err: failure, original_err: error instanceof Error ? pino.stdSerializers.err(error) : error, request_id: req.requestId }, 'error handler failed');
+    if (res.headersSent) res.destroy();
+    else res.status(500).end();
+  }
 }
