@@ -147,7 +147,7 @@ export class ScanRecorder {
 
   /** The visitor hash a hit at `time` from this IP and user agent will be recorded with. */
   visitorOf(time: number, ip: string, userAgent: string): number {
-    return this.visitorStamp(time, ip, userAgent).hash;
+    return visitorHash(this.salts.saltFor(time), ip, userAgent);
   }
 
   /** The salt the visitors of `time`'s day are hashed with now. */
@@ -164,8 +164,7 @@ export class ScanRecorder {
   private toScan(hit: Hit): Scan {
     const agent = hit.agent ?? agentOf(hit.userAgent);
     // a stamp made with a provisional salt that the stored one replaced since is made again
-    const stamp = hit.visitor?.salt === this.salts.saltFor(hit.time) ? hit.visitor : this.visitorStamp(hit.time, hit.ip, hit.userAgent);
-    const visitor = stamp.hash;
+    const visitor = hit.visitor !== undefined && hit.visitor.salt === this.salts.saltFor(hit.time) ? hit.visitor.hash : this.visitorOf(hit.time, hit.ip, hit.userAgent);
     let referrer = 'direct';
     if (hit.referer) {
       try {
