@@ -1,5 +1,7 @@
+import type { GeoLocation } from '../geo/lookup.js';
+
 /** A GeoIP lookup of a visitor's address (geo/lookup.ts when it is wired in). */
-export type GeoLookup = (ip: string) => { country: string | null; region?: string | null; city?: string | null };
+export type GeoLookup = (ip: string) => GeoLocation;
 
 /** A trusted proxy's country header value, upper-case, or undefined when absent or not a country (XX, garbage). */
 function fromHeader(header: string | string[] | undefined): string | undefined {

@@ -123,11 +123,7 @@ class ScanVisit implements Visit {
     if (this.resolvedCountry === undefined) {
       const lookup = this.geoLookup;
       // the lookup's whole answer is kept: the recorder takes region and city from it instead of asking again
-      this.resolvedCountry = resolveCountry(this.req.headers[this.countryHeader], this.ip, lookup && ((ip) => {
-        const found = lookup(ip);
-        this.place = { country: found.country, region: found.region ?? null, city: found.city ?? null };
-        return found;
-      }));
+      this.resolvedCountry = resolveCountry(this.req.headers[this.countryHeader], this.ip, lookup && ((ip) => (this.place = lookup(ip))));
     }
     return this.resolvedCountry;
   }

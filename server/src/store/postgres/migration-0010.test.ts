@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { qr } from '../store.contract.js';
 import { CapExceededError } from '../store.js';
-import { MIGRATIONS, migrateToLatest, migratorOf } from './migrations.js';
+import { migrateToLatest, migratorOf } from './migrations.js';
 import { PostgresStore } from './postgres-store.js';
 import { createTestDatabase, describePostgres, migrateBefore, type TestDatabase } from './test-database.js';
 
@@ -68,7 +68,7 @@ await describePostgres('PostgreSQL migration 0010 (code counts per statement)', 
     }
 
     // down again: the per-row trigger counts as before
-    const { error } = await migratorOf(database.pool, MIGRATIONS).migrateDown();
+    const { error } = await migratorOf(database.pool).migrateDown();
     expect(error).toBeUndefined();
     await database.pool.query('INSERT INTO qrcodes (id, workspace_id, created_at, route_key, domain, data) VALUES ($1, $2, $3, $4, NULL, $5)', ['qr_down', 'ws_3', '2026-01-03T00:00:00.000Z', 'down1', JSON.stringify(code(200, 'ws_3'))]);
     expect(await counts()).toEqual(await actual());
