@@ -24,6 +24,10 @@ function jobId(key: string): string {
  * loops are ours rather than pg-boss's `work()`, whose complete/fail calls are not awaited: with the database
  * down they reject unhandled and would end the process.
  */
+/** PostgreSQL's deadlock_detected: the transaction was aborted for another to go on, and may be tried again. */
+const DEADLOCK_DETECTED = '40P01';
+const CREATE_QUEUE_ATTEMPTS = 5;
+
 export class PgBossJobQueue implements JobQueue {
   private readonly boss: PgBoss;
   private started: Promise<void> | undefined;
@@ -54,14 +58,28 @@ export class PgBossJobQueue implements JobQueue {
     this.options = options;
     this.started ??= (async () => {
       await this.boss.start();
-      // processes starting together may both create it: the loser finds it made
-      if (!(await this.boss.getQueue(this.name))) {
-        await this.boss.createQueue(this.name).catch(async (error: unknown) => {
-          if (!(await this.boss.getQueue(this.name))) throw error;
-        });
-      }
+      await this.createQueue();
     })();
     return this.started;
+  }
+
+  /**
+   * Creates the queue unless it exists. Processes starting together on a new database may all try: pg-boss's
+   * createQueue (a row and a partition of its own) can then deadlock, and PostgreSQL aborts one of them, which
+   * tries again once the other has committed; a loser that finds the queue made is done.
+   */
+  private async createQueue(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      if (await this.boss.getQueue(this.name)) return;
+      try {
+        await this.boss.createQueue(this.name);
+        return;
+      } catch (error) {
+        if (await this.boss.getQueue(this.name)) return;
+        if ((error as { code?: string }).code !== DEADLOCK_DETECTED || attempt >= CREATE_QUEUE_ATTEMPTS) throw error;
+        await sleep(50 * attempt);
+      }
+    }
   }
 
   async send(job: { key: string; data: Record<string, unknown>; runAt: number }): Promise<void> {
