@@ -148,7 +148,7 @@ await describePostgres('redirect code cache on PostgreSQL', (serverUrl) => {
     const cache = await cacheOn(reader);
     expect(cache.live).toBe(true);
     // stop the change feed's connection, then change the code before it comes back
-    await database.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'qrflow-changes' AND datname = current_database()`);
+    await database.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'qrflow-records' AND datname = current_database()`);
     await writer.commit([{ collection: 'qrcodes', update: 'qr_1', set: { destination_url: 'https://example.com/after' } as Partial<QrRecord> }]);
     await until(() => destination(cache.find(null, 'lost123')) === 'https://example.com/after', 5000);
     await until(() => cache.live, 5000);

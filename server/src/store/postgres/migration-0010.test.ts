@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { qr } from '../store.contract.js';
 import { CapExceededError } from '../store.js';
-import { migrateToLatest, migratorOf } from './migrations.js';
+import { MIGRATION_NAMES, migrateToLatest, migratorOf } from './migrations.js';
 import { PostgresStore } from './postgres-store.js';
 import { createTestDatabase, describePostgres, migrateBefore, type TestDatabase } from './test-database.js';
 
@@ -33,7 +33,7 @@ await describePostgres('PostgreSQL migration 0010 (code counts per statement)', 
       'INSERT INTO qrcodes (id, workspace_id, created_at, route_key, domain, data) SELECT c->>\'id\', c->>\'workspace_id\', (c->>\'created_at\')::timestamptz, c->>\'route_key\', NULL, c FROM jsonb_array_elements($1::jsonb) AS c',
       [JSON.stringify([code(1, 'ws_1'), code(2, 'ws_1'), code(3, 'ws_1'), code(4, 'ws_1:test')])],
     );
-    expect(await migrateToLatest(database.pool)).toEqual(['0010_statement_counts']);
+    expect(await migrateToLatest(database.pool)).toEqual(MIGRATION_NAMES.filter((name) => name >= '0010'));
     const { rows: triggers } = await database.pool.query<{ tgname: string }>(`SELECT tgname FROM pg_trigger WHERE tgrelid = 'qrcodes'::regclass AND tgname LIKE 'qrcodes_count%' ORDER BY tgname`);
     expect(triggers.map((t) => t.tgname)).toEqual(['qrcodes_count_deletes', 'qrcodes_count_inserts', 'qrcodes_count_move']);
 
@@ -68,7 +68,7 @@ await describePostgres('PostgreSQL migration 0010 (code counts per statement)', 
     }
 
     // down again: the per-row trigger counts as before
-    const { error } = await migratorOf(database.pool).migrateDown();
+    const { error } = await migratorOf(database.pool).migrateTo('0009_scan_packs');
     expect(error).toBeUndefined();
     await database.pool.query('INSERT INTO qrcodes (id, workspace_id, created_at, route_key, domain, data) VALUES ($1, $2, $3, $4, NULL, $5)', ['qr_down', 'ws_3', '2026-01-03T00:00:00.000Z', 'down1', JSON.stringify(code(200, 'ws_3'))]);
     expect(await counts()).toEqual(await actual());

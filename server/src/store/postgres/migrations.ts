@@ -31,8 +31,21 @@ const PACKED_SCANS_0009 = `SELECT p.first_id + u.i - 1, p.at + u.ms * interval '
 /** The SQLSTATE qrflow_check_cap (0007) raises when a commit would pass a CapOp. */
 export const CAP_EXCEEDED = 'QF001';
 
-/** The channel on which every write to a followed table (0002) notifies `table:id`. */
+/**
+ * The channel on which every write to a followed table (0002) notifies `table:id`. Since 0011 qrflow listens on
+ * RECORD_CHANNEL; this one hears writes only while processes of an earlier version listen (a rolling upgrade).
+ */
 export const CHANGE_CHANNEL = 'qrflow_changes';
+
+/**
+ * The channel on which every write to a followed table (0011) notifies the record itself, so that no process reads
+ * it back: `=table {record as JSON}` for a record written, `-table id` for one deleted, and `?table id` for a record
+ * whose notice would pass PostgreSQL's 8,000-byte payload limit (the listener reads that one back).
+ */
+export const RECORD_CHANNEL = 'qrflow_records';
+
+/** The largest NOTIFY payload PostgreSQL takes (bytes; its limit is "shorter than 8000"). */
+const MAX_PAYLOAD_BYTES = 7999;
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_records': {
@@ -351,7 +364,80 @@ END $$`).execute(db);
       await sql.raw(`DROP FUNCTION qrflow_count_inserted()`).execute(db);
     },
   },
+  // each write notifies the record as it committed (RECORD_CHANNEL), so that a process hearing of it has no row to
+  // read back: before, every process ran a SELECT per batch of notices heard, so each create cost each process a
+  // query. Notices are delivered in commit order, so the last one heard of a record is its state. 0002's trigger
+  // stays while processes of an earlier version listen for its notices (a rolling upgrade), and goes once none does
+  // (retireLegacyNotices, here and from each process's change feed).
+  '0011_record_notices': {
+    async up(db) {
+      await sql.raw(`CREATE FUNCTION qrflow_notify_record() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  notice text;
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    PERFORM pg_notify('${RECORD_CHANNEL}', '-' || TG_TABLE_NAME || ' ' || OLD.id);
+  ELSE
+    notice := '=' || TG_TABLE_NAME || ' ' || NEW.data::text;
+    IF octet_length(notice) > ${MAX_PAYLOAD_BYTES} THEN
+      notice := '?' || TG_TABLE_NAME || ' ' || NEW.id;
+    END IF;
+    PERFORM pg_notify('${RECORD_CHANNEL}', notice);
+  END IF;
+  RETURN NULL;
+END $$`).execute(db);
+      for (const table of FOLLOWED_TABLES) {
+        await sql.raw(`CREATE TRIGGER "${table}_notify_record" AFTER INSERT OR UPDATE OR DELETE ON "${table}" FOR EACH ROW EXECUTE FUNCTION qrflow_notify_record()`).execute(db);
+      }
+      const { rows } = await sql<{ listeners: number }>`SELECT count(*)::integer AS listeners FROM pg_stat_activity WHERE datname = current_database() AND application_name = ${LEGACY_FEED_NAME}`.execute(db);
+      if (rows[0]?.listeners === 0) for (const table of FOLLOWED_TABLES) await sql.raw(`DROP TRIGGER "${table}_notify_change" ON "${table}"`).execute(db);
+    },
+    async down(db) {
+      for (const table of FOLLOWED_TABLES) {
+        await sql.raw(`CREATE OR REPLACE TRIGGER "${table}_notify_change" AFTER INSERT OR UPDATE OR DELETE ON "${table}" FOR EACH ROW EXECUTE FUNCTION qrflow_notify_change()`).execute(db);
+        await sql.raw(`DROP TRIGGER "${table}_notify_record" ON "${table}"`).execute(db);
+      }
+      await sql.raw(`DROP FUNCTION qrflow_notify_record()`).execute(db);
+    },
+  },
 };
+
+/** The tables whose writes notify (0002, 0011). */
+const FOLLOWED_TABLES = ['qrcodes', 'tombstones'] as const;
+
+/** The application_name of the change feed's connection in versions before 0011 (they listen on CHANGE_CHANNEL). */
+export const LEGACY_FEED_NAME = 'qrflow-changes';
+
+/**
+ * Drops 0002's `table:id` notices once no process of an earlier version listens for them (no session of this
+ * database named LEGACY_FEED_NAME). None can come back: an earlier version does not start on a database migrated
+ * past what it knows. Waits at most 1 s for the tables' lock, and otherwise leaves it for the next try. Resolves
+ * whether those notices are gone.
+ */
+export async function retireLegacyNotices(client: pg.ClientBase): Promise<boolean> {
+  await client.query('BEGIN');
+  try {
+    await client.query(`SET LOCAL lock_timeout = '1s'`);
+    const { rows } = await client.query<{ triggers: number; listeners: number }>(
+      `SELECT (SELECT count(*)::integer FROM pg_trigger WHERE tgname IN (${FOLLOWED_TABLES.map((table) => `'${table}_notify_change'`).join(', ')})) AS triggers,
+              (SELECT count(*)::integer FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1) AS listeners`,
+      [LEGACY_FEED_NAME],
+    );
+    const { triggers = 0, listeners = 0 } = rows[0] ?? {};
+    if (triggers > 0 && listeners > 0) {
+      await client.query('ROLLBACK');
+      return false;
+    }
+    for (const table of FOLLOWED_TABLES) if (triggers > 0) await client.query(`DROP TRIGGER IF EXISTS "${table}_notify_change" ON "${table}"`);
+    await client.query('COMMIT');
+    return true;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    // 55P03: the lock was not had within lock_timeout (a long transaction on the table): the next try will do
+    if ((error as { code?: string }).code === '55P03') return false;
+    throw error;
+  }
+}
 
 /** The session-level advisory lock that makes processes starting together migrate one at a time (any 64-bit key). */
 const MIGRATION_LOCK_KEY = String(0x7172666c6f77); // "qrflow" in ASCII
