@@ -65,10 +65,10 @@ try {
       const perCreate = (used: number) => ((used * 1e6) / rate).toFixed(0);
       console.log(`${round === 0 ? 'warm-up ' : `round ${round} `}${target}: ${rate.toFixed(0)} creates/s, p99 ${result.latencyMs.p99} ms${result.statusErrors ? `, ${result.statusErrors} error responses` : ''}; CPU a create: qrflow ${perCreate(cores.processes)} µs, PostgreSQL ${perCreate(cores.postgres)} µs (machine ${cores.machine} cores busy); load ${os.loadavg()[0]?.toFixed(1)}`);
       if (round > 0) {
+        figures[target]?.push(rate);
         cpu.qrflow.push(cores.processes / rate);
         cpu.postgres.push(cores.postgres / rate);
       }
-      if (round > 0) figures[target]?.push(rate);
       await sleep(300);
     }
   }

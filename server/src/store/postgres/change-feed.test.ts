@@ -22,9 +22,9 @@ function recorder() {
   };
 }
 
-async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
+async function until(check: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -113,7 +113,7 @@ await describePostgres('PostgreSQL change feed (record notices, migration 0011)'
 
   const legacyTriggers = async () => (await database.pool.query<{ tgname: string }>(`SELECT tgname FROM pg_trigger WHERE tgname LIKE '%notify_change' ORDER BY tgname`)).rows.map((row) => row.tgname);
 
-  it('keeps the notices of earlier versions while one of their processes listens (a rolling upgrade), and drops them after', async () => {
+  it('keeps the notices of earlier versions while one of their processes listens (a rolling upgrade), and drops them after, waiting 1 s at most for the lock on the tables', async () => {
     expect(await legacyTriggers()).toEqual([]);
     expect((await migratorOf(database.pool).migrateTo('0010_statement_counts')).error).toBeUndefined();
     // a process of the previous release: its change feed's connection, listening on 0002's channel
@@ -136,18 +136,30 @@ await describePostgres('PostgreSQL change feed (record notices, migration 0011)'
       expect(seen.told).toEqual([{ id: 'qr_1', record: base }, { id: 'qr_1', record: undefined }]);
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(await legacyTriggers()).toHaveLength(2);
-    } finally {
-      await earlier.end();
+    } catch (error) {
+      await earlier.end().catch(() => undefined);
+      throw error;
     }
-    // the earlier process stopped: the feed's next heartbeat drops the notices no one hears
-    const end = Date.now() + 5000;
-    while ((await legacyTriggers()).length > 0 && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(await legacyTriggers()).toEqual([]);
-    const client = await database.pool.connect();
+    // a transaction holding the codes table (an insert not yet committed) while the earlier process stops: dropping
+    // the notices waits 1 s for its lock at most, then leaves them for the next try
+    const blocker = await database.pool.connect();
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
     try {
+      await blocker.query('BEGIN');
+      await blocker.query(`INSERT INTO qrcodes (id, workspace_id, created_at, route_key, domain, data) VALUES ('qr_held', 'ws_1', '2026-01-01T00:00:00.000Z', NULL, NULL, '{"id":"qr_held"}')`);
+      await earlier.end();
+      await until(async () => (await database.pool.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = '${LEGACY_FEED_NAME}'`)).rowCount === 0, 'the earlier process gone');
+      expect(await retireLegacyNotices(client)).toBe(false);
+      expect(await legacyTriggers()).toHaveLength(2);
+      await blocker.query('ROLLBACK');
+      // the feed's next heartbeat drops the notices no one hears
+      await until(async () => (await legacyTriggers()).length === 0, 'the notices of 0002 dropped');
       expect(await retireLegacyNotices(client)).toBe(true);
     } finally {
-      client.release();
+      await earlier.end().catch(() => undefined);
+      blocker.release();
+      await client.end();
     }
   });
 

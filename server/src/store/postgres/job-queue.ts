@@ -18,16 +18,16 @@ function jobId(key: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
+/** PostgreSQL's deadlock_detected: the transaction was aborted for another to go on, and may be tried again. */
+const DEADLOCK_DETECTED = '40P01';
+const CREATE_QUEUE_ATTEMPTS = 5;
+
 /**
  * The PostgreSQL job queue: pg-boss 10 (the last major that runs on Node 20; 11 and later need Node 22). Jobs are
  * fetched with SKIP LOCKED, so each runs in one process at a time; retries and expiry are pg-boss's. The fetch
  * loops are ours rather than pg-boss's `work()`, whose complete/fail calls are not awaited: with the database
  * down they reject unhandled and would end the process.
  */
-/** PostgreSQL's deadlock_detected: the transaction was aborted for another to go on, and may be tried again. */
-const DEADLOCK_DETECTED = '40P01';
-const CREATE_QUEUE_ATTEMPTS = 5;
-
 export class PgBossJobQueue implements JobQueue {
   private readonly boss: PgBoss;
   private started: Promise<void> | undefined;

@@ -389,7 +389,7 @@ END $$`).execute(db);
       for (const table of FOLLOWED_TABLES) {
         await sql.raw(`CREATE TRIGGER "${table}_notify_record" AFTER INSERT OR UPDATE OR DELETE ON "${table}" FOR EACH ROW EXECUTE FUNCTION qrflow_notify_record()`).execute(db);
       }
-      const { rows } = await sql<{ listeners: number }>`SELECT count(*)::integer AS listeners FROM pg_stat_activity WHERE datname = current_database() AND application_name = ${LEGACY_FEED_NAME}`.execute(db);
+      const { rows } = await sql.raw<{ listeners: number }>(`SELECT (${LEGACY_LISTENERS}) AS listeners`).execute(db);
       if (rows[0]?.listeners === 0) for (const table of FOLLOWED_TABLES) await sql.raw(`DROP TRIGGER "${table}_notify_change" ON "${table}"`).execute(db);
     },
     async down(db) {
@@ -408,6 +408,9 @@ const FOLLOWED_TABLES = ['qrcodes', 'tombstones'] as const;
 /** The application_name of the change feed's connection in versions before 0011 (they listen on CHANGE_CHANNEL). */
 export const LEGACY_FEED_NAME = 'qrflow-changes';
 
+/** How many sessions of this database are the change feeds of processes of a version before 0011. */
+const LEGACY_LISTENERS = `SELECT count(*)::integer FROM pg_stat_activity WHERE datname = current_database() AND application_name = '${LEGACY_FEED_NAME}'`;
+
 /**
  * Drops 0002's `table:id` notices once no process of an earlier version listens for them (no session of this
  * database named LEGACY_FEED_NAME). None can come back: an earlier version does not start on a database migrated
@@ -419,16 +422,14 @@ export async function retireLegacyNotices(client: pg.ClientBase): Promise<boolea
   try {
     await client.query(`SET LOCAL lock_timeout = '1s'`);
     const { rows } = await client.query<{ triggers: number; listeners: number }>(
-      `SELECT (SELECT count(*)::integer FROM pg_trigger WHERE tgname IN (${FOLLOWED_TABLES.map((table) => `'${table}_notify_change'`).join(', ')})) AS triggers,
-              (SELECT count(*)::integer FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1) AS listeners`,
-      [LEGACY_FEED_NAME],
+      `SELECT (SELECT count(*)::integer FROM pg_trigger WHERE tgname IN (${FOLLOWED_TABLES.map((table) => `'${table}_notify_change'`).join(', ')})) AS triggers, (${LEGACY_LISTENERS}) AS listeners`,
     );
     const { triggers = 0, listeners = 0 } = rows[0] ?? {};
     if (triggers > 0 && listeners > 0) {
       await client.query('ROLLBACK');
       return false;
     }
-    for (const table of FOLLOWED_TABLES) if (triggers > 0) await client.query(`DROP TRIGGER IF EXISTS "${table}_notify_change" ON "${table}"`);
+    if (triggers > 0) for (const table of FOLLOWED_TABLES) await client.query(`DROP TRIGGER IF EXISTS "${table}_notify_change" ON "${table}"`);
     await client.query('COMMIT');
     return true;
   } catch (error) {
